@@ -1,11 +1,23 @@
-"""Test settings: the same environment-driven base, with fast hashing and a throwaway key."""
+"""Test settings: the same environment-driven base, with fast hashing and a throwaway key.
+
+Tasks run eagerly in tests even when CELERY_BROKER_URL names a broker; the tests that need
+a real worker start one against that broker themselves (see tests/test_celery_worker.py).
+"""
 
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key")
 
 from .base import *  # noqa: F403
+from .base import CELERY_BROKER_URL, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+SMI_TEST_BROKER_URL = CELERY_BROKER_URL or os.environ.get(
+    "SMI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"
+)
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_RESULT_BACKEND = None
+MEDIA_ROOT = VAR_DIR / "test-media"

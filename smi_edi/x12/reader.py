@@ -404,6 +404,20 @@ class X12Reader:
         raw = parts[index]
         return position + len(raw) - len(raw.lstrip(_WHITESPACE))
 
+    @property
+    def current_interchange(self) -> InterchangeSummary | None:
+        """The interchange the last segment belongs to (None after its IEA)."""
+        return self._ix
+
+    @property
+    def current_group(self) -> GroupSummary | None:
+        return self._group
+
+    @property
+    def current_set(self) -> SetSummary | None:
+        """The open transaction set (None outside ST..SE, and after SE)."""
+        return self._set
+
     def __iter__(self) -> Iterator[list[str]]:
         return self.segments()
 

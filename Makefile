@@ -1,0 +1,49 @@
+# SMI Hub. `make run` and `make test` set themselves up on a machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint format bench worker beat demo clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Installing SMI Hub and its dependencies into $(VENV) (first run only) ..."
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# The embedded default: SQLite under var/, tasks in-process. Loads the demo data, then serves.
+run: setup
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py demo_load
+	@echo "Serving on http://$(HOST):$(PORT)/admin/  (Ctrl-C stops)"
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+test: setup
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: setup
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+bench: setup
+	@$(BIN)/python bench/x12_parse.py
+
+worker: setup
+	@$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: setup
+	@$(BIN)/celery -A config beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* .pytest_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""Generate realistic 852 product activity files of a given size (benchmarks only).
+
+Each item is one LIN loop with five ZA activity codes; each ZA carries no quantity of its
+own and spreads store-level quantities over SDQ segments of ten stores each, as large
+retailers send them. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+ACTIVITY_CODES = ("QA", "QS", "QP", "QI", "QC")
+HEADER = (
+    "ISA*00*          *00*          *ZZ*DEMOBUYER      *ZZ*SMIHUB         *261120*0800*U*00401*"
+    "000000001*0*P*>~\n"
+    "GS*PD*DEMOBUYER*SMIHUB*20261120*0800*1*X*004010~\n"
+    "ST*852*0001~XQ*H*20261109*20261115~N1*BY*Demo Buyer*92*DEMOBUYER~N1*ST*Demo DC*92*DC01~\n"
+)
+
+
+def write_852(path: Path, megabytes: float, *, stores: int = 100, seed: int = 1) -> dict:
+    """Write an 852 of about ``megabytes`` MB; return what it holds."""
+    target = int(megabytes * 1_000_000)
+    rnd = random.Random(seed)
+    segments = 5  # ST, XQ, N1, N1 ... counted with ST
+    size = 0
+    items = 0
+    quantities = 0
+    with open(path, "w", encoding="ascii", newline="") as out:
+        out.write(HEADER)
+        size += len(HEADER)
+        segments = 4
+        while size < target:
+            items += 1
+            parts = [f"LIN**UP*{items:012d}*VN*V-{items:06d}~"]
+            for code in ACTIVITY_CODES:
+                parts.append(f"ZA*{code}**EA~")
+                for first in range(0, stores, 10):
+                    pairs = "*".join(
+                        f"S{s:04d}*{rnd.randint(0, 250)}"
+                        for s in range(first, min(first + 10, stores))
+                    )
+                    parts.append(f"SDQ*EA*92*{pairs}~")
+                    quantities += min(10, stores - first)
+            text = "".join(parts) + "\n"
+            out.write(text)
+            size += len(text)
+            segments += len(parts)
+        trailer = f"CTT*{items}~SE*{segments + 2}*0001~GE*1*1~IEA*1*000000001~\n"
+        out.write(trailer)
+    return {
+        "items": items,
+        "stores": stores,
+        "quantities": quantities,
+        "bytes": path.stat().st_size,
+    }

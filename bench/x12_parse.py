@@ -1,0 +1,121 @@
+"""Benchmark: reading and validating 852s of about 1, 10 and 50 MB, ours next to pyx12.
+
+Each measurement runs in a fresh child process, so its peak memory (maximum resident set
+size above the child's baseline before reading) is its own. Prints one table.
+
+    python bench/x12_parse.py [--sizes 1,10,50] [--validate-sizes 1,10] [--repeat 3]
+
+Validation in this foundation runs pyx12's engine over the project's maps, fed by our
+normalised stream; pyx12 validates about 0.17 MB/s, so by default it is measured on the
+1 and 10 MB files only (``--validate-sizes 1,10,50`` for all; 50 MB takes minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+OUT = ROOT / "bench" / "out"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(tool: str, path: str) -> dict:
+    """Run one tool over one file in this process; return seconds, segments and peak memory."""
+    import pyx12.x12file
+
+    from smi_edi.x12.reader import X12Reader
+
+    if tool == "smi-validate":
+        from smi_edi.x12.validation import validate
+    baseline = _rss_mb()
+    start = time.perf_counter()
+    if tool == "smi-reader":
+        count = sum(1 for _elements in X12Reader(path).segments())
+    elif tool == "pyx12-reader":
+        with open(path, encoding="ascii") as handle:
+            count = sum(1 for _segment in pyx12.x12file.X12Reader(handle))
+    elif tool == "smi-validate":
+        results = validate(path)
+        count = sum(len(g.sets) for r in results for g in r.groups)
+    else:
+        raise SystemExit(f"unknown tool {tool}")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "count": count, "peak_mb": max(0.0, _rss_mb() - baseline)}
+
+
+def run_child(tool: str, path: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", tool, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1,10,50", help="file sizes in MB")
+    parser.add_argument("--validate-sizes", default="1,10", help="sizes (MB) to validate")
+    parser.add_argument("--repeat", type=int, default=3, help="reader runs per file (best is kept)")
+    parser.add_argument("--one", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(*args.one)))
+        return
+
+    from gen852 import write_852
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    sizes = [float(s) for s in args.sizes.split(",") if s]
+    validate_sizes = {float(s) for s in args.validate_sizes.split(",") if s}
+    rows = []
+    for size in sizes:
+        path = OUT / f"852_{size:g}MB.edi"
+        print(f"generating {path.name} ...", file=sys.stderr, flush=True)
+        info = write_852(path, size)
+        mb = info["bytes"] / 1e6
+        tools = ["smi-reader", "pyx12-reader"]
+        if size in validate_sizes:
+            tools.append("smi-validate")
+        results = {}
+        for tool in tools:
+            repeat = args.repeat if tool.endswith("reader") else 1
+            best = None
+            for _ in range(repeat):
+                print(f"  {tool} on {path.name} ...", file=sys.stderr, flush=True)
+                result = run_child(tool, path)
+                if best is None or result["seconds"] < best["seconds"]:
+                    best = result
+            results[tool] = best
+            rows.append((f"{mb:.1f}", tool, best["seconds"], mb / best["seconds"], best["peak_mb"]))
+        ratio = results["pyx12-reader"]["seconds"] / results["smi-reader"]["seconds"]
+        rows.append((f"{mb:.1f}", "reader speed-up vs pyx12", None, ratio, None))
+
+    print()
+    print(f"{'file MB':>8}  {'tool':<26} {'seconds':>9} {'MB/s':>9} {'peak MB':>9}")
+    for mb, tool, seconds, rate, peak in rows:
+        if seconds is None:
+            print(f"{mb:>8}  {tool:<26} {'':>9} {rate:>8.1f}x {'':>9}")
+        else:
+            print(f"{mb:>8}  {tool:<26} {seconds:>9.2f} {rate:>9.2f} {peak:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReportingAssistantConfig(AppConfig):
+    name = "reporting_assistant"
+    verbose_name = "Reporting assistant"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SmiCoreConfig(AppConfig):
+    name = "smi_core"
+    verbose_name = "SMI core"

@@ -1,0 +1,46 @@
+"""Shared fixtures. Tests that need a real server use ``require_redis`` / ``require_postgres``:
+they skip when the server is not there, and fail instead when SMI_REQUIRE_SERVICES=1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def services_required() -> bool:
+    return os.environ.get("SMI_REQUIRE_SERVICES") == "1"
+
+
+def _missing(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"{reason} (SMI_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url(settings) -> str:
+    import redis
+
+    url = settings.SMI_TEST_BROKER_URL
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        _missing(f"Redis at {url} does not answer: {exc}")
+    return url
+
+
+@pytest.fixture
+def require_postgres(settings) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        _missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
