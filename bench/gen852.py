@@ -19,9 +19,17 @@ HEADER = (
 )
 
 
-def write_852(path: Path, megabytes: float, *, stores: int = 100, seed: int = 1) -> dict:
-    """Write an 852 of about ``megabytes`` MB; return what it holds."""
-    target = int(megabytes * 1_000_000)
+def write_852(
+    path: Path,
+    megabytes: float | None = None,
+    *,
+    items: int | None = None,
+    stores: int = 100,
+    seed: int = 1,
+) -> dict:
+    """Write an 852 of about ``megabytes`` MB, or of exactly ``items`` items; return what it holds."""
+    target = int(megabytes * 1_000_000) if megabytes is not None else None
+    limit = items
     rnd = random.Random(seed)
     segments = 5  # ST, XQ, N1, N1 ... counted with ST
     size = 0
@@ -31,7 +39,7 @@ def write_852(path: Path, megabytes: float, *, stores: int = 100, seed: int = 1)
         out.write(HEADER)
         size += len(HEADER)
         segments = 4
-        while size < target:
+        while (target is None or size < target) and (limit is None or items < limit):
             items += 1
             parts = [f"LIN**UP*{items:012d}*VN*V-{items:06d}~"]
             for code in ACTIVITY_CODES:

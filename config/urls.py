@@ -3,13 +3,25 @@ from django.http import JsonResponse
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from smi_core.api import PositionsView
+from smi_edi.api import InterchangeCreateView, InterchangeDetailView
+
 
 def health(request):
     return JsonResponse({"status": "ok"})
 
 
+api_v1 = [
+    path("api/v1/interchanges/", InterchangeCreateView.as_view(), name="interchange-create"),
+    path(
+        "api/v1/interchanges/<int:pk>/", InterchangeDetailView.as_view(), name="interchange-detail"
+    ),
+    path("api/v1/positions/", PositionsView.as_view(), name="positions"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    *api_v1,
 ]

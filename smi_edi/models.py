@@ -1,7 +1,209 @@
-"""EDI records. Interchanges and partners arrive with the 852 ingestion; the foundation
-needs only the control number sequences."""
+"""EDI records: trading partner profiles, inbound interchanges and their transaction sets,
+and the control number sequences for what we send."""
 
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import models
+
+from smi_core.models import Party
+
+
+class TradingPartner(models.Model):
+    """How we exchange X12 with a party: its ISA and GS ids, version, delimiters for what we
+    send, acknowledgment preference, 852 cadence, and the API user it authenticates as."""
+
+    class AckType(models.TextChoices):
+        FA997 = "997", "997 functional acknowledgment"
+        FA999 = "999", "999 implementation acknowledgment"
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    party = models.OneToOneField(Party, on_delete=models.PROTECT, related_name="trading_partner")
+    isa_qualifier = models.CharField("ISA qualifier", max_length=2)
+    isa_id = models.CharField("ISA id", max_length=15)
+    gs_id = models.CharField(
+        "GS id", max_length=15, blank=True, help_text="Application id in GS02/GS03."
+    )
+    x12_version = models.CharField(
+        "X12 version",
+        max_length=12,
+        default="004010",
+        help_text="GS08 of what we send, e.g. 004010.",
+    )
+    element_separator = models.CharField(max_length=1, default="*")
+    component_separator = models.CharField(max_length=1, default=">")
+    segment_terminator = models.CharField(max_length=1, default="~")
+    repetition_separator = models.CharField(max_length=1, default="^", blank=True)
+    ack_type = models.CharField(
+        "acknowledgment", max_length=3, choices=AckType.choices, default=AckType.FA997
+    )
+    cadence = models.CharField(
+        "852 cadence", max_length=8, choices=Cadence.choices, default=Cadence.WEEKLY
+    )
+    auto_register = models.BooleanField(
+        default=False,
+        help_text="Create items and locations first seen in this partner's 852s, flagged for review.",
+    )
+    is_active = models.BooleanField(default=True)
+    api_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="trading_partner",
+        help_text="The user this partner's API token belongs to.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["party__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["isa_qualifier", "isa_id"], name="unique_partner_isa_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party.code} ({self.isa_qualifier}:{self.isa_id})"
+
+    @property
+    def code(self) -> str:
+        return self.party.code
+
+    @property
+    def isa_key(self) -> str:
+        return f"{self.isa_qualifier}:{self.isa_id}"
+
+
+class Interchange(models.Model):
+    """An inbound X12 file: the bytes exactly as received (stored first, with their sha256),
+    where they came from, and how far processing got."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        VALIDATED = "validated", "Validated"
+        ACCEPTED = "accepted", "Accepted"
+        ACCEPTED_WITH_ERRORS = "accepted_with_errors", "Accepted with errors"
+        REJECTED = "rejected", "Rejected"
+        APPLIED = "applied", "Applied"
+        FAILED = "failed", "Failed"
+
+    class Transport(models.TextChoices):
+        API = "api", "REST API"
+        FOLDER = "folder", "Drop folder"
+        CLI = "cli", "Command line"
+
+    transport = models.CharField(max_length=8, choices=Transport.choices)
+    source_name = models.CharField(max_length=255, blank=True, help_text="File name as received.")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    raw_file = models.CharField(
+        max_length=255, help_text="Path of the stored bytes in the storage."
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender = models.ForeignKey(
+        TradingPartner, on_delete=models.PROTECT, null=True, blank=True, related_name="interchanges"
+    )
+    receiver = models.ForeignKey(
+        TradingPartner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="received_interchanges",
+    )
+    sender_isa = models.CharField(max_length=18, blank=True, help_text="ISA05:ISA06 as sent.")
+    receiver_isa = models.CharField(max_length=18, blank=True, help_text="ISA07:ISA08 as sent.")
+    control_number = models.CharField("ISA13", max_length=9, blank=True)
+    version = models.CharField("ISA12", max_length=5, blank=True)
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    status_reason = models.TextField(blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    errors = models.JSONField(default=list, blank=True, help_text="Envelope and validation errors.")
+    validation = models.JSONField(
+        default=list, blank=True, help_text="The verdict per group and set."
+    )
+    ack = models.TextField(blank=True, help_text="The 997/999 we sent back.")
+    sets_accepted = models.PositiveIntegerField(default=0)
+    sets_rejected = models.PositiveIntegerField(default=0)
+    activity_rows = models.PositiveIntegerField(default=0)
+    positions_changed = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["sender_isa", "receiver_isa", "control_number"], name="interchange_isa_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.sender_isa} ISA13 {self.control_number or '?'} ({self.status})"
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of_id is not None
+
+
+class InterchangeStatusChange(models.Model):
+    """Every status change of an interchange, with who or what made it and why."""
+
+    interchange = models.ForeignKey(
+        Interchange, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    reason = models.TextField(blank=True)
+    actor = models.CharField(max_length=100, help_text="user:NAME, partner:CODE or task:NAME")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return (
+            f"#{self.interchange_id} {self.from_status or '-'} -> {self.to_status} by {self.actor}"
+        )
+
+
+class InboundSet(models.Model):
+    """One transaction set of an inbound interchange, its verdict, and whether it was applied."""
+
+    interchange = models.ForeignKey(Interchange, on_delete=models.CASCADE, related_name="sets")
+    functional_id = models.CharField("GS01", max_length=2)
+    group_control_number = models.CharField("GS06", max_length=9)
+    version = models.CharField("GS08", max_length=12)
+    set_id = models.CharField("ST01", max_length=3)
+    control_number = models.CharField("ST02", max_length=9)
+    first_segment = models.PositiveIntegerField(help_text="ST's segment number in the file.")
+    status = models.CharField(max_length=24, help_text="accepted, accepted with errors or rejected")
+    errors = models.JSONField(default=list, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    activity_rows = models.PositiveIntegerField(default=0)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["interchange_id", "first_segment"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interchange", "first_segment"], name="unique_set_per_interchange_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.set_id} {self.control_number} of interchange #{self.interchange_id}"
 
 
 class ControlNumberSequence(models.Model):

@@ -44,3 +44,13 @@ def require_postgres(settings) -> None:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def on_commit_runs_at_once(monkeypatch):
+    """Tests run inside a transaction that is rolled back, never committed, so callbacks
+    queued with transaction.on_commit (enqueueing a task) would never run. Run them at
+    once instead, as they would run right after the commit in production."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())

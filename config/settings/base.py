@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "smi_core",
     "smi_edi",
@@ -113,6 +114,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "smi_core.api.exception_handler",
+    "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SMI Hub API",
@@ -132,8 +134,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+# A task whose worker died unacknowledged goes back to the queue after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("SMI_BROKER_VISIBILITY_TIMEOUT", "3600"))
+}
+CELERY_BEAT_SCHEDULE: dict = {
+    "requeue-waiting-interchanges": {
+        "task": "smi_edi.requeue_waiting_interchanges",
+        "schedule": 300.0,
+    },
+}
 
 # X12 defaults for what this hub sends (partners override them).
 SMI_X12_MAX_UPLOAD_BYTES = int(os.environ.get("SMI_X12_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))
@@ -150,3 +160,4 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+SMI_RAW_STORE_DIR = Path(os.environ.get("SMI_RAW_STORE_DIR", VAR_DIR / "raw"))

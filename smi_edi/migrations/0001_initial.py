@@ -4,24 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ControlNumberSequence',
+            name="ControlNumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('partner_key', models.CharField(help_text='The partner the numbers are sent to, e.g. its ISA qualifier:id.', max_length=64)),
-                ('kind', models.CharField(choices=[('isa', 'Interchange (ISA13)'), ('gs', 'Functional group (GS06)'), ('st', 'Transaction set (ST02)')], max_length=3)),
-                ('last_value', models.PositiveBigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "partner_key",
+                    models.CharField(
+                        help_text="The partner the numbers are sent to, e.g. its ISA qualifier:id.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("isa", "Interchange (ISA13)"),
+                            ("gs", "Functional group (GS06)"),
+                            ("st", "Transaction set (ST02)"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("last_value", models.PositiveBigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('partner_key', 'kind'), name='unique_sequence_per_partner_kind')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("partner_key", "kind"), name="unique_sequence_per_partner_kind"
+                    )
+                ],
             },
         ),
     ]

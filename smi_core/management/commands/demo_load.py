@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from smi_core.models import Location, Party
+from smi_core.services.items import items_import
+from smi_edi.models import Interchange
+from smi_edi.services.interchanges import interchange_enqueue, interchange_receive
+from smi_edi.services.partners import partner_add
+
 DEMO_ADMIN = "admin"
+SAMPLES = Path(settings.BASE_DIR) / "samples"
+BUYER, SUPPLIER = "demo-retail", "acme-supply"
+LOCATIONS = [
+    ("DC01", "Demo Retail DC", "dc", "0614141000012"),
+    ("S001", "Store 1 Main Street", "store", "0614141000029"),
+    ("S002", "Store 2 Harbour", "store", "0614141000036"),
+    ("S003", "Store 3 Station Road", "store", "0614141000043"),
+    ("S004", "Store 4 Market Square", "store", "0614141000050"),
+]
 
 
 class Command(BaseCommand):
@@ -18,8 +35,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             password = _ensure_superuser()
+            tokens = _ensure_partners()
+            _ensure_locations()
+            items_import(text=(SAMPLES / "items.csv").read_text())
+        for line in _ingest_samples():
+            self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"  admin site: /admin/   user: {DEMO_ADMIN}   password: {password}")
+        for code, token in tokens.items():
+            self.stdout.write(f"  API token of partner {code}: {token}")
 
 
 def _credentials_file():
@@ -45,3 +69,44 @@ def _ensure_superuser() -> str:
     path.write_text(password + "\n")
     path.chmod(0o600)
     return password
+
+
+def _ensure_partners() -> dict[str, str]:
+    """The supplier we act for and the buyer whose stock it manages."""
+    _, supplier_token = partner_add(
+        code=SUPPLIER, name="Acme Supply", isa="ZZ:ACMESUPPLY", role="supplier"
+    )
+    _, buyer_token = partner_add(
+        code=BUYER, name="Demo Retail", isa="ZZ:DEMORETAIL", role="buyer", cadence="weekly"
+    )
+    return {BUYER: buyer_token, SUPPLIER: supplier_token}
+
+
+def _ensure_locations() -> None:
+    buyer = Party.objects.get(code=BUYER)
+    for code, name, kind, gln in LOCATIONS:
+        Location.objects.get_or_create(
+            party=buyer, code=code, defaults={"name": name, "kind": kind, "gln": gln}
+        )
+
+
+def _ingest_samples() -> list[str]:
+    """Each sample 852 goes through the real pipeline once (store, validate, 997, apply)."""
+    lines = []
+    for path in sorted((SAMPLES / "852").glob("*.edi")):
+        data = path.read_bytes()
+        sha256 = hashlib.sha256(data).hexdigest()
+        existing = Interchange.objects.filter(sha256=sha256, duplicate_of__isnull=True).first()
+        if existing is None:
+            existing = interchange_receive(
+                source=data,
+                transport=Interchange.Transport.CLI,
+                source_name=path.name,
+                actor="cli:demo_load",
+            )
+            interchange_enqueue(existing)
+            existing.refresh_from_db()
+        lines.append(
+            f"{path.name}: interchange #{existing.pk} {existing.status}, {existing.activity_rows} activity rows"
+        )
+    return lines

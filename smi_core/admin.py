@@ -1,0 +1,152 @@
+"""Admin for the SMI domain: parties, items, locations, activity, positions, exceptions."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from smi_core.exceptions import ApplicationError
+from smi_core.models import (
+    ExceptionItem,
+    InventoryPosition,
+    Item,
+    ItemCrossReference,
+    Location,
+    Party,
+    ProductActivity,
+)
+from smi_core.services.exceptions import exception_resolve
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "role", "gln", "duns"]
+    list_filter = ["role"]
+    search_fields = ["code", "name", "gln", "duns"]
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "party", "kind", "gln", "needs_review"]
+    list_filter = ["party", "kind", "needs_review"]
+    search_fields = ["code", "name", "gln", "duns"]
+
+
+class CrossReferenceInline(admin.TabularInline):
+    model = ItemCrossReference
+    extra = 0
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = [
+        "vendor_item",
+        "gtin",
+        "description",
+        "supplier",
+        "unit",
+        "pack_size",
+        "needs_review",
+    ]
+    list_filter = ["supplier", "needs_review", "unit"]
+    search_fields = ["vendor_item", "gtin", "description", "cross_references__buyer_item"]
+    inlines = [CrossReferenceInline]
+
+
+@admin.register(ItemCrossReference)
+class ItemCrossReferenceAdmin(admin.ModelAdmin):
+    list_display = ["buyer", "buyer_item", "item"]
+    list_filter = ["buyer"]
+    search_fields = ["buyer_item", "item__vendor_item", "item__gtin"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Derived records: shown, never edited by hand (they are rebuilt from their sources)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProductActivity)
+class ProductActivityAdmin(ReadOnlyAdmin):
+    list_display = [
+        "period_end",
+        "location",
+        "item",
+        "activity_code",
+        "quantity",
+        "unit",
+        "source_set",
+        "segment_number",
+    ]
+    list_filter = ["activity_code", "location__party", "period_end"]
+    search_fields = ["item__vendor_item", "item__gtin", "location__code"]
+    list_select_related = ["location__party", "item", "source_set"]
+    show_full_result_count = False
+
+
+@admin.register(InventoryPosition)
+class InventoryPositionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "location",
+        "item",
+        "on_hand",
+        "on_order",
+        "in_transit",
+        "committed",
+        "sold_last_period",
+        "as_of",
+    ]
+    list_filter = ["location__party", "item__supplier", "as_of"]
+    search_fields = ["item__vendor_item", "item__gtin", "location__code", "location__name"]
+    list_select_related = ["item__supplier", "location__party"]
+
+
+@admin.register(ExceptionItem)
+class ExceptionItemAdmin(admin.ModelAdmin):
+    list_display = ["kind", "status", "partner", "subject", "occurrences", "last_seen", "action"]
+    list_filter = ["status", "kind", "partner"]
+    search_fields = ["subject", "message"]
+    readonly_fields = [
+        "kind",
+        "partner",
+        "subject",
+        "message",
+        "action",
+        "details",
+        "occurrences",
+        "item",
+        "location",
+        "source_set",
+        "first_seen",
+        "last_seen",
+        "status",
+        "resolved_at",
+        "resolved_by",
+    ]
+    actions = ["resolve"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark the selected exceptions resolved", permissions=["change"])
+    def resolve(self, request, queryset):
+        done = 0
+        for exception in queryset:
+            try:
+                exception_resolve(
+                    exception=exception, actor=request.user, note="resolved in the admin"
+                )
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} exception(s) resolved", messages.SUCCESS)

@@ -1,0 +1,631 @@
+"""Apply an 852 transaction set: activity rows in bulk, then inventory positions in bulk.
+
+Runs inside the caller's transaction (one per set), so a set applies completely or not at
+all. Set-based: items and locations are loaded once into dictionaries, rows are written
+with COPY on PostgreSQL (bulk INSERT elsewhere), positions with one upsert per batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from smi_core.models import (
+    ExceptionItem,
+    InventoryPosition,
+    Item,
+    ItemCrossReference,
+    Location,
+    Party,
+    ProductActivity,
+)
+from smi_core.selectors import decimal_text
+from smi_core.services.exceptions import exception_raise
+from smi_edi.x12.ts852 import Activity852, ActivityQuantity, LineItem
+
+# Activity codes that set a position field: stock levels take the latest value in the
+# report, flows (sold) add up over the period.
+STOCK_FIELDS = {"QA": "on_hand", "QP": "on_order", "QI": "in_transit", "QC": "committed"}
+FLOW_FIELDS = {"QS": "sold_last_period"}
+POSITION_FIELDS = ("on_hand", "on_order", "in_transit", "committed", "sold_last_period")
+BATCH = 5000
+JUMP_FACTOR = Decimal(10)
+JUMP_FLOOR = Decimal(100)
+
+
+@dataclass
+class ApplyOutcome:
+    rows: int = 0
+    changed: set[tuple[int, int]] = field(default_factory=set)
+    period_start: date | None = None
+    period_end: date | None = None
+    skipped: int = (
+        0  # quantities not applied (unknown item/location, bad unit): each in an exception
+    )
+
+
+def activity_apply_852(
+    *, inbound_set, segments: Iterable[tuple[list[str], int]], buyer_partner, supplier: Party
+) -> ApplyOutcome:
+    buyer = buyer_partner.party
+    mapper = Activity852()
+    writer = _RowWriter()
+    resolver = _Resolver(
+        buyer=buyer,
+        supplier=supplier,
+        auto_register=buyer_partner.auto_register,
+        source_set=inbound_set,
+        before_write=writer.pause,
+    )
+    outcome = ApplyOutcome()
+    figures = SetFigures()
+    bad_units: dict[tuple[int, str], int] = defaultdict(int)
+    period_start = period_end = None
+    common = None
+
+    for quantity in mapper.quantities(segments):
+        if common is None:
+            period_start, period_end = mapper.header.period_start, mapper.header.period_end
+            if period_end is None:
+                mapper.problems.append(_no_period(quantity))
+                break
+            common = (period_start, period_end, inbound_set.pk)
+        item = resolver.item(quantity.line)
+        location = resolver.location(quantity.location_qualifier, quantity.location_id)
+        if item is None or location is None:
+            outcome.skipped += 1
+            continue
+        item_id, item_unit = item
+        writer.add(common, item_id, location, quantity)
+        key = (item_id, location)
+        if quantity.unit and quantity.unit != item_unit:
+            bad_units[(item_id, quantity.unit)] += 1
+            outcome.skipped += 1
+            continue
+        figures.add(key, quantity.code, quantity.activity_date, quantity.quantity)
+
+    outcome.rows = writer.flush()
+    outcome.period_start, outcome.period_end = period_start, period_end
+    if period_end is not None:
+        outcome.changed = _update_positions(
+            figures, buyer=buyer, as_of=period_end, inbound_set=inbound_set
+        )
+    resolver.raise_exceptions()
+    _raise_unit_exceptions(bad_units, buyer=buyer, inbound_set=inbound_set)
+    _raise_problem_exceptions(mapper, buyer=buyer, inbound_set=inbound_set)
+    return outcome
+
+
+class SetFigures:
+    """What one report states per item-location: the latest value of each stock level it
+    gives (by ZA date, else the last one), and its flows (sold) summed over the period."""
+
+    def __init__(self) -> None:
+        self.latest: dict[tuple[int, int], dict[str, tuple[date | None, Decimal]]] = defaultdict(
+            dict
+        )
+        self.flows: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(
+            lambda: defaultdict(Decimal)
+        )
+
+    def add(self, key: tuple[int, int], code: str, stamp: date | None, quantity: Decimal) -> None:
+        if code in STOCK_FIELDS:
+            seen = self.latest[key].get(code)
+            if seen is None or (stamp or date.min) >= (seen[0] or date.min):
+                self.latest[key][code] = (stamp, quantity)
+        elif code in FLOW_FIELDS:
+            self.flows[key][code] += quantity
+
+    def keys(self) -> set[tuple[int, int]]:
+        return set(self.latest) | set(self.flows)
+
+    def stated(self, key: tuple[int, int]) -> dict[str, Decimal]:
+        """The position fields this report states for ``key``."""
+        values = {
+            STOCK_FIELDS[code]: quantity for code, (_, quantity) in self.latest.get(key, {}).items()
+        }
+        values.update(
+            {FLOW_FIELDS[code]: quantity for code, quantity in self.flows.get(key, {}).items()}
+        )
+        return values
+
+
+def merge_position(
+    current: dict | None, stated: dict[str, Decimal], *, as_of: date
+) -> dict[str, Decimal]:
+    """A report's figures over the position it updates: the levels it states replace the
+    old ones, those it does not state are kept; sales are per period (a new period starts
+    from zero, a second report for the same period replaces what it states)."""
+    if current is None:
+        values = dict.fromkeys(POSITION_FIELDS, Decimal(0))
+    else:
+        values = {f: current[f] for f in POSITION_FIELDS}
+        if current["as_of"] != as_of:
+            values["sold_last_period"] = Decimal(0)
+    values.update(stated)
+    return values
+
+
+def _no_period(quantity: ActivityQuantity):
+    from smi_edi.x12.ts852 import Problem
+
+    return Problem(quantity.segment_number, "the set has no XQ report period; nothing was applied")
+
+
+# -- items and locations ----------------------------------------------------------------
+
+
+class _Resolver:
+    """Finds items and locations from 852 ids, with every lookup table loaded once."""
+
+    def __init__(
+        self,
+        *,
+        buyer: Party,
+        supplier: Party,
+        auto_register: bool,
+        source_set,
+        before_write=lambda: None,
+    ):
+        self.before_write = before_write  # called before any INSERT (ends a running COPY)
+        self.buyer, self.supplier, self.auto_register, self.source_set = (
+            buyer,
+            supplier,
+            auto_register,
+            source_set,
+        )
+        items = Item.objects.filter(supplier=supplier).values_list(
+            "pk", "vendor_item", "gtin", "unit"
+        )
+        self.units = {pk: unit for pk, _, _, unit in items}
+        self.by_vendor = {vendor: pk for pk, vendor, _, _ in items}
+        self.by_gtin = {gtin: pk for pk, _, gtin, _ in items if gtin}
+        self.by_buyer_item = dict(
+            ItemCrossReference.objects.filter(buyer=buyer, item__supplier=supplier).values_list(
+                "buyer_item", "item_id"
+            )
+        )
+        self.locations: dict[tuple[str, str], int] = {}
+        for pk, code, gln, duns in Location.objects.filter(party=buyer).values_list(
+            "pk", "code", "gln", "duns"
+        ):
+            self.locations[("92", code)] = pk
+            if gln:
+                self.locations[("UL", gln)] = pk
+            if duns:
+                self.locations[("1", duns)] = pk
+                self.locations[("9", duns)] = pk
+        self._lines: dict[int, tuple[int, str] | None] = {}
+        self.unknown_items: dict[str, int] = defaultdict(int)
+        self.unknown_locations: dict[str, int] = defaultdict(int)
+        self.registered: list[tuple[str, str]] = []
+
+    def item(self, line: LineItem) -> tuple[int, str] | None:
+        found = self._lines.get(id(line), False)
+        if found is not False:
+            if found is None:
+                self.unknown_items[line.key] += 1
+            return found
+        pk = self._find_item(line)
+        if pk is None and self.auto_register and line.ids:
+            pk = self._register_item(line)
+        result = (pk, self.units[pk]) if pk is not None else None
+        self._lines.clear()  # one LIN at a time: keep the cache small
+        self._lines[id(line)] = result
+        if result is None:
+            self.unknown_items[line.key] += 1
+        return result
+
+    def _find_item(self, line: LineItem) -> int | None:
+        ids = line.ids
+        if ids.get("IN") and ids["IN"] in self.by_buyer_item:
+            return self.by_buyer_item[ids["IN"]]
+        if ids.get("VN") and ids["VN"] in self.by_vendor:
+            return self.by_vendor[ids["VN"]]
+        gtin = line.gtin
+        if gtin and gtin in self.by_gtin:
+            return self.by_gtin[gtin]
+        return None
+
+    def _register_item(self, line: LineItem) -> int:
+        ids = line.ids
+        self.before_write()
+        vendor_item = ids.get("VN") or line.gtin or next(f"{q}:{v}" for q, v in ids.items())
+        item, _ = Item.objects.get_or_create(
+            supplier=self.supplier,
+            vendor_item=vendor_item[:48],
+            defaults={
+                "gtin": line.gtin[:14],
+                "needs_review": True,
+                "description": f"from 852: {line.key}"[:200],
+            },
+        )
+        if ids.get("IN"):
+            ItemCrossReference.objects.get_or_create(
+                buyer=self.buyer, buyer_item=ids["IN"], defaults={"item": item}
+            )
+            self.by_buyer_item[ids["IN"]] = item.pk
+        self.by_vendor[item.vendor_item] = item.pk
+        if item.gtin:
+            self.by_gtin[item.gtin] = item.pk
+        self.units[item.pk] = item.unit
+        self.registered.append(("item", f"{item.vendor_item} ({line.key})"))
+        return item.pk
+
+    def location(self, qualifier: str, location_id: str) -> int | None:
+        key = (qualifier or "92", location_id)
+        pk = self.locations.get(key)
+        if pk is not None:
+            return pk
+        if self.auto_register:
+            pk = self._register_location(*key)
+            self.locations[key] = pk
+            return pk
+        self.unknown_locations[f"{key[0]}:{key[1]}"] += 1
+        return None
+
+    def _register_location(self, qualifier: str, location_id: str) -> int:
+        self.before_write()
+        fields = (
+            {"gln": location_id}
+            if qualifier == "UL"
+            else {"duns": location_id}
+            if qualifier in ("1", "9")
+            else {}
+        )
+        location, _ = Location.objects.get_or_create(
+            party=self.buyer, code=location_id[:48], defaults={"needs_review": True, **fields}
+        )
+        self.registered.append(("location", f"{qualifier}:{location_id}"))
+        return location.pk
+
+    def raise_exceptions(self) -> None:
+        for key, count in self.unknown_items.items():
+            exception_raise(
+                kind=ExceptionItem.Kind.UNKNOWN_ITEM,
+                partner=self.buyer,
+                subject=key,
+                message=f"{count} quantities for item {key} from {self.buyer.code} were not applied: no such item.",
+                action=(
+                    f"Add the item for supplier {self.supplier.code} (admin or `items_import`) with this GTIN, "
+                    "vendor item or buyer item number, then reprocess the interchange."
+                ),
+                details={"quantities_not_applied": count},
+                occurrences=count,
+                source_set=self.source_set,
+            )
+        for key, count in self.unknown_locations.items():
+            exception_raise(
+                kind=ExceptionItem.Kind.UNKNOWN_LOCATION,
+                partner=self.buyer,
+                subject=key,
+                message=f"{count} quantities for location {key} of {self.buyer.code} were not applied: no such location.",
+                action="Add the location (admin) with this code, GLN or DUNS, then reprocess the interchange.",
+                details={"quantities_not_applied": count},
+                occurrences=count,
+                source_set=self.source_set,
+            )
+        for what, key in self.registered:
+            exception_raise(
+                kind=ExceptionItem.Kind.AUTO_REGISTERED,
+                partner=self.buyer,
+                subject=f"{what} {key}",
+                message=f"The {what} {key} was first seen in an 852 from {self.buyer.code} and created automatically.",
+                action=f"Check the new {what}'s details and clear its 'needs review' flag.",
+                source_set=self.source_set,
+            )
+
+
+# -- activity rows ----------------------------------------------------------------------
+
+_ROW_COLUMNS = (
+    "period_start",
+    "period_end",
+    "source_set_id",
+    "item_id",
+    "location_id",
+    "activity_code",
+    "quantity",
+    "unit",
+    "date_qualifier",
+    "activity_date",
+    "segment_number",
+    "position",
+)
+
+
+_NULL = "\\N"  # COPY's NULL
+
+
+class _RowWriter:
+    """Buffers activity rows and writes them in batches.
+
+    On PostgreSQL one COPY stays open while rows stream in, so the server stores a batch
+    while Python maps the next; ``pause`` ends it before any other query on the connection
+    (auto-registering an item). Elsewhere, bulk INSERTs.
+    """
+
+    def __init__(self):
+        self.rows: list = []
+        self.written = 0
+        self.pending = 0
+        self.postgres = connection.vendor == "postgresql"
+        self._cursor = None
+        self._copy_cm = None
+        self._copy = None
+
+    def add(self, common: tuple, item_id: int, location_id: int, q: ActivityQuantity) -> None:
+        if self.postgres:
+            # One line of COPY text. Codes, units and qualifiers pass through _copy_text in
+            # case a partner's value holds a tab or a backslash.
+            self.rows.append(
+                f"{common[0]}\t{common[1]}\t{common[2]}\t{item_id}\t{location_id}\t{_copy_text(q.code)}\t"
+                f"{q.quantity}\t{_copy_text(q.unit)}\t{_copy_text(q.date_qualifier)}\t"
+                f"{q.activity_date or _NULL}\t{q.segment_number}\t{q.position}\n"
+            )
+        else:
+            self.rows.append(
+                (
+                    *common,
+                    item_id,
+                    location_id,
+                    q.code,
+                    q.quantity,
+                    q.unit,
+                    q.date_qualifier,
+                    q.activity_date,
+                    q.segment_number,
+                    q.position,
+                )
+            )
+        if len(self.rows) >= BATCH:
+            self._write()
+
+    def pause(self) -> None:
+        """Send what is buffered and end the COPY, so the connection can run other queries."""
+        if self.rows:
+            self._write()
+        if self._copy_cm is not None:
+            self._copy_cm.__exit__(None, None, None)
+            self._cursor.close()
+            self._copy_cm = self._copy = self._cursor = None
+            self.written += self.pending
+            self.pending = 0
+
+    def flush(self) -> int:
+        self.pause()
+        return self.written
+
+    def _write(self) -> None:
+        rows, self.rows = self.rows, []
+        if self.postgres:
+            if self._copy is None:
+                self._cursor = connection.cursor()
+                raw = self._cursor.cursor  # the psycopg cursor under Django's wrapper
+                self._copy_cm = raw.copy(
+                    f"COPY {ProductActivity._meta.db_table} ({', '.join(_ROW_COLUMNS)}) FROM STDIN"
+                )
+                self._copy = self._copy_cm.__enter__()
+            self._copy.write("".join(rows))
+            self.pending += len(rows)
+            return
+        ProductActivity.objects.bulk_create(
+            [ProductActivity(**dict(zip(_ROW_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=BATCH,
+        )
+        self.written += len(rows)
+
+
+def _copy(table: str, columns: tuple[str, ...], text: str) -> None:
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write(text)
+
+
+def _copy_text(value) -> str:
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+# -- positions --------------------------------------------------------------------------
+
+
+def _update_positions(
+    figures: SetFigures, *, buyer: Party, as_of: date, inbound_set
+) -> set[tuple[int, int]]:
+    keys = figures.keys()
+    if not keys:
+        return set()
+    existing = _existing_positions(keys)
+    stale: list[tuple[int, int]] = []
+    negatives: list[tuple[int, int, Decimal]] = []
+    jumps: list[tuple[int, int, Decimal, Decimal]] = []
+    rows: list[tuple] = []
+    for key in keys:
+        item_id, location_id = key
+        current = existing.get(key)
+        if current is not None and current["as_of"] > as_of:
+            stale.append(key)
+            continue
+        stated = figures.stated(key)
+        values = merge_position(current, stated, as_of=as_of)
+        if "on_hand" in stated:
+            new = values["on_hand"]
+            if new < 0:
+                negatives.append((item_id, location_id, new))
+            elif current is not None:
+                old = current["on_hand"]
+                if new - old >= JUMP_FLOOR and new >= JUMP_FACTOR * max(old, Decimal(1)):
+                    jumps.append((item_id, location_id, old, new))
+        rows.append(
+            (item_id, location_id, *(values[f] for f in POSITION_FIELDS), as_of, inbound_set.pk)
+        )
+    upsert_positions(rows)
+    _raise_position_exceptions(
+        stale,
+        negatives,
+        jumps,
+        buyer=buyer,
+        as_of=as_of,
+        inbound_set=inbound_set,
+        existing=existing,
+    )
+    return {(row[0], row[1]) for row in rows}
+
+
+_POSITION_COLUMNS = (
+    "item_id",
+    "location_id",
+    *POSITION_FIELDS,
+    "as_of",
+    "source_set_id",
+    "updated_at",
+)
+
+
+def upsert_positions(rows: list[tuple]) -> None:
+    """Insert or update positions, each row ``(item_id, location_id, on_hand, on_order,
+    in_transit, committed, sold_last_period, as_of, source_set_id)``: COPY into a temporary
+    table and one INSERT ... ON CONFLICT on PostgreSQL; a bulk upsert elsewhere."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = InventoryPosition._meta.db_table
+        columns = ", ".join(_POSITION_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE _positions_in (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            cursor.execute("ALTER TABLE _positions_in DROP COLUMN id")
+        stamp = now.isoformat()
+        text = "".join(
+            "\t".join(_NULL if v is None else str(v) for v in row) + f"\t{stamp}\n" for row in rows
+        )
+        _copy("_positions_in", _POSITION_COLUMNS, text)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _POSITION_COLUMNS[2:])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _positions_in "
+                f"ON CONFLICT (item_id, location_id) DO UPDATE SET {updates}"
+            )
+            cursor.execute("DROP TABLE _positions_in")
+        return
+    names = ("item_id", "location_id", *POSITION_FIELDS, "as_of", "source_set_id")
+    objects = [
+        InventoryPosition(updated_at=now, **dict(zip(names, row, strict=True))) for row in rows
+    ]
+    for start in range(0, len(objects), BATCH):
+        InventoryPosition.objects.bulk_create(
+            objects[start : start + BATCH],
+            update_conflicts=True,
+            unique_fields=["item", "location"],
+            update_fields=[*POSITION_FIELDS, "as_of", "source_set", "updated_at"],
+        )
+
+
+def _existing_positions(keys: set[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    by_location: dict[int, list[int]] = defaultdict(list)
+    for item_id, location_id in keys:
+        by_location[location_id].append(item_id)
+    found = {}
+    location_ids = sorted(by_location)
+    item_ids = sorted({i for i, _ in keys})
+    for start in range(0, len(item_ids), 900):
+        chunk = item_ids[start : start + 900]
+        rows = InventoryPosition.objects.filter(
+            item_id__in=chunk, location_id__in=location_ids
+        ).values("item_id", "location_id", "as_of", *POSITION_FIELDS)
+        for row in rows:
+            key = (row["item_id"], row["location_id"])
+            if key in keys:
+                found[key] = row
+    return found
+
+
+def _raise_position_exceptions(
+    stale, negatives, jumps, *, buyer, as_of, inbound_set, existing
+) -> None:
+    if stale:
+        newest = max(existing[k]["as_of"] for k in stale)
+        exception_raise(
+            kind=ExceptionItem.Kind.STALE_REPORT,
+            partner=buyer,
+            subject=f"set #{inbound_set.pk} period ending {as_of}",
+            message=(
+                f"The 852 for the period ending {as_of} is older than positions already applied "
+                f"(up to {newest}) for {len(stale)} item-locations; those positions were kept."
+            ),
+            action="Nothing to undo; check with the buyer whether the old report was resent by mistake.",
+            details={"item_locations": len(stale), "newest_applied": str(newest)},
+            source_set=inbound_set,
+        )
+    for item_id, location_id, quantity in negatives:
+        exception_raise(
+            kind=ExceptionItem.Kind.NEGATIVE_ON_HAND,
+            partner=buyer,
+            subject=f"item {item_id} at location {location_id}",
+            message=f"The buyer reports {quantity} on hand as of {as_of}.",
+            action="Ask the buyer to correct its inventory count; planning treats negative stock as zero.",
+            details={"on_hand": decimal_text(quantity)},
+            item_id=item_id,
+            location_id=location_id,
+            source_set=inbound_set,
+        )
+    for item_id, location_id, old, new in jumps:
+        exception_raise(
+            kind=ExceptionItem.Kind.SUDDEN_JUMP,
+            partner=buyer,
+            subject=f"item {item_id} at location {location_id}",
+            message=f"On hand jumped from {old} to {new} as of {as_of}.",
+            action="Check the unit of measure and the count with the buyer before planning on it.",
+            details={"before": decimal_text(old), "after": decimal_text(new)},
+            item_id=item_id,
+            location_id=location_id,
+            source_set=inbound_set,
+        )
+
+
+def _raise_unit_exceptions(bad_units, *, buyer, inbound_set) -> None:
+    if not bad_units:
+        return
+    items = dict(Item.objects.filter(pk__in={i for i, _ in bad_units}).values_list("pk", "unit"))
+    for (item_id, unit), count in bad_units.items():
+        exception_raise(
+            kind=ExceptionItem.Kind.UNEXPECTED_UNIT,
+            partner=buyer,
+            subject=f"item {item_id} in {unit}",
+            message=(
+                f"{count} quantities for item {item_id} came in {unit}, but the item is kept in "
+                f"{items.get(item_id)}; they are stored as activity but not used for positions."
+            ),
+            action="Agree the unit with the buyer, or correct the item's unit and pack size, then reprocess.",
+            details={"unit": unit, "item_unit": items.get(item_id), "quantities": count},
+            item_id=item_id,
+            occurrences=count,
+            source_set=inbound_set,
+        )
+
+
+def _raise_problem_exceptions(mapper: Activity852, *, buyer, inbound_set) -> None:
+    for problem in mapper.problems:
+        exception_raise(
+            kind=ExceptionItem.Kind.MAPPING_PROBLEM,
+            partner=buyer,
+            subject=f"set #{inbound_set.pk} segment {problem.segment_number}",
+            message=problem.message,
+            action="Ask the buyer to correct and resend the report.",
+            source_set=inbound_set,
+        )

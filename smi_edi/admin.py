@@ -1,0 +1,181 @@
+"""Admin for EDI operators: partners, interchanges (raw file, 997, reprocess), sets."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from smi_core.exceptions import ApplicationError
+from smi_edi.models import (
+    ControlNumberSequence,
+    InboundSet,
+    Interchange,
+    InterchangeStatusChange,
+    TradingPartner,
+)
+from smi_edi.services.interchanges import interchange_reprocess
+from smi_edi.services.raw_store import raw_path
+
+
+@admin.register(TradingPartner)
+class TradingPartnerAdmin(admin.ModelAdmin):
+    list_display = [
+        "party",
+        "isa_qualifier",
+        "isa_id",
+        "gs_id",
+        "x12_version",
+        "ack_type",
+        "cadence",
+        "auto_register",
+        "is_active",
+    ]
+    list_filter = ["is_active", "ack_type", "cadence", "party__role"]
+    search_fields = ["party__code", "party__name", "isa_id", "gs_id"]
+    raw_id_fields = ["api_user"]
+
+
+class InboundSetInline(admin.TabularInline):
+    model = InboundSet
+    extra = 0
+    can_delete = False
+    fields = [
+        "set_id",
+        "control_number",
+        "functional_id",
+        "version",
+        "status",
+        "applied_at",
+        "activity_rows",
+        "period_start",
+        "period_end",
+        "errors",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = InterchangeStatusChange
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Interchange)
+class InterchangeAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "received_at",
+        "sender_isa",
+        "receiver_isa",
+        "control_number",
+        "status",
+        "duplicate_flag",
+        "sets_accepted",
+        "sets_rejected",
+        "activity_rows",
+        "transport",
+    ]
+    list_filter = ["status", "transport", "sender", ("duplicate_of", admin.EmptyFieldListFilter)]
+    search_fields = ["control_number", "sender_isa", "receiver_isa", "sha256", "source_name"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in Interchange._meta.fields] + ["raw_download", "ack_text"]
+    exclude = ["ack"]
+    inlines = [InboundSetInline, StatusChangeInline]
+    actions = ["reprocess"]
+
+    def has_add_permission(self, request):
+        return False  # interchanges come in through the API, drop folders and x12_ingest
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # raw inbound bytes are evidence
+
+    @admin.display(boolean=True, description="duplicate")
+    def duplicate_flag(self, obj):
+        return obj.duplicate_of_id is not None
+
+    @admin.display(description="raw file")
+    def raw_download(self, obj):
+        url = reverse("admin:smi_edi_interchange_raw", args=[obj.pk])
+        return format_html(
+            '<a href="{}">download {} bytes</a> (sha256 {})', url, obj.size, obj.sha256
+        )
+
+    @admin.display(description="acknowledgment sent")
+    def ack_text(self, obj):
+        if not obj.ack:
+            return "-"
+        url = reverse("admin:smi_edi_interchange_ack", args=[obj.pk])
+        return format_html(
+            '<a href="{}">download</a><pre style="white-space:pre-wrap">{}</pre>', url, obj.ack
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/raw/",
+                self.admin_site.admin_view(self.raw_view),
+                name="smi_edi_interchange_raw",
+            ),
+            path(
+                "<int:pk>/ack/",
+                self.admin_site.admin_view(self.ack_view),
+                name="smi_edi_interchange_ack",
+            ),
+            *super().get_urls(),
+        ]
+
+    def raw_view(self, request, pk):
+        obj = self.get_object(request, pk)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        return FileResponse(
+            open(raw_path(obj.raw_file), "rb"),
+            as_attachment=True,
+            filename=f"interchange-{obj.pk}.x12",
+        )
+
+    def ack_view(self, request, pk):
+        obj = self.get_object(request, pk)
+        if obj is None or not obj.ack or not self.has_view_permission(request, obj):
+            raise Http404
+        response = HttpResponse(obj.ack, content_type="application/edi-x12")
+        response["Content-Disposition"] = f'attachment; filename="interchange-{obj.pk}-ack.x12"'
+        return response
+
+    @admin.action(
+        description="Process the selected failed interchanges again", permissions=["change"]
+    )
+    def reprocess(self, request, queryset):
+        for interchange in queryset:
+            try:
+                interchange_reprocess(
+                    interchange=interchange, actor=f"user:{request.user.get_username()}"
+                )
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                self.message_user(
+                    request, f"interchange #{interchange.pk} queued again", messages.SUCCESS
+                )
+
+
+@admin.register(ControlNumberSequence)
+class ControlNumberSequenceAdmin(admin.ModelAdmin):
+    list_display = ["partner_key", "kind", "last_value", "updated_at"]
+    readonly_fields = ["partner_key", "kind", "last_value", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,452 @@
+"""Inbound interchanges: receive (store the bytes first), then process (read, validate,
+acknowledge, apply each accepted 852 set atomically).
+
+Processing is idempotent: a set that was applied is never applied again, a file or ISA
+control number seen before is flagged as a duplicate and not applied, and running the
+processing again after a crash reaches the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from smi_core.exceptions import ApplicationError
+from smi_core.services.activity import activity_apply_852
+from smi_core.services.exceptions import exception_raise
+from smi_core.services.hooks import positions_changed
+from smi_edi.models import InboundSet, Interchange, InterchangeStatusChange, TradingPartner
+from smi_edi.services.acknowledgments import acknowledgment_build
+from smi_edi.services.raw_store import TooLarge, raw_path, raw_store
+from smi_edi.x12.errors import X12SyntaxError
+from smi_edi.x12.reader import X12Reader
+from smi_edi.x12.results import InterchangeResult, SetStatus
+
+log = logging.getLogger(__name__)
+S = Interchange.Status
+
+# The allowed status changes, in one place.
+TRANSITIONS: dict[str, set[str]] = {
+    S.RECEIVED: {S.VALIDATED, S.REJECTED, S.FAILED},
+    S.VALIDATED: {S.ACCEPTED, S.ACCEPTED_WITH_ERRORS, S.REJECTED, S.FAILED},
+    S.ACCEPTED: {S.APPLIED, S.FAILED},
+    S.ACCEPTED_WITH_ERRORS: {S.APPLIED, S.FAILED},
+    S.FAILED: {S.RECEIVED},  # reprocess
+    S.APPLIED: set(),
+    S.REJECTED: set(),
+}
+
+
+class InterchangeRefused(ApplicationError):
+    """The bytes cannot be taken in at all (not X12, too large, empty)."""
+
+    code = "interchange_refused"
+
+
+class PayloadTooLarge(InterchangeRefused):
+    code = "payload_too_large"
+    http_status = 413
+
+
+class SenderMismatch(ApplicationError):
+    code = "sender_mismatch"
+    http_status = 403
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSummary:
+    interchange_id: int
+    status: str
+    sets_accepted: int
+    sets_rejected: int
+    activity_rows: int
+    positions_changed: int
+
+
+def interchange_receive(
+    *,
+    source: bytes | IO[bytes],
+    transport: str,
+    source_name: str = "",
+    actor: str,
+    submitted_by=None,
+    as_partner: TradingPartner | None = None,
+) -> Interchange:
+    """Store the bytes unchanged and record the interchange (status received).
+
+    ``as_partner``: the authenticated partner; the ISA sender must be its own id, otherwise
+    the attempt is recorded and refused. A folder file received again under the same name
+    with the same content returns the interchange already recorded (a crash between
+    storing and moving the file must not double it).
+    """
+    limit = settings.SMI_X12_MAX_UPLOAD_BYTES
+    try:
+        stored = raw_store(source, max_bytes=limit)
+    except TooLarge as exc:
+        raise PayloadTooLarge(
+            f"the file is larger than the limit of {limit} bytes; split it into several interchanges",
+            extra={"limit": limit},
+        ) from exc
+    if stored.size == 0:
+        raise InterchangeRefused("the file is empty")
+    try:
+        isa = X12Reader(stored.head + b"\n").isa
+    except X12SyntaxError as exc:
+        raise InterchangeRefused(f"not an X12 interchange: {exc.message}", code="not_x12") from exc
+
+    if transport == Interchange.Transport.FOLDER and source_name:
+        existing = Interchange.objects.filter(
+            transport=transport, source_name=source_name, sha256=stored.sha256
+        ).first()
+        if existing is not None:
+            return existing
+
+    sender_isa = f"{isa[5]}:{isa[6]}"
+    receiver_isa = f"{isa[7]}:{isa[8]}"
+    mismatch = ""
+    with transaction.atomic():
+        interchange = Interchange.objects.create(
+            transport=transport,
+            source_name=source_name[:255],
+            sha256=stored.sha256,
+            size=stored.size,
+            raw_file=stored.name,
+            submitted_by=submitted_by,
+            sender=_partner(isa[5], isa[6]),
+            receiver=_partner(isa[7], isa[8]),
+            sender_isa=sender_isa,
+            receiver_isa=receiver_isa,
+            control_number=isa[13][:9],
+            version=isa[12][:5],
+        )
+        _status_change(interchange, "", S.RECEIVED, actor, f"{stored.size} bytes via {transport}")
+        if as_partner is not None and (as_partner.isa_qualifier, as_partner.isa_id) != (
+            isa[5],
+            isa[6],
+        ):
+            mismatch = (
+                f"partner {as_partner.code} ({as_partner.isa_key}) submitted an interchange "
+                f"whose ISA sender is {sender_isa}; a partner may send only as itself"
+            )
+            _set_status(interchange, S.REJECTED, actor, mismatch)
+    if mismatch:
+        # The attempt is recorded (committed above) before it is refused.
+        log.warning("interchange #%s refused: %s", interchange.pk, mismatch)
+        raise SenderMismatch(mismatch, extra={"interchange": interchange.pk})
+    return interchange
+
+
+def interchange_enqueue(interchange: Interchange) -> None:
+    """Hand the interchange to a worker once the transaction that recorded it commits."""
+    from smi_edi.tasks import ingest_interchange
+
+    interchange_id = interchange.pk
+    transaction.on_commit(lambda: ingest_interchange.delay(interchange_id))
+
+
+def interchange_process(*, interchange_id: int, actor: str) -> ProcessSummary:
+    """Validate, acknowledge and apply one interchange. Safe to run again at any point."""
+    interchange = Interchange.objects.get(pk=interchange_id)
+    if interchange.status in (S.APPLIED, S.REJECTED):
+        return _summary(interchange)
+    Interchange.objects.filter(pk=interchange_id).update(attempts=interchange.attempts + 1)
+    if interchange.status == S.FAILED:
+        _set_status(interchange, S.RECEIVED, actor, "processing again")
+    if interchange.status == S.RECEIVED:
+        _validate(interchange, actor)
+        interchange.refresh_from_db()
+    if interchange.status in (S.ACCEPTED, S.ACCEPTED_WITH_ERRORS):
+        _apply(interchange, actor)
+    return _summary(interchange)
+
+
+def interchange_fail(*, interchange_id: int, actor: str, reason: str) -> None:
+    """Leave a visible failed state with the reason (a task that gave up)."""
+    interchange = Interchange.objects.get(pk=interchange_id)
+    if S.FAILED in TRANSITIONS.get(interchange.status, set()):
+        _set_status(interchange, S.FAILED, actor, reason)
+
+
+def interchange_reprocess(*, interchange: Interchange, actor: str) -> None:
+    """Run a failed interchange again (admin action, CLI)."""
+    if interchange.status != S.FAILED:
+        raise ApplicationError(
+            f"interchange #{interchange.pk} is {interchange.get_status_display().lower()}; "
+            "only failed interchanges are processed again",
+            code="not_failed",
+        )
+    interchange_enqueue(interchange)
+
+
+# -- steps ------------------------------------------------------------------------------
+
+
+def _validate(interchange: Interchange, actor: str) -> None:
+    from smi_edi.x12.validation import validate
+
+    path = raw_path(interchange.raw_file)
+    try:
+        results = validate(path)
+    except X12SyntaxError as exc:
+        _set_status(interchange, S.REJECTED, actor, f"not readable as X12: {exc.message}")
+        interchange.errors = [
+            {"message": exc.message, "offset": exc.offset, "segment": exc.segment_number}
+        ]
+        interchange.save(update_fields=["errors"])
+        return
+
+    with transaction.atomic():
+        interchange = Interchange.objects.select_for_update().get(pk=interchange.pk)
+        if interchange.status != S.RECEIVED:
+            return  # another worker got here first
+        _set_status(interchange, S.VALIDATED, actor, "read and validated")
+        refusal = _envelope_refusal(interchange, results)
+        interchange.validation = [r.as_dict() for r in results]
+        interchange.errors = _error_list(results)
+        counts = {"accepted": 0, "rejected": 0}
+        for result in results:
+            for group in result.groups:
+                for set_result in group.sets:
+                    accepted = set_result.status in (
+                        SetStatus.ACCEPTED,
+                        SetStatus.ACCEPTED_WITH_ERRORS,
+                    )
+                    accepted = accepted and group.status is not SetStatus.REJECTED and not refusal
+                    counts["accepted" if accepted else "rejected"] += 1
+                    InboundSet.objects.update_or_create(
+                        interchange=interchange,
+                        first_segment=set_result.first_segment_number or 0,
+                        defaults={
+                            "functional_id": group.functional_id,
+                            "group_control_number": group.control_number,
+                            "version": group.version,
+                            "set_id": set_result.set_id,
+                            "control_number": set_result.control_number,
+                            "status": set_result.status.label if accepted else "rejected",
+                            "errors": set_result.as_dict()["segment_errors"]
+                            + set_result.as_dict()["set_errors"],
+                        },
+                    )
+        interchange.sets_accepted = counts["accepted"]
+        interchange.sets_rejected = counts["rejected"]
+        if refusal is None and interchange.sender is not None:
+            interchange.ack = acknowledgment_build(interchange=interchange, results=results)
+        interchange.save(
+            update_fields=["validation", "errors", "sets_accepted", "sets_rejected", "ack"]
+        )
+        if refusal is not None:
+            _set_status(interchange, S.REJECTED, actor, refusal)
+        elif counts["accepted"] == 0:
+            _set_status(interchange, S.REJECTED, actor, "no transaction set was accepted")
+        elif counts["rejected"] or any(not r.all_accepted for r in results):
+            _set_status(
+                interchange, S.ACCEPTED_WITH_ERRORS, actor, f"{counts['rejected']} set(s) rejected"
+            )
+        else:
+            _set_status(interchange, S.ACCEPTED, actor, f"{counts['accepted']} set(s) accepted")
+
+
+def _envelope_refusal(interchange: Interchange, results: list[InterchangeResult]) -> str | None:
+    """Reasons to take nothing from this interchange: unknown parties, a duplicate."""
+    if interchange.receiver is None or not interchange.receiver.party.is_supplier:
+        exception_raise(
+            kind="unknown_receiver",
+            partner=interchange.sender.party if interchange.sender else None,
+            subject=interchange.receiver_isa,
+            message=f"Interchange #{interchange.pk} is addressed to {interchange.receiver_isa}, which is none of our suppliers.",
+            action="Tell the sender its receiver id is wrong, or register the supplier with `partner_add --role supplier`.",
+        )
+        return f"the ISA receiver {interchange.receiver_isa} is none of our suppliers"
+    if interchange.sender is None:
+        return f"the ISA sender {interchange.sender_isa} is not a registered trading partner"
+    if not interchange.sender.is_active:
+        return f"trading partner {interchange.sender.code} is inactive"
+    earlier = (
+        Interchange.objects.filter(sender_isa=interchange.sender_isa)
+        .exclude(pk=interchange.pk)
+        .exclude(status__in=[S.FAILED, S.RECEIVED])
+        .exclude(duplicate_of__isnull=False)
+        .filter(_same_file_or_control(interchange))
+        .order_by("pk")
+        .first()
+    )
+    if earlier is not None:
+        interchange.duplicate_of = earlier
+        interchange.save(update_fields=["duplicate_of"])
+        same = (
+            "the same file"
+            if earlier.sha256 == interchange.sha256
+            else f"ISA13 {interchange.control_number}"
+        )
+        return f"duplicate of interchange #{earlier.pk} ({same} from {interchange.sender_isa}); not applied again"
+    return None
+
+
+def _same_file_or_control(interchange: Interchange):
+    from django.db.models import Q
+
+    return Q(sha256=interchange.sha256) | Q(
+        receiver_isa=interchange.receiver_isa, control_number=interchange.control_number
+    )
+
+
+def _apply(interchange: Interchange, actor: str) -> None:
+    pending = {
+        s.first_segment: s
+        for s in interchange.sets.filter(applied_at__isnull=True, set_id="852").exclude(
+            status="rejected"
+        )
+    }
+    changed_pairs: set[tuple[int, int]] = set()
+    if pending:
+        reader = X12Reader(raw_path(interchange.raw_file))
+        segments = reader.segments()
+        for elements in segments:
+            if elements[0] != "ST" or reader.segment_number not in pending:
+                continue
+            inbound_set = pending.pop(reader.segment_number)
+            stream = _set_stream(elements, reader, segments)
+            with transaction.atomic():
+                locked = InboundSet.objects.select_for_update().get(pk=inbound_set.pk)
+                if locked.applied_at is not None:
+                    _drain(stream)
+                    continue
+                outcome = activity_apply_852(
+                    inbound_set=locked,
+                    segments=stream,
+                    buyer_partner=interchange.sender,
+                    supplier=interchange.receiver.party,
+                )
+                _drain(stream)
+                locked.applied_at = timezone.now()
+                locked.activity_rows = outcome.rows
+                locked.period_start, locked.period_end = outcome.period_start, outcome.period_end
+                locked.save(
+                    update_fields=["applied_at", "activity_rows", "period_start", "period_end"]
+                )
+                Interchange.objects.filter(pk=interchange.pk).update(
+                    activity_rows=interchange.activity_rows + outcome.rows,
+                    positions_changed=interchange.positions_changed + len(outcome.changed),
+                )
+                interchange.activity_rows += outcome.rows
+                interchange.positions_changed += len(outcome.changed)
+                changed_pairs |= outcome.changed
+            if not pending:
+                break
+        reader.close()
+    with transaction.atomic():
+        interchange = Interchange.objects.select_for_update().get(pk=interchange.pk)
+        if interchange.status in (S.ACCEPTED, S.ACCEPTED_WITH_ERRORS):
+            interchange.processed_at = timezone.now()
+            interchange.save(update_fields=["processed_at"])
+            _set_status(
+                interchange,
+                S.APPLIED,
+                actor,
+                f"{interchange.activity_rows} activity rows, {interchange.positions_changed} positions changed",
+            )
+    if changed_pairs:
+        positions_changed(item_location_pairs=changed_pairs, source=f"interchange:{interchange.pk}")
+
+
+def _set_stream(st: list[str], reader: X12Reader, segments):
+    """The segments of the set that starts with ``st``, up to and including its SE."""
+    yield st, reader.segment_number
+    for elements in segments:
+        yield elements, reader.segment_number
+        if elements[0] == "SE" or reader.current_set is None:
+            return
+
+
+def _drain(stream) -> None:
+    for _ in stream:
+        pass
+
+
+# -- records ----------------------------------------------------------------------------
+
+
+def _partner(qualifier: str, isa_id: str) -> TradingPartner | None:
+    return (
+        TradingPartner.objects.select_related("party")
+        .filter(isa_qualifier=qualifier, isa_id=isa_id)
+        .first()
+    )
+
+
+def _set_status(interchange: Interchange, to: str, actor: str, reason: str) -> None:
+    current = interchange.status
+    if to not in TRANSITIONS.get(current, set()):
+        raise ApplicationError(
+            f"interchange #{interchange.pk} cannot go from {current} to {to}", code="bad_transition"
+        )
+    interchange.status = to
+    interchange.status_reason = reason
+    interchange.save(update_fields=["status", "status_reason"])
+    _status_change(interchange, current, to, actor, reason)
+
+
+def _status_change(
+    interchange: Interchange, from_status: str, to: str, actor: str, reason: str
+) -> None:
+    InterchangeStatusChange.objects.create(
+        interchange=interchange,
+        from_status=from_status,
+        to_status=to,
+        actor=actor[:100],
+        reason=reason,
+    )
+
+
+def _error_list(results: list[InterchangeResult]) -> list[dict]:
+    errors: list[dict] = [
+        {"level": "interchange", "message": m} for r in results for m in r.interchange_errors
+    ]
+    for result in results:
+        for group in result.groups:
+            for set_result in group.sets:
+                for message in set_result.messages:
+                    errors.append(
+                        {
+                            "level": "set",
+                            "set": f"{set_result.set_id} {set_result.control_number}",
+                            "message": message,
+                        }
+                    )
+    return errors
+
+
+def _summary(interchange: Interchange) -> ProcessSummary:
+    interchange.refresh_from_db()
+    return ProcessSummary(
+        interchange_id=interchange.pk,
+        status=interchange.status,
+        sets_accepted=interchange.sets_accepted,
+        sets_rejected=interchange.sets_rejected,
+        activity_rows=interchange.activity_rows,
+        positions_changed=interchange.positions_changed,
+    )
+
+
+def interchanges_requeue_waiting(*, older_than_minutes: int) -> int:
+    """Queue again every interchange left in 'received' for longer than the given minutes."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    waiting = list(
+        Interchange.objects.filter(status=S.RECEIVED, received_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    from smi_edi.tasks import ingest_interchange
+
+    for interchange_id in waiting:
+        ingest_interchange.delay(interchange_id)
+    if waiting:
+        log.warning("queued again %d interchange(s) waiting since before %s", len(waiting), cutoff)
+    return len(waiting)

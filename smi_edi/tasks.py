@@ -1,0 +1,77 @@
+"""Celery tasks of the EDI app: thin (ids in, one service call), idempotent, named explicitly."""
+
+from __future__ import annotations
+
+import base64
+
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+
+from smi_edi.x12.errors import X12SyntaxError
+
+# Errors worth another try: the database or the network blinked. Anything else is a bug or
+# bad data, and retrying would only repeat it.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+class IngestTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        from smi_edi.services.interchanges import interchange_fail
+
+        interchange_id = args[0] if args else kwargs.get("interchange_id")
+        if interchange_id is not None:
+            interchange_fail(
+                interchange_id=interchange_id,
+                actor=f"task:{self.name}:{task_id}",
+                reason=f"{type(exc).__name__}: {exc}",
+            )
+
+
+@shared_task(
+    name="smi_edi.ingest_interchange",
+    base=IngestTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def ingest_interchange(self, interchange_id: int) -> dict:
+    """Read, validate, acknowledge and apply one stored interchange."""
+    from smi_edi.services.interchanges import interchange_process
+
+    summary = interchange_process(
+        interchange_id=interchange_id, actor=f"task:{self.name}:{self.request.id}"
+    )
+    return {
+        "interchange": summary.interchange_id,
+        "status": summary.status,
+        "sets_accepted": summary.sets_accepted,
+        "sets_rejected": summary.sets_rejected,
+        "activity_rows": summary.activity_rows,
+        "positions_changed": summary.positions_changed,
+    }
+
+
+@shared_task(name="smi_edi.validate_x12")
+def validate_x12(payload_b64: str) -> dict:
+    """Validate an X12 payload (base64 of its bytes) and return the verdict per set."""
+    from smi_edi.x12.validation import validate
+
+    data = base64.b64decode(payload_b64)
+    try:
+        results = validate(data)
+    except X12SyntaxError as exc:
+        return {"readable": False, "error": exc.message}
+    return {"readable": True, "interchanges": [r.as_dict() for r in results]}
+
+
+@shared_task(name="smi_edi.requeue_waiting_interchanges")
+def requeue_waiting_interchanges(older_than_minutes: int = 10) -> int:
+    """Queue again interchanges still 'received' after a while (the process that stored
+    them died before queueing them). Processing is idempotent, so a double queueing is harmless."""
+    from smi_edi.services.interchanges import interchanges_requeue_waiting
+
+    return interchanges_requeue_waiting(older_than_minutes=older_than_minutes)
