@@ -1,0 +1,1 @@
+"""Framework-free planning maths: forecasting and inventory policy. Imports nothing from Django."""
