@@ -3,7 +3,7 @@ from django.http import JsonResponse
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from smi_core.api import PositionsView
+from smi_core.api import ExceptionsView, PositionsView, ProposalDetailView, ProposalsView
 from smi_edi.api import InterchangeCreateView, InterchangeDetailView
 
 
@@ -17,6 +17,9 @@ api_v1 = [
         "api/v1/interchanges/<int:pk>/", InterchangeDetailView.as_view(), name="interchange-detail"
     ),
     path("api/v1/positions/", PositionsView.as_view(), name="positions"),
+    path("api/v1/proposals/", ProposalsView.as_view(), name="proposals"),
+    path("api/v1/proposals/<int:pk>/", ProposalDetailView.as_view(), name="proposal-detail"),
+    path("api/v1/exceptions/", ExceptionsView.as_view(), name="exceptions"),
 ]
 
 urlpatterns = [

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
+    AgreementTerm,
     ExceptionItem,
     InventoryPosition,
     Item,
     ItemCrossReference,
     Location,
     Party,
+    PlanRun,
     ProductActivity,
+    ProposalLine,
+    ReplenishmentProposal,
+    SeriesForecast,
+    SupplierCapacity,
+    SupplyAgreement,
 )
 from smi_core.services.exceptions import exception_resolve
 
@@ -150,3 +158,153 @@ class ExceptionItemAdmin(admin.ModelAdmin):
                 self.message_user(request, exc.message, messages.WARNING)
         if done:
             self.message_user(request, f"{done} exception(s) resolved", messages.SUCCESS)
+
+
+# -- agreements and planning -----------------------------------------------------------------
+
+
+class NoRevertHistoryAdmin(SimpleHistoryAdmin):
+    """History is shown, never reverted: a revert would rewrite the record of what applied."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(
+            "reverting to an earlier version is disabled; change the agreement instead"
+        )
+
+
+class AgreementTermInline(admin.TabularInline):
+    model = AgreementTerm
+    extra = 0
+    raw_id_fields = ["item", "location"]
+
+
+@admin.register(SupplyAgreement)
+class SupplyAgreementAdmin(NoRevertHistoryAdmin):
+    list_display = [
+        "code",
+        "supplier",
+        "buyer",
+        "currency",
+        "ownership",
+        "intercompany",
+        "service_level",
+        "lead_time_days",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = ["ownership", "intercompany", "currency", "supplier", "buyer"]
+    search_fields = ["code", "text"]
+    inlines = [AgreementTermInline]
+
+
+@admin.register(AgreementTerm)
+class AgreementTermAdmin(NoRevertHistoryAdmin):
+    list_display = [
+        "agreement",
+        "item",
+        "location",
+        "min_quantity",
+        "max_quantity",
+        "min_days",
+        "max_days",
+        "moq",
+        "pack_multiple",
+        "unit_cost",
+        "lead_time_days",
+    ]
+    list_filter = ["agreement"]
+    search_fields = ["item__vendor_item", "location__code"]
+    raw_id_fields = ["item", "location"]
+
+
+@admin.register(SupplierCapacity)
+class SupplierCapacityAdmin(NoRevertHistoryAdmin):
+    list_display = ["supplier", "item", "item_group", "units_per_week"]
+    raw_id_fields = ["item"]
+
+
+class ProposalLineInline(admin.TabularInline):
+    model = ProposalLine
+    extra = 0
+    fields = ["item", "quantity", "raw_quantity", "unit_cost", "explanation"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReplenishmentProposal)
+class ReplenishmentProposalAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "supplier",
+        "buyer",
+        "ship_to",
+        "status",
+        "value",
+        "currency",
+        "as_of",
+        "created_at",
+        "created_by",
+    ]
+    list_filter = ["status", "supplier", "buyer", "as_of"]
+    search_fields = ["ship_to__code", "lines__item__vendor_item"]
+    readonly_fields = [
+        "supplier",
+        "buyer",
+        "ship_to",
+        "agreement",
+        "status",
+        "currency",
+        "value",
+        "as_of",
+        "plan_run",
+        "created_at",
+        "created_by",
+        "proposed_by",
+    ]
+    inlines = [ProposalLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PlanRun)
+class PlanRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "as_of",
+        "trigger",
+        "actor",
+        "started_at",
+        "finished_at",
+        "item_locations",
+        "proposals",
+        "lines",
+        "exceptions",
+    ]
+    list_filter = ["trigger"]
+
+
+@admin.register(SeriesForecast)
+class SeriesForecastAdmin(ReadOnlyAdmin):
+    list_display = [
+        "item",
+        "location",
+        "method",
+        "classification",
+        "demand_per_week",
+        "sigma_per_week",
+        "mase",
+        "observations",
+        "as_of",
+    ]
+    list_filter = ["method", "classification"]
+    search_fields = ["item__vendor_item", "location__code"]
+    list_select_related = ["item", "location"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from smi_core.exceptions import ApplicationError
+from smi_core.models import ExceptionItem
 from smi_core.selectors import position_as_dict, positions_list
+from smi_core.selectors.planning_output import proposal_as_dict, proposals_list
 
 
 def exception_handler(exc, context):
@@ -48,3 +50,91 @@ class PositionsView(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([position_as_dict(p) for p in page])
+
+
+# -- proposals and exceptions -------------------------------------------------------------
+
+
+def _visible_party(request, permission: str):
+    """The partner's party for partner users; None for staff holding ``permission``."""
+    partner = getattr(request.user, "trading_partner", None)
+    if partner is not None:
+        return partner.party
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(f"you need the {permission} permission")
+    return None
+
+
+class ProposalsView(APIView):
+    @extend_schema(
+        summary="Replenishment proposals",
+        parameters=[
+            OpenApiParameter(
+                "status", str, description="proposed, approved, rejected, ordered, ..."
+            ),
+            OpenApiParameter("partner", str, description="buyer or supplier code"),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+    )
+    def get(self, request):
+        party = _visible_party(request, "smi_core.view_replenishmentproposal")
+        qs = proposals_list(
+            status=request.query_params.get("status"),
+            partner=request.query_params.get("partner"),
+            visible_to=party,
+        )
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([proposal_as_dict(p) for p in page])
+
+
+class ProposalDetailView(APIView):
+    @extend_schema(summary="A proposal with its lines and the numbers behind each line")
+    def get(self, request, pk: int):
+        party = _visible_party(request, "smi_core.view_replenishmentproposal")
+        proposal = proposals_list(visible_to=party).filter(pk=pk).first()
+        if proposal is None:
+            raise NotFound(f"no proposal #{pk} that you may see")
+        return Response(proposal_as_dict(proposal, lines=True))
+
+
+class ExceptionsView(APIView):
+    @extend_schema(
+        summary="The exceptions queue",
+        parameters=[
+            OpenApiParameter("status", str, description="open (default) or resolved"),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+    )
+    def get(self, request):
+        party = _visible_party(request, "smi_core.view_exceptionitem")
+        qs = ExceptionItem.objects.select_related("partner").filter(
+            status=request.query_params.get("status", "open")
+        )
+        if request.query_params.get("kind"):
+            qs = qs.filter(kind=request.query_params["kind"])
+        if party is not None:
+            qs = qs.filter(partner=party)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs.order_by("-last_seen", "-pk"), request, view=self)
+        return paginator.get_paginated_response(
+            [
+                {
+                    "id": e.pk,
+                    "kind": e.kind,
+                    "status": e.status,
+                    "partner": e.partner.code if e.partner else None,
+                    "subject": e.subject,
+                    "message": e.message,
+                    "action": e.action,
+                    "details": e.details,
+                    "occurrences": e.occurrences,
+                    "first_seen": e.first_seen,
+                    "last_seen": e.last_seen,
+                }
+                for e in page
+            ]
+        )

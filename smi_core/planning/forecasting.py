@@ -59,14 +59,20 @@ def holt(y: Sequence[float], alpha: float = 0.3, beta: float = 0.1) -> list[floa
     return out
 
 
-def croston(y: Sequence[float], alpha: float = 0.1, *, variant: str = "croston") -> float:
-    """Croston's method (``variant='sba'`` applies the (1 - alpha/2) correction).
+def croston_path(
+    y: Sequence[float], alpha: float = 0.1, *, variant: str = "croston"
+) -> list[float]:
+    """Croston's method (``variant='sba'`` applies the (1 - alpha/2) correction) in one pass.
 
-    Initialised with the first demand size and the first interval (periods up to and
-    including the first demand), updated at each demand occurrence.
+    Returns len(y) + 1 forecasts: element i forecasts y[i] from y[:i] (0 before the first
+    demand); the last one is the next period. Initialised with the first demand size and
+    the first interval (periods up to and including the first demand), updated at demands.
     """
+    factor = 1 - alpha / 2 if variant == "sba" else 1.0
     size = interval = None
     periods = 0
+    current = 0.0
+    out = [current]
     for value in y:
         periods += 1
         if value > 0:
@@ -76,30 +82,39 @@ def croston(y: Sequence[float], alpha: float = 0.1, *, variant: str = "croston")
                 size += alpha * (value - size)
                 interval += alpha * (periods - interval)
             periods = 0
-    if size is None:
-        return 0.0
-    forecast = size / interval
-    return forecast * (1 - alpha / 2) if variant == "sba" else forecast
+            current = size / interval * factor
+        out.append(current)
+    return out
 
 
-def tsb(y: Sequence[float], alpha: float = 0.1, beta: float = 0.1) -> float:
-    """Teunter-Syntetos-Babai: demand probability updated every period, size at demands.
+def croston(y: Sequence[float], alpha: float = 0.1, *, variant: str = "croston") -> float:
+    """The next-period forecast of :func:`croston_path`."""
+    return croston_path(y, alpha, variant=variant)[-1]
 
-    Initialised with the first period's demand occurrence (1 or 0) as the probability and
-    the first non-zero demand as the size.
-    """
-    demands = [v for v in y if v > 0]
-    if not demands:
-        return 0.0
+
+def tsb_path(y: Sequence[float], alpha: float = 0.1, beta: float = 0.1) -> list[float]:
+    """Teunter-Syntetos-Babai in one pass: demand probability updated every period, size at
+    demands. Initialised with the first period's demand occurrence (1 or 0) as the
+    probability and the first non-zero demand as the size. Returns len(y) + 1 forecasts."""
+    first = next((float(v) for v in y if v > 0), None)
+    if first is None:
+        return [0.0] * (len(y) + 1)
     probability = 1.0 if y[0] > 0 else 0.0
-    size = float(demands[0])
+    size = first
+    out = [probability * size]
     for value in y:
         if value > 0:
             probability += beta * (1 - probability)
             size += alpha * (value - size)
         else:
-            probability += beta * (0 - probability)
-    return probability * size
+            probability -= beta * probability
+        out.append(probability * size)
+    return out
+
+
+def tsb(y: Sequence[float], alpha: float = 0.1, beta: float = 0.1) -> float:
+    """The next-period forecast of :func:`tsb_path`."""
+    return tsb_path(y, alpha, beta)[-1]
 
 
 def classify(y: Sequence[float]) -> tuple[str, float | None, float | None]:
@@ -136,14 +151,20 @@ def _sigma(y: Sequence[float], fitted: Sequence[float]) -> float:
 
 
 def _trending(y: Sequence[float]) -> bool:
-    """A clear linear trend: the least-squares slope moves the mean by 20 % over the series."""
+    """A clear linear trend: at least 12 periods, a least-squares line explaining half the
+    variance (R^2 >= 0.5), moving the mean by at least 20 % over the series."""
     n = len(y)
-    if n < 8:
+    if n < 12:
         return False
     mean_x, mean_y = (n - 1) / 2, sum(y) / n
     sxx = sum((i - mean_x) ** 2 for i in range(n))
-    slope = sum((i - mean_x) * (v - mean_y) for i, v in enumerate(y)) / sxx
-    return mean_y > 0 and abs(slope * n) > 0.2 * mean_y
+    syy = sum((v - mean_y) ** 2 for v in y)
+    if mean_y <= 0 or syy == 0:
+        return False
+    sxy = sum((i - mean_x) * (v - mean_y) for i, v in enumerate(y))
+    slope = sxy / sxx
+    r2 = sxy * sxy / (sxx * syy)
+    return r2 >= 0.5 and abs(slope * n) > 0.2 * mean_y
 
 
 def forecast(

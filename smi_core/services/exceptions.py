@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -63,3 +66,73 @@ def exception_resolve(*, exception: ExceptionItem, actor, note: str = "") -> Exc
         update_fields=["status", "resolved_at", "resolved_by", "resolution_note", "last_seen"]
     )
     return exception
+
+
+@dataclass
+class ExceptionSpec:
+    """An exception to raise, for the bulk path."""
+
+    kind: str
+    partner_id: int | None
+    subject: str
+    message: str
+    action: str
+    details: dict = field(default_factory=dict)
+    links: dict = field(default_factory=dict)  # item_id, location_id, source_set_id
+    occurrences: int = 1
+
+
+def exceptions_raise_many(specs: list[ExceptionSpec]) -> list[ExceptionSpec]:
+    """Raise many exceptions with a handful of queries: open ones for the same kind, partner
+    and subject count up, the rest are created."""
+    merged: dict[tuple, ExceptionSpec] = {}
+    for spec in specs:
+        key = (spec.kind, spec.partner_id, spec.subject[:200])
+        if key in merged:
+            merged[key].occurrences += spec.occurrences
+            merged[key].message = spec.message
+        else:
+            merged[key] = spec
+    if not merged:
+        return []
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for kind, _, subject in merged:
+        by_kind[kind].add(subject)
+    existing: dict[tuple, ExceptionItem] = {}
+    for kind, subjects in by_kind.items():
+        subjects_list = sorted(subjects)
+        for start in range(0, len(subjects_list), 900):
+            for item in ExceptionItem.objects.filter(
+                kind=kind,
+                status=ExceptionItem.Status.OPEN,
+                subject__in=subjects_list[start : start + 900],
+            ):
+                existing[(item.kind, item.partner_id, item.subject)] = item
+    now = timezone.now()
+    updates, creates = [], []
+    for key, spec in merged.items():
+        item = existing.get(key)
+        if item is not None:
+            item.occurrences += spec.occurrences
+            item.message = spec.message
+            item.details = spec.details or item.details
+            item.last_seen = now
+            updates.append(item)
+        else:
+            creates.append(
+                ExceptionItem(
+                    kind=spec.kind,
+                    partner_id=spec.partner_id,
+                    subject=key[2],
+                    message=spec.message,
+                    action=spec.action,
+                    details=spec.details,
+                    occurrences=spec.occurrences,
+                    **spec.links,
+                )
+            )
+    ExceptionItem.objects.bulk_update(
+        updates, ["occurrences", "message", "details", "last_seen"], batch_size=1000
+    )
+    ExceptionItem.objects.bulk_create(creates, batch_size=1000)
+    return list(merged.values())

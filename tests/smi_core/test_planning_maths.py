@@ -98,7 +98,8 @@ def test_classification_picks_the_method():
     assert round(forecast(INTERMITTENT).level, 6) == 0.892193
     assert forecast([10, 0, 0, 90, 0, 1, 0, 0, 50]).method == "tsb"
     assert forecast([100, 102, 98, 101, 99, 100, 103, 97]).method == "ses"
-    assert forecast([10, 20, 30, 40, 50, 60, 70, 80]).method == "holt"
+    assert forecast([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]).method == "holt"
+    assert forecast([10, 14, 9, 13, 11, 12, 15, 10]).method == "ses"  # noise is no trend
     assert forecast([5, 5]).method == "none"
 
 

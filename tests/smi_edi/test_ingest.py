@@ -10,12 +10,12 @@ from smi_core.models import ExceptionItem, InventoryPosition, Item, Location, Pr
 from smi_core.services.hooks import _listeners, on_positions_changed
 from smi_edi.models import Interchange
 from smi_edi.services.interchanges import (
-    interchange_enqueue,
     interchange_process,
     interchange_receive,
 )
 from smi_edi.services.partners import partner_add
 from tests.factories import ItemCrossReferenceFactory, ItemFactory, LocationFactory
+from tests.pipeline import ingest
 from tests.x12_builders import interchange, report_852
 
 pytestmark = pytest.mark.django_db
@@ -37,15 +37,6 @@ def world(settings, tmp_path):
     item2 = ItemFactory(supplier=supplier.party, vendor_item="ACME-1002", gtin="00614140010029")
     ItemCrossReferenceFactory(item=item2, buyer=buyer.party, buyer_item="DR-50002")
     return {"supplier": supplier, "buyer": buyer, "token": token, "items": (item1, item2)}
-
-
-def ingest(data: bytes, name: str = "test.edi") -> Interchange:
-    interchange_obj = interchange_receive(
-        source=data, transport="cli", source_name=name, actor="test"
-    )
-    interchange_enqueue(interchange_obj)  # eager in tests: processed before this returns
-    interchange_obj.refresh_from_db()
-    return interchange_obj
 
 
 def position(vendor_item: str, location: str) -> InventoryPosition:

@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from smi_core.models import Location, Party
+from smi_core.models import ExceptionItem, Location, Party, ReplenishmentProposal
+from smi_core.services.agreements import agreements_import
 from smi_core.services.items import items_import
 from smi_edi.models import Interchange
 from smi_edi.services.interchanges import interchange_enqueue, interchange_receive
@@ -19,14 +20,31 @@ from smi_edi.services.partners import partner_add
 
 DEMO_ADMIN = "admin"
 SAMPLES = Path(settings.BASE_DIR) / "samples"
-BUYER, SUPPLIER = "demo-retail", "acme-supply"
-LOCATIONS = [
-    ("DC01", "Demo Retail DC", "dc", "0614141000012"),
-    ("S001", "Store 1 Main Street", "store", "0614141000029"),
-    ("S002", "Store 2 Harbour", "store", "0614141000036"),
-    ("S003", "Store 3 Station Road", "store", "0614141000043"),
-    ("S004", "Store 4 Market Square", "store", "0614141000050"),
+SUPPLIER = ("acme-supply", "Acme Supply", "ZZ:ACMESUPPLY")
+BUYERS = [
+    ("demo-retail", "Demo Retail", "ZZ:DEMORETAIL"),
+    ("city-mart", "City Mart", "ZZ:CITYMART"),
+    ("acme-stores-eu", "Acme Stores Europe", "ZZ:ACMESTORESEU"),
 ]
+LOCATIONS = {
+    "demo-retail": [
+        ("DC01", "Demo Retail DC", "dc", "0614141000012"),
+        ("S001", "Store 1 Main Street", "store", "0614141000029"),
+        ("S002", "Store 2 Harbour", "store", "0614141000036"),
+        ("S003", "Store 3 Station Road", "store", "0614141000043"),
+        ("S004", "Store 4 Market Square", "store", "0614141000050"),
+    ],
+    "city-mart": [
+        ("CM-DC", "City Mart DC", "dc", ""),
+        ("CM-01", "City Mart Downtown", "store", ""),
+        ("CM-02", "City Mart Riverside", "store", ""),
+    ],
+    "acme-stores-eu": [
+        ("EU-DC", "Acme Stores Europe DC", "dc", ""),
+        ("EU-BER", "Acme Store Berlin", "store", ""),
+        ("EU-PAR", "Acme Store Paris", "store", ""),
+    ],
+}
 
 
 class Command(BaseCommand):
@@ -38,6 +56,7 @@ class Command(BaseCommand):
             tokens = _ensure_partners()
             _ensure_locations()
             items_import(text=(SAMPLES / "items.csv").read_text())
+            agreements_import(path=SAMPLES / "agreements.json")
         for line in _ingest_samples():
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
@@ -72,22 +91,21 @@ def _ensure_superuser() -> str:
 
 
 def _ensure_partners() -> dict[str, str]:
-    """The supplier we act for and the buyer whose stock it manages."""
-    _, supplier_token = partner_add(
-        code=SUPPLIER, name="Acme Supply", isa="ZZ:ACMESUPPLY", role="supplier"
-    )
-    _, buyer_token = partner_add(
-        code=BUYER, name="Demo Retail", isa="ZZ:DEMORETAIL", role="buyer", cadence="weekly"
-    )
-    return {BUYER: buyer_token, SUPPLIER: supplier_token}
+    """The supplier we act for and the buyers whose stock it manages."""
+    code, name, isa = SUPPLIER
+    tokens = {code: partner_add(code=code, name=name, isa=isa, role="supplier")[1]}
+    for code, name, isa in BUYERS:
+        tokens[code] = partner_add(code=code, name=name, isa=isa, role="buyer", cadence="weekly")[1]
+    return tokens
 
 
 def _ensure_locations() -> None:
-    buyer = Party.objects.get(code=BUYER)
-    for code, name, kind, gln in LOCATIONS:
-        Location.objects.get_or_create(
-            party=buyer, code=code, defaults={"name": name, "kind": kind, "gln": gln}
-        )
+    for buyer_code, locations in LOCATIONS.items():
+        buyer = Party.objects.get(code=buyer_code)
+        for code, name, kind, gln in locations:
+            Location.objects.get_or_create(
+                party=buyer, code=code, defaults={"name": name, "kind": kind, "gln": gln}
+            )
 
 
 def _ingest_samples() -> list[str]:
@@ -109,4 +127,9 @@ def _ingest_samples() -> list[str]:
         lines.append(
             f"{path.name}: interchange #{existing.pk} {existing.status}, {existing.activity_rows} activity rows"
         )
+    proposals = ReplenishmentProposal.objects.filter(
+        status=ReplenishmentProposal.Status.PROPOSED
+    ).count()
+    exceptions = ExceptionItem.objects.filter(status=ExceptionItem.Status.OPEN).count()
+    lines.append(f"{proposals} open replenishment proposal(s), {exceptions} open exception(s)")
     return lines

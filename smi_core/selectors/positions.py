@@ -1,4 +1,4 @@
-"""Reads that more than one caller needs (API, command line, admin)."""
+"""Inventory positions as the API and the command line show them."""
 
 from __future__ import annotations
 

@@ -1,0 +1,28 @@
+"""The SMI domain models: parties, locations, items, product activity, inventory positions,
+agreements, planning and the exceptions queue. Quantities are Decimal (X12 R type);
+datetimes are UTC."""
+
+from .agreements import AgreementTerm, SupplierCapacity, SupplyAgreement
+from .exceptions import ExceptionItem
+from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity
+from .parties import Item, ItemCrossReference, Location, Party
+from .planning import PlanRun, ProposalLine, ReplenishmentProposal, SeriesForecast
+
+__all__ = [
+    "QUANTITY",
+    "ZERO",
+    "AgreementTerm",
+    "ExceptionItem",
+    "InventoryPosition",
+    "Item",
+    "ItemCrossReference",
+    "Location",
+    "Party",
+    "PlanRun",
+    "ProductActivity",
+    "ProposalLine",
+    "ReplenishmentProposal",
+    "SeriesForecast",
+    "SupplierCapacity",
+    "SupplyAgreement",
+]

@@ -1,0 +1,99 @@
+"""852 product activity and the inventory positions derived from it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from .parties import Item, Location
+
+QUANTITY = {"max_digits": 18, "decimal_places": 4}
+ZERO = Decimal("0")
+
+
+class ProductActivity(models.Model):
+    """One 852 quantity: a report period, item, location, activity code (ZA01) and quantity,
+    traced to the transaction set and segment it came from. Unknown codes are kept.
+
+    The buyer is the location's party and the supplier the item's. This is the bulk fact
+    table (10^6 rows per large file): rows are only ever inserted, by the ingestion service,
+    with ids it has just read in the same transaction, so the foreign keys are enforced by
+    the application (on_delete=PROTECT) rather than by per-row database triggers, and it
+    carries only the two indexes its readers need.
+    """
+
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="activity", db_constraint=False, db_index=False
+    )
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="activity",
+        db_constraint=False,
+        db_index=False,
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    activity_code = models.CharField(max_length=3)
+    quantity = models.DecimalField(**QUANTITY)
+    unit = models.CharField(max_length=2)
+    date_qualifier = models.CharField(max_length=3, blank=True)
+    activity_date = models.DateField(null=True, blank=True)
+    source_set = models.ForeignKey(
+        "smi_edi.InboundSet",
+        on_delete=models.PROTECT,
+        related_name="activity",
+        db_constraint=False,
+        db_index=False,
+    )
+    segment_number = models.PositiveIntegerField(
+        help_text="Segment (ZA or SDQ) in the file, ISA = 1."
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Location pair within an SDQ (1-10); 0 for ZA02."
+    )
+
+    class Meta:
+        verbose_name_plural = "product activity"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_set", "segment_number", "position"],
+                name="unique_activity_per_source_position",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["item", "location", "period_end"], name="activity_item_loc_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_end} {self.activity_code} {self.quantity} {self.unit}"
+
+
+class InventoryPosition(models.Model):
+    """The buyer's stock of one item at one location as of a report period end, derived from
+    product activity. The buyer is the location's party, the supplier the item's."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="positions")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="positions")
+    on_hand = models.DecimalField(**QUANTITY, default=ZERO)
+    on_order = models.DecimalField(**QUANTITY, default=ZERO)
+    in_transit = models.DecimalField(**QUANTITY, default=ZERO)
+    committed = models.DecimalField(**QUANTITY, default=ZERO)
+    sold_last_period = models.DecimalField(**QUANTITY, default=ZERO)
+    as_of = models.DateField(help_text="End of the report period the figures come from.")
+    source_set = models.ForeignKey(
+        "smi_edi.InboundSet", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "location"], name="unique_position_per_item_location"
+            )
+        ]
+        ordering = ["location__code", "item__vendor_item"]
+
+    def __str__(self) -> str:
+        return f"{self.item} @ {self.location}: {self.on_hand} on hand as of {self.as_of}"
