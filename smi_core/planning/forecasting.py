@@ -181,11 +181,8 @@ def forecast(
     if classification in ("intermittent", "lumpy"):
         method = "tsb" if classification == "lumpy" else "sba"
         a = alpha_intermittent
-        fitted = [
-            croston(y[:i], a, variant="sba") if method == "sba" else tsb(y[:i], a, beta)
-            for i in range(len(y))
-        ]
-        level = croston(y, a, variant="sba") if method == "sba" else tsb(y, a, beta)
+        series = croston_path(y, a, variant="sba") if method == "sba" else tsb_path(y, a, beta)
+        fitted, level = series[: len(y)], series[-1]
     elif _trending(y):
         method = "holt"
         series = holt(y, alpha, beta)

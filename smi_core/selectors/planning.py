@@ -73,62 +73,78 @@ def positions_in_scope(pairs: set[tuple[int, int]], keys: set[Key] | None = None
     return out
 
 
+EPOCH_MONDAY = date(2000, 1, 3)
+
+
 def weekly_demand(keys: set[Key], *, as_of: date, weeks: int = 52) -> dict[Key, list[float]]:
-    """Units sold (852 QS) per ISO week, oldest first, over the ``weeks`` before ``as_of``.
+    """Units sold (852 QS) per week (Monday to Sunday), oldest first, over the ``weeks``
+    before ``as_of``.
 
     A week in which the location reported sales of anything but not of this item counts as
     zero; weeks with no report from the location at all are left out (unknown, not zero).
     """
     start = as_of - timedelta(weeks=weeks)
     location_ids = sorted({loc for _, loc in keys})
-    item_ids = {item for item, _ in keys}
-    sums: dict[Key, dict[date, float]] = defaultdict(dict)
-    report_weeks: dict[int, set[date]] = defaultdict(set)
-    for start_loc in range(0, len(location_ids), CHUNK):
-        chunk = location_ids[start_loc : start_loc + CHUNK]
-        for item_id, location_id, week, quantity in _qs_by_week(chunk, start, as_of):
-            report_weeks[location_id].add(week)
-            if item_id in item_ids:
-                sums[(item_id, location_id)][week] = quantity
     series: dict[Key, list[float]] = {}
-    for key in keys:
-        weeks_reported = sorted(report_weeks.get(key[1], ()))
-        by_week = sums.get(key, {})
-        series[key] = [by_week.get(week, 0.0) for week in weeks_reported]
+    for first in range(0, len(location_ids), CHUNK):
+        chunk = location_ids[first : first + CHUNK]
+        per_key, report_weeks = _sales_by_week(chunk, start, as_of)
+        for key, (week_numbers, quantities) in per_key.items():
+            if key not in keys:
+                continue
+            reported = report_weeks[key[1]]
+            if len(week_numbers) == len(reported):
+                series[key] = quantities
+            else:
+                by_week = dict(zip(week_numbers, quantities, strict=True))
+                series[key] = [by_week.get(week, 0.0) for week in reported]
+        for key in keys:
+            if key[1] in report_weeks and key not in series:
+                series[key] = [0.0] * len(report_weeks[key[1]])
     return series
 
 
-def _qs_by_week(location_ids: list[int], start: date, end: date):
+def _sales_by_week(location_ids: list[int], start: date, end: date):
+    """(item, location) -> (week numbers, quantities) in week order; location -> its report weeks."""
+    table = ProductActivity._meta.db_table
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                SELECT item_id, location_id, date_trunc('week', period_end)::date AS week, SUM(quantity)::float8
-                FROM {ProductActivity._meta.db_table}
-                WHERE activity_code = 'QS' AND period_end > %s AND period_end <= %s AND location_id = ANY(%s)
-                GROUP BY item_id, location_id, week
+                WITH weekly AS (
+                    SELECT item_id, location_id, (period_end - %s::date) / 7 AS week, SUM(quantity)::float8 AS qty
+                    FROM {table}
+                    WHERE activity_code = 'QS' AND period_end > %s AND period_end <= %s AND location_id = ANY(%s)
+                    GROUP BY 1, 2, 3
+                )
+                SELECT item_id, location_id, array_agg(week ORDER BY week), array_agg(qty ORDER BY week)
+                FROM weekly GROUP BY 1, 2
                 """,
-                [start, end, location_ids],
+                [EPOCH_MONDAY, start, end, location_ids],
             )
-            yield from cursor.fetchall()
-        return
-    rows = (
-        ProductActivity.objects.filter(
-            activity_code="QS",
-            period_end__gt=start,
-            period_end__lte=end,
-            location_id__in=location_ids,
+            per_key = {(i, loc): (weeks, qtys) for i, loc, weeks, qtys in cursor.fetchall()}
+    else:
+        rows = (
+            ProductActivity.objects.filter(
+                activity_code="QS",
+                period_end__gt=start,
+                period_end__lte=end,
+                location_id__in=location_ids,
+            )
+            .values_list("item_id", "location_id", "period_end")
+            .annotate(total=Sum("quantity"))
         )
-        .values_list("item_id", "location_id", "period_end")
-        .annotate(total=Sum("quantity"))
-    )
-    merged: dict[tuple[int, int, date], float] = defaultdict(float)
-    for item_id, location_id, period_end, total in rows:
-        merged[(item_id, location_id, period_end - timedelta(days=period_end.weekday()))] += float(
-            total
-        )
-    for (item_id, location_id, week), total in merged.items():
-        yield item_id, location_id, week, total
+        merged: dict[Key, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        for item_id, location_id, period_end, total in rows:
+            merged[(item_id, location_id)][(period_end - EPOCH_MONDAY).days // 7] += float(total)
+        per_key = {
+            key: (sorted(by_week), [by_week[w] for w in sorted(by_week)])
+            for key, by_week in merged.items()
+        }
+    report_weeks: dict[int, set[int]] = defaultdict(set)
+    for (_, location_id), (week_numbers, _) in per_key.items():
+        report_weeks[location_id].update(week_numbers)
+    return per_key, {loc: sorted(weeks) for loc, weeks in report_weeks.items()}
 
 
 def pending_quantities(keys: set[Key]) -> dict[Key, Decimal]:

@@ -26,6 +26,7 @@ from smi_core.models import (
     ProductActivity,
 )
 from smi_core.selectors import decimal_text
+from smi_core.services.bulk import NULL, copy_text, upsert
 from smi_core.services.exceptions import exception_raise
 from smi_edi.x12.ts852 import Activity852, ActivityQuantity, LineItem
 
@@ -340,9 +341,6 @@ _ROW_COLUMNS = (
 )
 
 
-_NULL = "\\N"  # COPY's NULL
-
-
 class _RowWriter:
     """Buffers activity rows and writes them in batches.
 
@@ -365,9 +363,9 @@ class _RowWriter:
             # One line of COPY text. Codes, units and qualifiers pass through _copy_text in
             # case a partner's value holds a tab or a backslash.
             self.rows.append(
-                f"{common[0]}\t{common[1]}\t{common[2]}\t{item_id}\t{location_id}\t{_copy_text(q.code)}\t"
-                f"{q.quantity}\t{_copy_text(q.unit)}\t{_copy_text(q.date_qualifier)}\t"
-                f"{q.activity_date or _NULL}\t{q.segment_number}\t{q.position}\n"
+                f"{common[0]}\t{common[1]}\t{common[2]}\t{item_id}\t{location_id}\t{copy_text(q.code)}\t"
+                f"{q.quantity}\t{copy_text(q.unit)}\t{copy_text(q.date_qualifier)}\t"
+                f"{q.activity_date or NULL}\t{q.segment_number}\t{q.position}\n"
             )
         else:
             self.rows.append(
@@ -420,25 +418,6 @@ class _RowWriter:
             batch_size=BATCH,
         )
         self.written += len(rows)
-
-
-def _copy(table: str, columns: tuple[str, ...], text: str) -> None:
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            copy.write(text)
-
-
-def _copy_text(value) -> str:
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
 
 
 # -- positions --------------------------------------------------------------------------
@@ -499,41 +478,14 @@ _POSITION_COLUMNS = (
 
 def upsert_positions(rows: list[tuple]) -> None:
     """Insert or update positions, each row ``(item_id, location_id, on_hand, on_order,
-    in_transit, committed, sold_last_period, as_of, source_set_id)``: COPY into a temporary
-    table and one INSERT ... ON CONFLICT on PostgreSQL; a bulk upsert elsewhere."""
+    in_transit, committed, sold_last_period, as_of, source_set_id)``."""
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        table = InventoryPosition._meta.db_table
-        columns = ", ".join(_POSITION_COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE _positions_in (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
-            )
-            cursor.execute("ALTER TABLE _positions_in DROP COLUMN id")
-        stamp = now.isoformat()
-        text = "".join(
-            "\t".join(_NULL if v is None else str(v) for v in row) + f"\t{stamp}\n" for row in rows
-        )
-        _copy("_positions_in", _POSITION_COLUMNS, text)
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _POSITION_COLUMNS[2:])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _positions_in "
-                f"ON CONFLICT (item_id, location_id) DO UPDATE SET {updates}"
-            )
-            cursor.execute("DROP TABLE _positions_in")
-        return
-    names = ("item_id", "location_id", *POSITION_FIELDS, "as_of", "source_set_id")
-    objects = [
-        InventoryPosition(updated_at=now, **dict(zip(names, row, strict=True))) for row in rows
-    ]
-    for start in range(0, len(objects), BATCH):
-        InventoryPosition.objects.bulk_create(
-            objects[start : start + BATCH],
-            update_conflicts=True,
-            unique_fields=["item", "location"],
-            update_fields=[*POSITION_FIELDS, "as_of", "source_set", "updated_at"],
-        )
+    upsert(
+        InventoryPosition,
+        _POSITION_COLUMNS,
+        [(*row, now) for row in rows],
+        conflict=("item", "location"),
+    )
 
 
 def _existing_positions(keys: set[tuple[int, int]]) -> dict[tuple[int, int], dict]:

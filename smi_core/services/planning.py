@@ -31,8 +31,8 @@ from smi_core.models import (
     SupplyAgreement,
 )
 from smi_core.planning.forecasting import forecast
-from smi_core.selectors import decimal_text
 from smi_core.planning.policy import order_up_to, reorder_point, round_order, safety_stock, z_for
+from smi_core.selectors import decimal_text
 from smi_core.selectors.planning import (
     Key,
     agreements_in_force,
@@ -41,6 +41,7 @@ from smi_core.selectors.planning import (
     terms_for,
     weekly_demand,
 )
+from smi_core.services.bulk import upsert
 from smi_core.services.exceptions import ExceptionSpec, exceptions_raise_many
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def plan_replenishment(
             "item_locations": len(item_locations) if item_locations is not None else None,
         },
     )
-    forecasts: list[SeriesForecast] = []
+    forecasts: list[tuple] = []
     lines: list[PlannedLine] = []
     problems: list[ExceptionSpec] = []
     for position in positions:
@@ -179,20 +180,19 @@ def _d(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(Q4, rounding=ROUND_HALF_UP)
 
 
-def _forecast_row(key: Key, fc, as_of: date, run: PlanRun) -> SeriesForecast:
-    return SeriesForecast(
-        item_id=key[0],
-        location_id=key[1],
-        method=fc.method,
-        classification=fc.classification,
-        demand_per_week=_d(fc.level),
-        sigma_per_week=_d(fc.sigma),
-        adi=_d(fc.adi) if fc.adi is not None else None,
-        cv2=_d(fc.cv2) if fc.cv2 is not None else None,
-        mase=_d(fc.mase) if fc.mase is not None else None,
-        observations=fc.observations,
-        as_of=as_of,
-        plan_run=run,
+def _forecast_row(key: Key, fc, as_of: date, run: PlanRun) -> tuple:
+    optional = (_d(v) if v is not None else None for v in (fc.adi, fc.cv2, fc.mase))
+    return (
+        key[0],
+        key[1],
+        fc.method,
+        fc.classification,
+        _d(fc.level),
+        _d(fc.sigma),
+        *optional,
+        fc.observations,
+        as_of,
+        run.pk,
     )
 
 
@@ -421,26 +421,24 @@ def _apply_capacity(lines: list[PlannedLine]) -> list[ExceptionSpec]:
     return problems
 
 
-def _save_forecasts(rows: list[SeriesForecast]) -> None:
-    fields = [
-        "method",
-        "classification",
-        "demand_per_week",
-        "sigma_per_week",
-        "adi",
-        "cv2",
-        "mase",
-        "observations",
-        "as_of",
-        "plan_run",
-    ]
-    for start in range(0, len(rows), 5000):
-        SeriesForecast.objects.bulk_create(
-            rows[start : start + 5000],
-            update_conflicts=True,
-            unique_fields=["item", "location"],
-            update_fields=fields,
-        )
+_FORECAST_COLUMNS = (
+    "item_id",
+    "location_id",
+    "method",
+    "classification",
+    "demand_per_week",
+    "sigma_per_week",
+    "adi",
+    "cv2",
+    "mase",
+    "observations",
+    "as_of",
+    "plan_run_id",
+)
+
+
+def _save_forecasts(rows: list[tuple]) -> None:
+    upsert(SeriesForecast, _FORECAST_COLUMNS, rows, conflict=("item", "location"))
 
 
 def _save_proposals(

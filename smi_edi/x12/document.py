@@ -107,7 +107,9 @@ def read_document(source: Source) -> Document:
     for elements in reader.segments():
         segment = Segment(elements, reader.segment_number, reader.offset)
         segment_id = elements[0]
-        if segment_id == "ST":
+        if segment_id == "ST" and reader.current_group is None:
+            current = None  # a set outside any group belongs to no group: its segments are stray
+        elif segment_id == "ST":
             current = TransactionSet(reader.current_set)
             sets_by_summary[id(current.summary)] = current
         elif (

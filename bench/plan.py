@@ -1,0 +1,214 @@
+"""Benchmark: replenishment planning for 10,000 and 100,000 item-locations with 52 weeks of
+852 history each, on PostgreSQL (its own database, created if missing).
+
+The history is loaded with COPY (this measures planning, not ingestion); then
+`plan_replenishment` runs over every item-location and the table prints total time and
+item-locations per second. Target: 100,000 in at most 30 s, time linear in the count.
+
+    python bench/plan.py [--sizes 10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smi_bench_plan"
+AS_OF = date(2026, 11, 24)
+STORES = 100
+
+
+def setup_django(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ["SMI_VAR_DIR"] = str(ROOT / "bench" / "out" / "var")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def load(item_locations: int) -> None:
+    """A supplier, a buyer with 100 stores, item_locations / 100 items, an agreement with a
+    term per item, a position per item-location and 52 weekly QS rows per item-location."""
+    from django.db import connection, transaction
+
+    from smi_core.models import (
+        AgreementTerm,
+        ExceptionItem,
+        InventoryPosition,
+        Item,
+        Location,
+        PlanRun,
+        ProductActivity,
+        ProposalLine,
+        ReplenishmentProposal,
+        SeriesForecast,
+        SupplyAgreement,
+    )
+    from smi_edi.models import InboundSet, Interchange
+    from smi_edi.services.partners import partner_add
+
+    items = item_locations // STORES
+    rnd = random.Random(42)
+    with transaction.atomic():
+        for model in (
+            ProposalLine,
+            ReplenishmentProposal,
+            SeriesForecast,
+            PlanRun,
+            ExceptionItem,
+            AgreementTerm,
+            SupplyAgreement,
+            ProductActivity,
+            InventoryPosition,
+            InboundSet,
+            Interchange,
+        ):
+            model.objects.all().delete()
+        supplier, _ = partner_add(
+            code="bench-supplier",
+            name="Bench Supplier",
+            isa="ZZ:BENCHSUP",
+            role="supplier",
+            with_token=False,
+        )
+        buyer, _ = partner_add(
+            code="bench-buyer", name="Bench Buyer", isa="ZZ:BENCHBUY", with_token=False
+        )
+        Item.objects.filter(supplier=supplier.party).delete()
+        Location.objects.filter(party=buyer.party).delete()
+        item_objs = Item.objects.bulk_create(
+            [
+                Item(supplier=supplier.party, vendor_item=f"B-{i:06d}", pack_size=6)
+                for i in range(items)
+            ]
+        )
+        loc_objs = Location.objects.bulk_create(
+            [Location(party=buyer.party, code=f"S{s:03d}") for s in range(STORES)]
+        )
+        agreement = SupplyAgreement.objects.create(
+            code="bench",
+            buyer=buyer.party,
+            supplier=supplier.party,
+            currency="USD",
+            effective_from=date(2026, 1, 1),
+            lead_time_days=7,
+            lead_time_sigma_days=1,
+        )
+        AgreementTerm.objects.bulk_create(
+            [
+                AgreementTerm(agreement=agreement, item=i, unit_cost="2.50", max_quantity=400)
+                for i in item_objs
+            ]
+        )
+        interchange = Interchange.objects.create(
+            transport="cli", sha256="bench", size=0, raw_file="bench", status="applied"
+        )
+        source = InboundSet.objects.create(
+            interchange=interchange,
+            functional_id="PD",
+            group_control_number="1",
+            version="004010",
+            set_id="852",
+            control_number="1",
+            first_segment=3,
+            status="accepted",
+        )
+        weeks = [
+            AS_OF - timedelta(days=AS_OF.weekday() + 1) - timedelta(weeks=w) for w in range(52)
+        ]
+        positions, activity = io.StringIO(), io.StringIO()
+        now = "2026-11-24T00:00:00+00:00"
+        n = 0
+        for item in item_objs:
+            base = rnd.uniform(1, 40)
+            intermittent = rnd.random() < 0.3
+            for loc in loc_objs:
+                on_hand = rnd.randint(0, 80)
+                positions.write(
+                    f"{item.pk}\t{loc.pk}\t{on_hand}\t0\t0\t0\t{int(base)}\t{weeks[0]}\t{source.pk}\t{now}\n"
+                )
+                for end in weeks:
+                    qty = (
+                        0
+                        if intermittent and rnd.random() < 0.7
+                        else max(0, int(rnd.gauss(base, base / 4)))
+                    )
+                    n += 1
+                    activity.write(
+                        f"{end - timedelta(days=6)}\t{end}\t{source.pk}\t{item.pk}\t{loc.pk}\tQS\t{qty}\tEA\t\t\\N\t{n}\t0\n"
+                    )
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(
+                "COPY smi_core_inventoryposition (item_id, location_id, on_hand, on_order, in_transit, committed, "
+                "sold_last_period, as_of, source_set_id, updated_at) FROM STDIN"
+            ) as copy:
+                copy.write(positions.getvalue())
+            with raw.copy(
+                "COPY smi_core_productactivity (period_start, period_end, source_set_id, item_id, location_id, "
+                "activity_code, quantity, unit, date_qualifier, activity_date, segment_number, position) FROM STDIN"
+            ) as copy:
+                copy.write(activity.getvalue())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000")
+    args = parser.parse_args()
+    setup_django(os.environ.get("SMI_BENCH_PLAN_DATABASE_URL") or DEFAULT_DB)
+    from smi_core.services.planning import plan_replenishment
+
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        print(f"loading {size:,} item-locations x 52 weeks ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        load(size)
+        print(
+            f"  loaded in {time.perf_counter() - start:.0f} s; planning ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        start = time.perf_counter()
+        result = plan_replenishment(as_of=AS_OF, actor="bench")
+        seconds = time.perf_counter() - start
+        rows.append((size, seconds, result.run.proposals, result.run.lines, result.run.exceptions))
+    print()
+    print(
+        f"{'item-locations':>15} {'seconds':>9} {'per second':>11} {'proposals':>10} {'lines':>8} {'exceptions':>11}"
+    )
+    for size, seconds, proposals, lines, exceptions in rows:
+        print(
+            f"{size:>15,} {seconds:>9.1f} {size / seconds:>11,.0f} {proposals:>10,} {lines:>8,} {exceptions:>11,}"
+        )
+    if len(rows) > 1:
+        (a, ta, *_), (b, tb, *_) = rows[0], rows[-1]
+        print(
+            f"time ratio {tb / ta:.1f}x for {b / a:.0f}x the item-locations (linear = {b / a:.0f}x); target: 100,000 in <= 30 s"
+        )
+
+
+if __name__ == "__main__":
+    main()

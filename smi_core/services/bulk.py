@@ -1,0 +1,84 @@
+"""Bulk writes for the set-based paths: COPY on PostgreSQL, bulk INSERT elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+NULL = "\\N"  # COPY's NULL
+
+
+def copy_text(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return NULL
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def copy_rows(table: str, columns: Sequence[str], text: str) -> None:
+    """COPY ready-made text rows into ``table`` (PostgreSQL only)."""
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        copy.write(text)
+
+
+def upsert(
+    model,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    conflict: Sequence[str],
+    batch: int = 5000,
+) -> None:
+    """Insert ``rows`` (values in ``columns`` order, attribute names such as ``item_id``) or
+    update them where ``conflict`` matches: on PostgreSQL through a temporary table filled
+    by COPY and one INSERT ... ON CONFLICT DO UPDATE; elsewhere bulk_create's upsert."""
+    rows = list(rows)
+    if not rows:
+        return
+    table = model._meta.db_table
+    db_columns = [
+        model._meta.get_field(c.removesuffix("_id") if c.endswith("_id") else c).column
+        for c in columns
+    ]
+    conflict_columns = [model._meta.get_field(c).column for c in conflict]
+    updates = [c for c in db_columns if c not in conflict_columns]
+    if connection.vendor == "postgresql":
+        temp = f"_upsert_{table}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {temp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            cursor.execute(f"ALTER TABLE {temp} DROP COLUMN {model._meta.pk.column}")
+        text = "".join("\t".join(copy_text(v) for v in row) + "\n" for row in rows)
+        copy_rows(temp, db_columns, text)
+        names = ", ".join(db_columns)
+        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
+                f"ON CONFLICT ({', '.join(conflict_columns)}) DO UPDATE SET {assignments}"
+            )
+            cursor.execute(f"DROP TABLE {temp}")
+        return
+    objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+    update_fields = [c.removesuffix("_id") if c.endswith("_id") else c for c in columns]
+    update_fields = [f for f in update_fields if f not in conflict]
+    for start in range(0, len(objects), batch):
+        model.objects.bulk_create(
+            objects[start : start + batch],
+            update_conflicts=True,
+            unique_fields=list(conflict),
+            update_fields=update_fields,
+        )
