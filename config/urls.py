@@ -3,7 +3,14 @@ from django.http import JsonResponse
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from smi_core.api import ExceptionsView, PositionsView, ProposalDetailView, ProposalsView
+from smi_core.api import (
+    ExceptionsView,
+    PositionsView,
+    ProposalApproveView,
+    ProposalDetailView,
+    ProposalRejectView,
+    ProposalsView,
+)
 from smi_edi.api import InterchangeCreateView, InterchangeDetailView
 
 
@@ -19,6 +26,10 @@ api_v1 = [
     path("api/v1/positions/", PositionsView.as_view(), name="positions"),
     path("api/v1/proposals/", ProposalsView.as_view(), name="proposals"),
     path("api/v1/proposals/<int:pk>/", ProposalDetailView.as_view(), name="proposal-detail"),
+    path(
+        "api/v1/proposals/<int:pk>/approve/", ProposalApproveView.as_view(), name="proposal-approve"
+    ),
+    path("api/v1/proposals/<int:pk>/reject/", ProposalRejectView.as_view(), name="proposal-reject"),
     path("api/v1/exceptions/", ExceptionsView.as_view(), name="exceptions"),
 ]
 

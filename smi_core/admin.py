@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from simple_history.admin import SimpleHistoryAdmin
 
+from smi_core.admin_audit import NoRevertHistoryAdmin
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
     AgreementTerm,
@@ -161,17 +161,6 @@ class ExceptionItemAdmin(admin.ModelAdmin):
 
 
 # -- agreements and planning -----------------------------------------------------------------
-
-
-class NoRevertHistoryAdmin(SimpleHistoryAdmin):
-    """History is shown, never reverted: a revert would rewrite the record of what applied."""
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(
-            "reverting to an earlier version is disabled; change the agreement instead"
-        )
 
 
 class AgreementTermInline(admin.TabularInline):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -13,6 +14,8 @@ from smi_core.exceptions import ApplicationError
 from smi_core.models import ExceptionItem
 from smi_core.selectors import position_as_dict, positions_list
 from smi_core.selectors.planning_output import proposal_as_dict, proposals_list
+from smi_core.services.audit import Actor
+from smi_core.services.proposals import proposal_approve, proposal_reject
 
 
 def exception_handler(exc, context):
@@ -138,3 +141,39 @@ class ExceptionsView(APIView):
                 for e in page
             ]
         )
+
+
+class ProposalApproveView(APIView):
+    @extend_schema(
+        summary="Approve a proposal",
+        description="Segregation of duties applies: 403 with `rule_codes` when the rules forbid it.",
+        request=None,
+    )
+    def post(self, request, pk: int):
+        approval = proposal_approve(
+            proposal_id=pk, user=request.user, actor=Actor.user(request.user, request)
+        )
+        return Response(
+            {
+                "proposal": pk,
+                "status": "approved",
+                "approval": approval.pk,
+                "lines_hash": approval.lines_hash,
+            }
+        )
+
+
+class ProposalRejectView(APIView):
+    @extend_schema(
+        summary="Reject a proposal",
+        request=inline_serializer("Rejection", {"reason": serializers.CharField()}),
+    )
+    def post(self, request, pk: int):
+        reason = str(request.data.get("reason", "")) if hasattr(request, "data") else ""
+        rejection = proposal_reject(
+            proposal_id=pk,
+            user=request.user,
+            reason=reason,
+            actor=Actor.user(request.user, request),
+        )
+        return Response({"proposal": pk, "status": "rejected", "approval": rejection.pk})

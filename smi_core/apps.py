@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SmiCoreConfig(AppConfig):
@@ -11,3 +12,11 @@ class SmiCoreConfig(AppConfig):
 
         # Each applied 852 plans the item-locations it changed.
         on_positions_changed(planning_after_positions_changed)
+        post_migrate.connect(_ensure_roles, sender=self)
+
+
+def _ensure_roles(sender, **kwargs) -> None:
+    """The role groups and their permissions exist after every migrate (idempotent)."""
+    from smi_core.services.roles import roles_ensure
+
+    roles_ensure()

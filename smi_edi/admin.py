@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from smi_core.admin_audit import NoRevertHistoryAdmin
 from smi_core.exceptions import ApplicationError
 from smi_edi.models import (
     ControlNumberSequence,
@@ -20,7 +21,7 @@ from smi_edi.services.raw_store import raw_path
 
 
 @admin.register(TradingPartner)
-class TradingPartnerAdmin(admin.ModelAdmin):
+class TradingPartnerAdmin(NoRevertHistoryAdmin):
     list_display = [
         "party",
         "isa_qualifier",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from smi_core.models import Party
 
@@ -57,6 +58,7 @@ class TradingPartner(models.Model):
         help_text="The user this partner's API token belongs to.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["party__code"]

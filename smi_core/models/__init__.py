@@ -3,6 +3,8 @@ agreements, planning and the exceptions queue. Quantities are Decimal (X12 R typ
 datetimes are UTC."""
 
 from .agreements import AgreementTerm, SupplierCapacity, SupplyAgreement
+from .approvals import Approval, ProposalStatusChange, SodOverride, SodRule
+from .audit import AuditEvent
 from .exceptions import ExceptionItem
 from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity
 from .parties import Item, ItemCrossReference, Location, Party
@@ -12,6 +14,8 @@ __all__ = [
     "QUANTITY",
     "ZERO",
     "AgreementTerm",
+    "Approval",
+    "AuditEvent",
     "ExceptionItem",
     "InventoryPosition",
     "Item",
@@ -21,8 +25,11 @@ __all__ = [
     "PlanRun",
     "ProductActivity",
     "ProposalLine",
+    "ProposalStatusChange",
     "ReplenishmentProposal",
     "SeriesForecast",
+    "SodOverride",
+    "SodRule",
     "SupplierCapacity",
     "SupplyAgreement",
 ]

@@ -103,9 +103,18 @@ class ReplenishmentProposal(models.Model):
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_edited_at = models.DateTimeField(null=True, blank=True)
+    po_number = models.CharField("PO number", max_length=22, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("approve_replenishmentproposal", "Can approve or reject replenishment proposals"),
+            ("ship_replenishmentproposal", "Can ship approved orders"),
+        ]
 
     def __str__(self) -> str:
         return f"proposal #{self.pk} {self.supplier.code} -> {self.ship_to} ({self.status})"
@@ -119,6 +128,9 @@ class ProposalLine(models.Model):
     )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QTY)
+    proposed_quantity = models.DecimalField(
+        **QTY, help_text="The quantity as planning proposed it."
+    )
     raw_quantity = models.DecimalField(**QTY)
     unit_cost = models.DecimalField(max_digits=18, decimal_places=4)
     explanation = models.JSONField(

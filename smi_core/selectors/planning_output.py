@@ -21,6 +21,7 @@ def proposal_as_dict(proposal: ReplenishmentProposal, *, lines: bool = False) ->
         "as_of": proposal.as_of.isoformat(),
         "created_at": proposal.created_at.isoformat() if proposal.created_at else None,
         "created_by": proposal.created_by,
+        "order": proposal.po_number or None,
     }
     if lines:
         data["lines"] = [

@@ -474,6 +474,7 @@ def _save_proposals(
             proposal=proposal,
             item_id=line.key[0],
             quantity=line.quantity,
+            proposed_quantity=line.quantity,
             raw_quantity=line.raw,
             unit_cost=line.unit_cost,
             explanation=line.explanation,

@@ -1,20 +1,46 @@
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from smi_core.models import ProductActivity, ReplenishmentProposal, SupplyAgreement
+from smi_edi.models import Interchange
+
 
 @pytest.mark.django_db
-def test_demo_load_creates_the_superuser_once_and_prints_its_login(settings, tmp_path, capsys):
+def test_demo_load_builds_the_demo_once_and_prints_the_logins(settings, tmp_path, capsys):
     settings.VAR_DIR = tmp_path
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
 
     call_command("demo_load")
     first = capsys.readouterr().out
+    counts = (
+        Interchange.objects.count(),
+        ProductActivity.objects.count(),
+        ReplenishmentProposal.objects.count(),
+    )
     call_command("demo_load")
     second = capsys.readouterr().out
 
-    user = get_user_model().objects.get(username="admin")
-    password = (tmp_path / "demo-credentials.txt").read_text().strip()
-    assert user.is_superuser and user.check_password(password)
-    assert f"password: {password}" in first
-    assert first == second
-    assert get_user_model().objects.filter(username="admin").count() == 1
+    passwords = json.loads((tmp_path / "demo-credentials.json").read_text())
+    users = get_user_model().objects
+    assert users.get(username="admin").is_superuser and users.get(username="admin").check_password(
+        passwords["admin"]
+    )
+    approver = users.get(username="approver")
+    assert (
+        list(approver.groups.values_list("name", flat=True)) == ["approver"]
+        and not approver.is_superuser
+    )
+    assert f"approver           {passwords['approver']}" in first
+    assert SupplyAgreement.objects.count() == 3
+    assert counts[0] == 24 and Interchange.objects.filter(status="applied").count() == 24
+    assert counts[1] == 3360 and counts[2] > 0
+    # a second load changes nothing
+    assert (
+        Interchange.objects.count(),
+        ProductActivity.objects.count(),
+        ReplenishmentProposal.objects.count(),
+    ) == counts
+    assert first.splitlines()[-10:] == second.splitlines()[-10:]

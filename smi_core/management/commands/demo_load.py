@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from django.db import transaction
 
 from smi_core.models import ExceptionItem, Location, Party, ReplenishmentProposal
 from smi_core.services.agreements import agreements_import
+from smi_core.services.audit import Actor
 from smi_core.services.items import items_import
+from smi_core.services.roles import ROLES, user_roles_set
 from smi_edi.models import Interchange
 from smi_edi.services.interchanges import interchange_enqueue, interchange_receive
 from smi_edi.services.partners import partner_add
@@ -52,7 +55,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            password = _ensure_superuser()
+            logins = _ensure_users()
             tokens = _ensure_partners()
             _ensure_locations()
             items_import(text=(SAMPLES / "items.csv").read_text())
@@ -60,34 +63,50 @@ class Command(BaseCommand):
         for line in _ingest_samples():
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write(f"  admin site: /admin/   user: {DEMO_ADMIN}   password: {password}")
+        self.stdout.write("  logins for the admin site (/admin/), one user per role:")
+        for username, password in logins.items():
+            role = "superuser" if username == DEMO_ADMIN else f"role {username}"
+            self.stdout.write(f"    {username:<18} {password:<20} ({role})")
         for code, token in tokens.items():
             self.stdout.write(f"  API token of partner {code}: {token}")
 
 
 def _credentials_file():
-    return settings.VAR_DIR / "demo-credentials.txt"
+    return settings.VAR_DIR / "demo-credentials.json"
 
 
-def _ensure_superuser() -> str:
-    """The demo superuser's password is made up on first load and kept under var/ (never
-    in the repository), so each `make run` can print it again. A password someone has
-    changed since is left alone."""
+def _ensure_users() -> dict[str, str]:
+    """The demo superuser and one staff user per role, named after the role. Passwords are
+    made up on first load and kept under var/ (never in the repository), so each
+    `make run` can print them again; a password someone has changed since is left alone."""
     User = get_user_model()
     path = _credentials_file()
-    stored = path.read_text().strip() if path.exists() else ""
-    user = User.objects.filter(username=DEMO_ADMIN).first()
-    if user is not None:
-        if stored and user.check_password(stored):
-            return stored
-        return "(changed since the demo was loaded; not shown)"
-    password = stored or secrets.token_urlsafe(12)
-    user = User(username=DEMO_ADMIN, email="admin@example.com", is_staff=True, is_superuser=True)
-    user.set_password(password)
-    user.save()
-    path.write_text(password + "\n")
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    shown = {}
+    for username in [DEMO_ADMIN, *ROLES]:
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            password = stored.get(username, "")
+            shown[username] = (
+                password if password and user.check_password(password) else "(changed; not shown)"
+            )
+            continue
+        password = stored.get(username) or secrets.token_urlsafe(12)
+        user = User(
+            username=username,
+            email=f"{username}@example.com",
+            is_staff=True,
+            is_superuser=username == DEMO_ADMIN,
+        )
+        user.set_password(password)
+        user.save()
+        if username != DEMO_ADMIN:
+            user_roles_set(user=user, roles=[username], actor=Actor.system("demo_load"))
+        stored[username] = password
+        shown[username] = password
+    path.write_text(json.dumps(stored, indent=2) + "\n")
     path.chmod(0o600)
-    return password
+    return shown
 
 
 def _ensure_partners() -> dict[str, str]:

@@ -1,0 +1,505 @@
+"""Admin for auditors: approvals with the SoD decision, denials and overrides, the audit log
+(read-only for everyone), CSV exports that are themselves audited, and the chain's
+verification on the admin index."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import timedelta
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from smi_core.models import Approval, AuditEvent, SodOverride, SodRule
+from smi_core.services.audit import Actor, audit_record, audit_verify
+
+
+def export_csv(
+    *, request, queryset, name: str, header: list[str], rows, object_type: str
+) -> HttpResponse:
+    """A CSV whose first lines state the filters, the time and the row count, ending with the
+    sha256 of everything above it; the export itself is an audit event."""
+    rows = list(rows)
+    body = io.StringIO()
+    writer = csv.writer(body)
+    writer.writerow(header)
+    writer.writerows(rows)
+    filters = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items())) or "none"
+    preamble = io.StringIO()
+    csv.writer(preamble).writerows(
+        [
+            [f"# SMI Hub export of {name}"],
+            [f"# filters: {filters}"],
+            [f"# exported at: {timezone.now().isoformat()} by {request.user.get_username()}"],
+            [f"# rows: {len(rows)}"],
+        ]
+    )
+    content = preamble.getvalue() + body.getvalue()
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    content += f"# sha256 of the lines above: {digest}\r\n"
+    audit_record(
+        actor=Actor.user(request.user, request),
+        action=f"{object_type}.export",
+        object_type=object_type,
+        object_id="*",
+        after={"filters": filters, "rows": len(rows), "sha256": digest},
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{name}-{timezone.now():%Y%m%dT%H%M%S}.csv"'
+    )
+    return response
+
+
+class DecisionFilter(admin.SimpleListFilter):
+    title = "SoD rule"
+    parameter_name = "rule"
+
+    def lookups(self, request, model_admin):
+        return [(r.code, f"{r.code} {r.get_kind_display()}") for r in SodRule.objects.all()] + [
+            ("ROLE", "ROLE missing role")
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(rule_codes__icontains=f'"{self.value()}"')
+        return queryset
+
+
+class OverrideFilter(admin.SimpleListFilter):
+    title = "override"
+    parameter_name = "override"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With override"), ("no", "Without")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(override__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(override__isnull=True)
+        return queryset
+
+
+class NoRevertHistoryAdmin(SimpleHistoryAdmin):
+    """History is shown, never reverted: a revert would rewrite the record of what applied."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        raise PermissionDenied(
+            "reverting to an earlier version is disabled; make the change instead"
+        )
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnly):
+    change_list_template = "admin/smi_change_list_export.html"
+    list_display = [
+        "id",
+        "proposal_link",
+        "decision",
+        "actor",
+        "proposer",
+        "proposed_at",
+        "decided_at",
+        "time_to_approve",
+        "value",
+        "currency",
+        "rules",
+        "override_flag",
+        "po_number",
+        "isa_controls",
+    ]
+    list_filter = [
+        "decision",
+        ("decided_at", admin.DateFieldListFilter),
+        "proposal__buyer",
+        "proposal__supplier",
+        DecisionFilter,
+        OverrideFilter,
+    ]
+    search_fields = ["proposal__po_number", "proposal__id", "actor__username", "proposer"]
+    date_hierarchy = "decided_at"
+    list_select_related = ["proposal", "actor", "override"]
+    actions = ["export_selected"]
+    readonly_fields = [
+        "proposal",
+        "decision",
+        "actor",
+        "decided_at",
+        "proposer",
+        "proposed_at",
+        "time_to_approve",
+        "value",
+        "currency",
+        "agreement_version",
+        "lines_hash",
+        "rules",
+        "reason",
+        "override",
+        "thresholds",
+        "lines_compared",
+        "audit_events",
+    ]
+    exclude = ["lines", "rule_codes"]
+
+    @admin.display(description="proposal")
+    def proposal_link(self, obj):
+        return format_html(
+            '<a href="../replenishmentproposal/{}/change/">#{}</a>',
+            obj.proposal_id,
+            obj.proposal_id,
+        )
+
+    @admin.display(description="time to decide")
+    def time_to_approve(self, obj):
+        delta = obj.decided_at - obj.proposed_at
+        return str(timedelta(seconds=int(delta.total_seconds())))
+
+    @admin.display(description="SoD rules")
+    def rules(self, obj):
+        return ", ".join(obj.rule_codes) or "-"
+
+    @admin.display(boolean=True, description="override")
+    def override_flag(self, obj):
+        return obj.override_id is not None
+
+    @admin.display(description="PO number")
+    def po_number(self, obj):
+        return obj.proposal.po_number or "-"
+
+    @admin.display(description="ISA control numbers")
+    def isa_controls(self, obj):
+        return getattr(obj.proposal, "isa_control_numbers", "") or "-"
+
+    @admin.display(description="lines: as proposed / as approved")
+    def lines_compared(self, obj):
+        proposed = {line.item_id: line for line in obj.proposal.lines.select_related("item")}
+        rows = []
+        for line in obj.lines:
+            original = proposed.get(line["item_id"])
+            rows.append(
+                (
+                    line["item"],
+                    original.proposed_quantity.normalize() if original else "-",
+                    line["quantity"],
+                    line["unit_cost"],
+                )
+            )
+        return format_html(
+            "<table><tr><th>item</th><th>as proposed</th><th>at decision</th><th>unit cost</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="audit events of this proposal")
+    def audit_events(self, obj):
+        events = AuditEvent.objects.filter(
+            object_type="proposal", object_id=str(obj.proposal_id)
+        ).order_by("id")
+        return format_html(
+            "<table><tr><th>#</th><th>at</th><th>actor</th><th>action</th><th>rules</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        e.pk,
+                        e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                        e.actor,
+                        e.action,
+                        ", ".join(e.rule_codes),
+                    )
+                    for e in events
+                ),
+            ),
+        )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("smi_core.export_approval"):
+            actions.pop("export_selected", None)
+        return actions
+
+    def changelist_view(self, request, extra_context=None):
+        if request.GET.get("export") == "csv" and request.user.has_perm("smi_core.export_approval"):
+            cl = self.get_changelist_instance(_without_export(request))
+            return self._export(request, cl.get_queryset(request))
+        extra_context = {**(extra_context or {}), "export_url": "?" + _with_export(request)}
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description="Export the selected approvals as CSV")
+    def export_selected(self, request, queryset):
+        return self._export(request, queryset)
+
+    def _export(self, request, queryset):
+        header = [
+            "approval",
+            "proposal",
+            "decision",
+            "actor",
+            "proposer",
+            "proposed_at",
+            "decided_at",
+            "seconds_to_decide",
+            "value",
+            "currency",
+            "agreement_version",
+            "lines_hash",
+            "rule_codes",
+            "override",
+            "po_number",
+            "reason",
+        ]
+        rows = (
+            [
+                a.pk,
+                a.proposal_id,
+                a.decision,
+                a.actor.get_username(),
+                a.proposer,
+                a.proposed_at.isoformat(),
+                a.decided_at.isoformat(),
+                int((a.decided_at - a.proposed_at).total_seconds()),
+                a.value,
+                a.currency,
+                a.agreement_version,
+                a.lines_hash,
+                " ".join(a.rule_codes),
+                a.override_id or "",
+                a.proposal.po_number,
+                a.reason,
+            ]
+            for a in queryset.select_related("actor", "proposal").order_by("decided_at", "id")
+        )
+        return export_csv(
+            request=request,
+            queryset=queryset,
+            name="approvals",
+            header=header,
+            rows=rows,
+            object_type="approval",
+        )
+
+
+def _without_export(request):
+    clean = request.GET.copy()
+    clean.pop("export", None)
+    request.GET = clean
+    return request
+
+
+def _with_export(request) -> str:
+    params = request.GET.copy()
+    params["export"] = "csv"
+    return params.urlencode()
+
+
+class SodException(Approval):
+    class Meta:
+        proxy = True
+        verbose_name = "SoD exception (denial or override)"
+        verbose_name_plural = "SoD exceptions (denials and overrides)"
+
+
+@admin.register(SodException)
+class SodExceptionAdmin(ApprovalAdmin):
+    def get_queryset(self, request):
+        from django.db.models import Q
+
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(decision=Approval.Decision.DENIED) | Q(override__isnull=False))
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnly):
+    change_list_template = "admin/smi_change_list_export.html"
+    list_display = [
+        "id",
+        "at",
+        "actor_type",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "rules",
+        "short_hash",
+    ]
+    list_filter = ["actor_type", "action", "object_type", ("at", admin.DateFieldListFilter)]
+    search_fields = ["actor", "action", "object_id", "hash"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    @admin.display(description="rules")
+    def rules(self, obj):
+        return ", ".join(obj.rule_codes) or "-"
+
+    @admin.display(description="hash")
+    def short_hash(self, obj):
+        return obj.hash[:12]
+
+    def changelist_view(self, request, extra_context=None):
+        if request.GET.get("export") == "csv" and request.user.has_perm(
+            "smi_core.export_auditevent"
+        ):
+            cl = self.get_changelist_instance(_without_export(request))
+            header = [
+                "id",
+                "at",
+                "actor_type",
+                "actor",
+                "action",
+                "object_type",
+                "object_id",
+                "before",
+                "after",
+                "rule_codes",
+                "ip",
+                "user_agent",
+                "task_id",
+                "prev_hash",
+                "hash",
+            ]
+            rows = (
+                [
+                    e.pk,
+                    e.at.isoformat(),
+                    e.actor_type,
+                    e.actor,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.before,
+                    e.after,
+                    " ".join(e.rule_codes),
+                    e.ip or "",
+                    e.user_agent,
+                    e.task_id,
+                    e.prev_hash,
+                    e.hash,
+                ]
+                for e in cl.get_queryset(request).order_by("id")
+            )
+            return export_csv(
+                request=request,
+                queryset=None,
+                name="audit-events",
+                header=header,
+                rows=rows,
+                object_type="audit",
+            )
+        extra_context = {**(extra_context or {}), "export_url": "?" + _with_export(request)}
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(SodRule)
+class SodRuleAdmin(NoRevertHistoryAdmin):
+    list_display = ["code", "kind", "active", "parameters", "reason"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from smi_core.services.sod_rules import sod_rule_save
+
+        sod_rule_save(rule=obj, user=request.user, request=request)
+
+
+@admin.register(SodOverride)
+class SodOverrideAdmin(ReadOnly):
+    list_display = [
+        "id",
+        "proposal",
+        "rule_codes",
+        "requested_by",
+        "requested_at",
+        "granted_by",
+        "granted_at",
+        "expires_at",
+        "used_at",
+    ]
+    list_filter = ["granted_at", "used_at"]
+
+
+def chain_status() -> dict:
+    """For the admin index: whether the audit chain verifies."""
+    report = audit_verify()
+    return {
+        "intact": report.intact,
+        "events": report.events,
+        "head": report.head,
+        "broken_at": report.broken_at,
+        "reason": report.reason,
+    }
+
+
+_index = admin.site.index
+
+
+def index_with_chain(request, extra_context=None):
+    extra_context = {
+        **(extra_context or {}),
+        "audit_chain": chain_status() if request.user.is_staff else None,
+    }
+    return _index(request, extra_context)
+
+
+admin.site.index = index_with_chain
+admin.site.index_template = "admin/smi_index.html"
+
+
+# -- users: roles are checked against SoD when they are assigned ------------------------
+
+User = get_user_model()
+
+
+class RoleCheckedUserAdmin(UserAdmin):
+    def save_related(self, request, form, formsets, change):
+        roles = {g.name for g in form.cleaned_data.get("groups", [])}
+        super().save_related(request, form, formsets, change)
+        audit_record(
+            actor=Actor.user(request.user, request),
+            action="roles.set",
+            object_type="user",
+            object_id=form.instance.pk,
+            after={"roles": sorted(roles)},
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class Checked(form):
+            def clean(self):
+                from smi_core.services.roles import exclusive_role_conflicts
+
+                cleaned = super().clean()
+                roles = {g.name for g in cleaned.get("groups", [])}
+                for code, reason in exclusive_role_conflicts(roles):
+                    self.add_error("groups", f"{code}: {reason}")
+                return cleaned
+
+        return Checked
+
+
+admin.site.unregister(User)
+admin.site.register(User, RoleCheckedUserAdmin)

@@ -1,0 +1,388 @@
+"""The proposal lifecycle: edit, approve, reject, cancel, and every status change, with the
+SoD checks and the audit events written in the same transaction as the change.
+
+proposed -> approved | rejected | cancelled; approved -> ordered | cancelled | proposed (an
+edit voids the approval); ordered -> shipped | cancelled; shipped -> received; received ->
+closed. Edits are allowed only before approval (an edit of an approved, not yet ordered
+proposal voids the approval and puts it back to proposed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from smi_core.exceptions import ApplicationError
+from smi_core.models import (
+    AgreementTerm,
+    Approval,
+    ProposalLine,
+    ProposalStatusChange,
+    ReplenishmentProposal,
+    SodOverride,
+)
+from smi_core.services.audit import Actor, audit_record
+from smi_core.services.sod import SodViolation, approval_breaches, usable_override
+
+P = ReplenishmentProposal.Status
+TRANSITIONS: dict[str, set[str]] = {
+    P.PROPOSED: {P.APPROVED, P.REJECTED, P.CANCELLED},
+    P.APPROVED: {P.ORDERED, P.CANCELLED, P.PROPOSED},
+    P.ORDERED: {P.SHIPPED, P.CANCELLED},
+    P.SHIPPED: {P.RECEIVED},
+    P.RECEIVED: {P.CLOSED},
+    P.REJECTED: set(),
+    P.CLOSED: set(),
+    P.CANCELLED: set(),
+}
+
+
+class TransitionRefused(ApplicationError):
+    code = "transition_refused"
+    http_status = 409
+
+
+def lines_snapshot(proposal: ReplenishmentProposal) -> list[dict]:
+    return [
+        {
+            "item": line.item.vendor_item,
+            "item_id": line.item_id,
+            "quantity": str(line.quantity.normalize()),
+            "unit_cost": str(line.unit_cost.normalize()),
+        }
+        for line in proposal.lines.select_related("item").order_by("item_id")
+    ]
+
+
+def lines_hash(proposal: ReplenishmentProposal, agreement_version: int | None) -> str:
+    """What an approval is bound to: the lines and the agreement version."""
+    payload = json.dumps(
+        {"lines": lines_snapshot(proposal), "agreement_version": agreement_version}, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _thresholds(proposal: ReplenishmentProposal) -> dict:
+    agreement = proposal.agreement
+    terms = AgreementTerm.objects.filter(
+        agreement=agreement, item_id__in=proposal.lines.values("item_id")
+    )
+    return {
+        "agreement": agreement.code,
+        "service_level": str(agreement.service_level),
+        "lead_time_days": str(agreement.lead_time_days),
+        "terms": {
+            f"{t.item_id}@{t.location_id or '*'}": {
+                k: (str(getattr(t, k)) if getattr(t, k) is not None else None)
+                for k in (
+                    "min_quantity",
+                    "max_quantity",
+                    "min_days",
+                    "max_days",
+                    "moq",
+                    "pack_multiple",
+                    "unit_cost",
+                )
+            }
+            for t in terms
+        },
+    }
+
+
+def proposal_transition(
+    *, proposal: ReplenishmentProposal, to: str, actor: Actor, reason: str = ""
+) -> None:
+    """The one way a proposal's status changes: checked against TRANSITIONS, recorded twice
+    (status change row and audit event)."""
+    current = proposal.status
+    if to not in TRANSITIONS.get(current, set()):
+        raise TransitionRefused(
+            f"proposal #{proposal.pk} is {current}; it cannot become {to}",
+            extra={"from": current, "to": to, "allowed": sorted(TRANSITIONS.get(current, set()))},
+        )
+    proposal.status = to
+    proposal.save(update_fields=["status"])
+    ProposalStatusChange.objects.create(
+        proposal=proposal, from_status=current, to_status=to, actor=actor.name, reason=reason
+    )
+    audit_record(
+        actor=actor,
+        action="proposal.status",
+        object_type="proposal",
+        object_id=proposal.pk,
+        before={"status": current},
+        after={"status": to, "reason": reason},
+    )
+
+
+def _locked(proposal_id: int) -> ReplenishmentProposal:
+    return (
+        ReplenishmentProposal.objects.select_for_update()
+        .select_related("agreement", "buyer", "supplier")
+        .get(pk=proposal_id)
+    )
+
+
+def proposal_approve(*, proposal_id: int, user, actor: Actor | None = None) -> Approval:
+    """Approve after the SoD check; a denial is recorded (approval row + audit event) and
+    raised as SodViolation with the rule codes."""
+    actor = actor or Actor.user(user)
+    with transaction.atomic():
+        proposal = _locked(proposal_id)
+        if proposal.status != P.PROPOSED:
+            raise TransitionRefused(
+                f"proposal #{proposal.pk} is {proposal.status}; only proposed ones are approved"
+            )
+        breaches = approval_breaches(proposal=proposal, user=user)
+        codes = [b.code for b in breaches]
+        override = (
+            usable_override(proposal=proposal, codes=codes)
+            if breaches and "ROLE" not in codes
+            else None
+        )
+        version = proposal.agreement.version
+        common = {
+            "proposal": proposal,
+            "actor": user,
+            "decided_at": timezone.now(),
+            "proposer": proposal.created_by,
+            "proposed_at": proposal.created_at,
+            "value": proposal.value,
+            "currency": proposal.currency,
+            "lines_hash": lines_hash(proposal, version),
+            "lines": lines_snapshot(proposal),
+            "agreement_version": version,
+            "thresholds": _thresholds(proposal),
+            "rule_codes": codes,
+        }
+        if breaches and override is None:
+            approval = Approval.objects.create(
+                decision=Approval.Decision.DENIED,
+                reason="; ".join(b.reason for b in breaches),
+                **common,
+            )
+            audit_record(
+                actor=actor,
+                action="proposal.approve.denied",
+                object_type="proposal",
+                object_id=proposal.pk,
+                after={"approval": approval.pk},
+                rule_codes=codes,
+            )
+        else:
+            approval = Approval.objects.create(
+                decision=Approval.Decision.APPROVED, override=override, **common
+            )
+            if override is not None:
+                override.used_at = timezone.now()
+                override.save(update_fields=["used_at"])
+            proposal_transition(
+                proposal=proposal,
+                to=P.APPROVED,
+                actor=actor,
+                reason=f"approved{' with override #' + str(override.pk) if override else ''}",
+            )
+            audit_record(
+                actor=actor,
+                action="proposal.approve",
+                object_type="proposal",
+                object_id=proposal.pk,
+                after={
+                    "approval": approval.pk,
+                    "lines_hash": approval.lines_hash,
+                    "agreement_version": version,
+                    "override": override.pk if override else None,
+                },
+                rule_codes=codes,
+            )
+    if approval.decision == Approval.Decision.DENIED:
+        # The denial is recorded (committed above); now refuse.
+        raise SodViolation(
+            f"{user.get_username()} may not approve proposal #{proposal_id}: "
+            + " ".join(f"[{b.code}] {b.reason}" for b in breaches),
+            codes,
+        )
+    return approval
+
+
+def proposal_reject(*, proposal_id: int, user, reason: str, actor: Actor | None = None) -> Approval:
+    if not reason.strip():
+        raise ApplicationError("a rejection needs a reason", code="reason_required")
+    actor = actor or Actor.user(user)
+    with transaction.atomic():
+        proposal = _locked(proposal_id)
+        breaches = [b for b in approval_breaches(proposal=proposal, user=user) if b.code == "ROLE"]
+        if breaches:
+            audit_record(
+                actor=actor,
+                action="proposal.reject.denied",
+                object_type="proposal",
+                object_id=proposal.pk,
+                rule_codes=["ROLE"],
+            )
+    if breaches:
+        raise SodViolation(
+            f"{user.get_username()} may not reject proposals: {breaches[0].reason}", ["ROLE"]
+        )
+    with transaction.atomic():
+        proposal = _locked(proposal_id)
+        version = proposal.agreement.version
+        rejection = Approval.objects.create(
+            proposal=proposal,
+            decision=Approval.Decision.REJECTED,
+            actor=user,
+            decided_at=timezone.now(),
+            proposer=proposal.created_by,
+            proposed_at=proposal.created_at,
+            value=proposal.value,
+            currency=proposal.currency,
+            lines_hash=lines_hash(proposal, version),
+            lines=lines_snapshot(proposal),
+            agreement_version=version,
+            thresholds=_thresholds(proposal),
+            reason=reason,
+        )
+        proposal_transition(proposal=proposal, to=P.REJECTED, actor=actor, reason=reason)
+    return rejection
+
+
+def proposal_line_edit(
+    *, proposal_id: int, item_id: int, quantity: Decimal, user, actor: Actor | None = None
+) -> ProposalLine:
+    """Change a line's quantity before approval; editing an approved proposal voids the approval."""
+    if quantity < 0:
+        raise ApplicationError("a quantity cannot be negative", code="bad_quantity")
+    actor = actor or Actor.user(user)
+    with transaction.atomic():
+        proposal = _locked(proposal_id)
+        if proposal.status not in (P.PROPOSED, P.APPROVED):
+            raise TransitionRefused(
+                f"proposal #{proposal.pk} is {proposal.status}; only proposals not yet ordered can be edited"
+            )
+        line = proposal.lines.filter(item_id=item_id).first()
+        if line is None:
+            raise ApplicationError(
+                f"proposal #{proposal.pk} has no line for item {item_id}", code="no_such_line"
+            )
+        before = str(line.quantity)
+        line.quantity = quantity
+        line.save(update_fields=["quantity"])
+        proposal.value = sum(
+            (x.quantity * x.unit_cost for x in proposal.lines.all()), Decimal(0)
+        ).quantize(Decimal("0.01"))
+        proposal.last_edited_by = user
+        proposal.last_edited_at = timezone.now()
+        proposal.save(update_fields=["value", "last_edited_by", "last_edited_at"])
+        audit_record(
+            actor=actor,
+            action="proposal.line.edit",
+            object_type="proposal",
+            object_id=proposal.pk,
+            before={"item_id": item_id, "quantity": before},
+            after={"item_id": item_id, "quantity": str(quantity)},
+        )
+        if proposal.status == P.APPROVED:
+            Approval.objects.filter(proposal=proposal, decision=Approval.Decision.APPROVED).update(
+                decision=Approval.Decision.VOIDED
+            )
+            proposal_transition(
+                proposal=proposal,
+                to=P.PROPOSED,
+                actor=actor,
+                reason="edited after approval: approval voided",
+            )
+    return line
+
+
+def approval_is_valid(proposal: ReplenishmentProposal) -> bool:
+    """Whether the latest approval still matches the lines and the agreement version."""
+    approval = (
+        proposal.approvals.filter(decision=Approval.Decision.APPROVED)
+        .order_by("-decided_at")
+        .first()
+    )
+    return (
+        approval is not None
+        and approval.lines_hash == lines_hash(proposal, approval.agreement_version)
+        and (approval.agreement_version == proposal.agreement.version)
+    )
+
+
+def override_request(
+    *, proposal_id: int, rule_codes: list[str], justification: str, user, hours: int = 24
+) -> SodOverride:
+    if len(justification.strip()) < 20:
+        raise ApplicationError(
+            "an override needs a written justification of at least 20 characters",
+            code="justification_required",
+        )
+    with transaction.atomic():
+        proposal = _locked(proposal_id)
+        override = SodOverride.objects.create(
+            proposal=proposal,
+            rule_codes=sorted(set(rule_codes)),
+            justification=justification,
+            requested_by=user,
+            expires_at=timezone.now() + timedelta(hours=hours),
+        )
+        audit_record(
+            actor=Actor.user(user),
+            action="override.request",
+            object_type="proposal",
+            object_id=proposal.pk,
+            after={
+                "override": override.pk,
+                "justification": justification,
+                "expires_at": override.expires_at,
+            },
+            rule_codes=override.rule_codes,
+        )
+    return override
+
+
+def override_grant(*, override_id: int, user) -> SodOverride:
+    """A third person holding the override permission (the compliance role) grants it."""
+    from smi_core.services.roles import role_names
+
+    with transaction.atomic():
+        override = (
+            SodOverride.objects.select_for_update().select_related("proposal").get(pk=override_id)
+        )
+        proposal = override.proposal
+        third = user.pk not in (
+            override.requested_by_id,
+            proposal.proposed_by_id,
+            proposal.last_edited_by_id,
+        )
+        if "compliance" not in role_names(user) or not third:
+            audit_record(
+                actor=Actor.user(user),
+                action="override.grant.denied",
+                object_type="proposal",
+                object_id=proposal.pk,
+                rule_codes=["OVERRIDE"],
+            )
+            denied = True
+        else:
+            override.granted_by, override.granted_at = user, timezone.now()
+            override.save(update_fields=["granted_by", "granted_at"])
+            audit_record(
+                actor=Actor.user(user),
+                action="override.grant",
+                object_type="proposal",
+                object_id=proposal.pk,
+                after={"override": override.pk},
+                rule_codes=override.rule_codes,
+            )
+            denied = False
+    if denied:
+        raise SodViolation(
+            "an override is granted only by a third person (not the requester, proposer or editor) holding the compliance role",
+            ["OVERRIDE"],
+        )
+    return override

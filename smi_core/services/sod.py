@@ -1,0 +1,106 @@
+"""Segregation of duties: the rules (data in SodRule) checked in the services, so the admin,
+the API and the command line behave the same. Deny by default; superusers are not exempt:
+acting needs the role itself (group membership), not merely a permission a superuser has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from smi_core.exceptions import ApplicationError
+from smi_core.models import (
+    AgreementTerm,
+    ReplenishmentProposal,
+    SodOverride,
+    SodRule,
+    SupplyAgreement,
+)
+from smi_core.services.roles import exclusive_role_conflicts, role_names
+
+
+class SodViolation(ApplicationError):
+    """Refused by segregation of duties; ``rule_codes`` names the rules."""
+
+    code = "sod_violation"
+    http_status = 403
+
+    def __init__(self, message: str, rule_codes: list[str]):
+        super().__init__(message, extra={"rule_codes": rule_codes})
+        self.rule_codes = rule_codes
+
+
+@dataclass(frozen=True)
+class Breach:
+    code: str
+    reason: str
+
+
+def _rules(kind: str) -> list[SodRule]:
+    return list(SodRule.objects.filter(active=True, kind=kind))
+
+
+def approval_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
+    """Every rule approving ``proposal`` by ``user`` would break."""
+    breaches: list[Breach] = []
+    roles = role_names(user)
+    if "approver" not in roles:
+        breaches.append(Breach("ROLE", f"{user.get_username()} does not hold the approver role"))
+    for rule in _rules(SodRule.Kind.PROPOSER_NOT_APPROVER):
+        if user.pk in (proposal.proposed_by_id, proposal.last_edited_by_id):
+            what = "proposed" if user.pk == proposal.proposed_by_id else "last edited"
+            breaches.append(
+                Breach(rule.code, f"{user.get_username()} {what} this proposal. {rule.reason}")
+            )
+    for rule in _rules(SodRule.Kind.RECENT_TERMS_CHANGE):
+        days = int(rule.parameters.get("days", 30))
+        since = timezone.now() - timedelta(days=days)
+        agreement_changed = SupplyAgreement.history.filter(
+            id=proposal.agreement_id, history_user=user, history_date__gte=since
+        ).exists()
+        terms_changed = AgreementTerm.history.filter(
+            agreement_id=proposal.agreement_id, history_user=user, history_date__gte=since
+        ).exists()
+        if agreement_changed or terms_changed:
+            breaches.append(
+                Breach(
+                    rule.code,
+                    f"{user.get_username()} changed agreement {proposal.agreement.code} in the last {days} days. {rule.reason}",
+                )
+            )
+    for code, reason in exclusive_role_conflicts(roles):
+        breaches.append(Breach(code, f"{user.get_username()} holds both roles. {reason}"))
+    return breaches
+
+
+def shipping_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
+    """Rules shipping ``proposal`` by ``user`` would break."""
+    from smi_core.models import Approval
+
+    breaches: list[Breach] = []
+    if "shipper" not in role_names(user):
+        breaches.append(Breach("ROLE", f"{user.get_username()} does not hold the shipper role"))
+    for rule in _rules(SodRule.Kind.APPROVER_NOT_SHIPPER):
+        approved_by = (
+            Approval.objects.filter(proposal=proposal, decision=Approval.Decision.APPROVED)
+            .order_by("-decided_at")
+            .values_list("actor_id", flat=True)
+            .first()
+        )
+        if approved_by == user.pk:
+            breaches.append(
+                Breach(rule.code, f"{user.get_username()} approved this order. {rule.reason}")
+            )
+    return breaches
+
+
+def usable_override(*, proposal: ReplenishmentProposal, codes: list[str]) -> SodOverride | None:
+    """A granted, unexpired, unused override of this proposal covering every code."""
+    now = timezone.now()
+    for override in SodOverride.objects.filter(
+        proposal=proposal, granted_by__isnull=False, used_at__isnull=True, expires_at__gt=now
+    ).order_by("-granted_at"):
+        if set(codes) <= set(override.rule_codes):
+            return override
+    return None
