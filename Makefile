@@ -31,13 +31,17 @@ test: setup
 lint: setup
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/python -m smi_edi.x12.maps_build --check
 
 format: setup
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
+# Reader and validation (any machine); ingestion and planning need PostgreSQL at 127.0.0.1.
 bench: setup
 	@$(BIN)/python bench/x12_parse.py
+	@$(BIN)/python bench/ingest_852.py
+	@$(BIN)/python bench/plan.py
 
 worker: setup
 	@$(BIN)/celery -A config worker --loglevel=INFO

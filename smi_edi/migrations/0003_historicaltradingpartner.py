@@ -7,44 +7,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('smi_core', '0003_planrun_sodrule_item_group_alter_exceptionitem_kind_and_more'),
-        ('smi_edi', '0002_interchange_interchangestatuschange_tradingpartner_and_more'),
+        ("smi_core", "0003_planrun_sodrule_item_group_alter_exceptionitem_kind_and_more"),
+        ("smi_edi", "0002_interchange_interchangestatuschange_tradingpartner_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalTradingPartner',
+            name="HistoricalTradingPartner",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('isa_qualifier', models.CharField(max_length=2, verbose_name='ISA qualifier')),
-                ('isa_id', models.CharField(max_length=15, verbose_name='ISA id')),
-                ('gs_id', models.CharField(blank=True, help_text='Application id in GS02/GS03.', max_length=15, verbose_name='GS id')),
-                ('x12_version', models.CharField(default='004010', help_text='GS08 of what we send, e.g. 004010.', max_length=12, verbose_name='X12 version')),
-                ('element_separator', models.CharField(default='*', max_length=1)),
-                ('component_separator', models.CharField(default='>', max_length=1)),
-                ('segment_terminator', models.CharField(default='~', max_length=1)),
-                ('repetition_separator', models.CharField(blank=True, default='^', max_length=1)),
-                ('ack_type', models.CharField(choices=[('997', '997 functional acknowledgment'), ('999', '999 implementation acknowledgment')], default='997', max_length=3, verbose_name='acknowledgment')),
-                ('cadence', models.CharField(choices=[('daily', 'Daily'), ('weekly', 'Weekly')], default='weekly', max_length=8, verbose_name='852 cadence')),
-                ('auto_register', models.BooleanField(default=False, help_text="Create items and locations first seen in this partner's 852s, flagged for review.")),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('api_user', models.ForeignKey(blank=True, db_constraint=False, help_text="The user this partner's API token belongs to.", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('party', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='smi_core.party')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("isa_qualifier", models.CharField(max_length=2, verbose_name="ISA qualifier")),
+                ("isa_id", models.CharField(max_length=15, verbose_name="ISA id")),
+                (
+                    "gs_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="Application id in GS02/GS03.",
+                        max_length=15,
+                        verbose_name="GS id",
+                    ),
+                ),
+                (
+                    "x12_version",
+                    models.CharField(
+                        default="004010",
+                        help_text="GS08 of what we send, e.g. 004010.",
+                        max_length=12,
+                        verbose_name="X12 version",
+                    ),
+                ),
+                ("element_separator", models.CharField(default="*", max_length=1)),
+                ("component_separator", models.CharField(default=">", max_length=1)),
+                ("segment_terminator", models.CharField(default="~", max_length=1)),
+                ("repetition_separator", models.CharField(blank=True, default="^", max_length=1)),
+                (
+                    "ack_type",
+                    models.CharField(
+                        choices=[
+                            ("997", "997 functional acknowledgment"),
+                            ("999", "999 implementation acknowledgment"),
+                        ],
+                        default="997",
+                        max_length=3,
+                        verbose_name="acknowledgment",
+                    ),
+                ),
+                (
+                    "cadence",
+                    models.CharField(
+                        choices=[("daily", "Daily"), ("weekly", "Weekly")],
+                        default="weekly",
+                        max_length=8,
+                        verbose_name="852 cadence",
+                    ),
+                ),
+                (
+                    "auto_register",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Create items and locations first seen in this partner's 852s, flagged for review.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "api_user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The user this partner's API token belongs to.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="smi_core.party",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical trading partner',
-                'verbose_name_plural': 'historical trading partners',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical trading partner",
+                "verbose_name_plural": "historical trading partners",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

@@ -409,6 +409,14 @@ def _error_list(results: list[InterchangeResult]) -> list[dict]:
     ]
     for result in results:
         for group in result.groups:
+            for message in getattr(group, "messages", []):
+                errors.append(
+                    {
+                        "level": "group",
+                        "group": f"{group.functional_id} {group.control_number}",
+                        "message": message,
+                    }
+                )
             for set_result in group.sets:
                 for message in set_result.messages:
                     errors.append(

@@ -182,6 +182,7 @@ class GroupResult:
     group_errors: list[str] = field(default_factory=list)  # AK905 codes
     sets: list[SetResult] = field(default_factory=list)
     declared_set_count: int | None = None  # GE01
+    messages: list[str] = field(default_factory=list)  # notes on the group (do not reject it)
 
     @property
     def received_count(self) -> int:
@@ -204,6 +205,7 @@ class GroupResult:
                 {"code": c, "message": GROUP_ERROR_TEXT.get(c, c)} for c in self.group_errors
             ],
             "declared_set_count": self.declared_set_count,
+            "messages": list(self.messages),
             "received_count": self.received_count,
             "accepted_count": self.accepted_count,
             "sets": [s.as_dict() for s in self.sets],
