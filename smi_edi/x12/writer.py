@@ -170,7 +170,7 @@ class _SegmentWriter:
                 raise X12WriteError(
                     f"ISA{number:02d} {value!r} is longer than its {width} characters"
                 )
-            if number < 16:
+            if number not in (11, 16):  # ISA11 and ISA16 are delimiters themselves
                 self._check("ISA", number, value)
             padded.append(value.ljust(width) if number not in (9, 10, 13) else value.zfill(width))
         self.parts.append("ISA" + self.d.element + self.d.element.join(padded) + self.suffix)
