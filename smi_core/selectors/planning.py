@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from smi_core.models import (
@@ -108,21 +108,31 @@ def _sales_by_week(location_ids: list[int], start: date, end: date):
     """(item, location) -> (week numbers, quantities) in week order; location -> its report weeks."""
     table = ProductActivity._meta.db_table
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Rows come in (item, location, period) order from the activity index, so one
+            # streaming aggregate builds each series; weeks reported twice are summed below.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(
                 f"""
-                WITH weekly AS (
-                    SELECT item_id, location_id, (period_end - %s::date) / 7 AS week, SUM(quantity)::float8 AS qty
-                    FROM {table}
-                    WHERE activity_code = 'QS' AND period_end > %s AND period_end <= %s AND location_id = ANY(%s)
-                    GROUP BY 1, 2, 3
-                )
-                SELECT item_id, location_id, array_agg(week ORDER BY week), array_agg(qty ORDER BY week)
-                FROM weekly GROUP BY 1, 2
+                SELECT item_id, location_id, array_agg((period_end - %s::date) / 7 ORDER BY period_end),
+                       array_agg(quantity::float8 ORDER BY period_end)
+                FROM {table}
+                WHERE activity_code = 'QS' AND period_end > %s AND period_end <= %s AND location_id = ANY(%s)
+                GROUP BY item_id, location_id
                 """,
                 [EPOCH_MONDAY, start, end, location_ids],
             )
-            per_key = {(i, loc): (weeks, qtys) for i, loc, weeks, qtys in cursor.fetchall()}
+            per_key = {}
+            for item_id, location_id, weeks, quantities in cursor.fetchall():
+                if len(set(weeks)) != len(weeks):
+                    merged_week: dict[int, float] = defaultdict(float)
+                    for week, quantity in zip(weeks, quantities, strict=True):
+                        merged_week[week] += quantity
+                    weeks, quantities = (
+                        sorted(merged_week),
+                        [merged_week[w] for w in sorted(merged_week)],
+                    )
+                per_key[(item_id, location_id)] = (weeks, quantities)
     else:
         rows = (
             ProductActivity.objects.filter(

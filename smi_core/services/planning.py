@@ -41,7 +41,7 @@ from smi_core.selectors.planning import (
     terms_for,
     weekly_demand,
 )
-from smi_core.services.bulk import upsert
+from smi_core.services.bulk import insert, upsert
 from smi_core.services.exceptions import ExceptionSpec, exceptions_raise_many
 
 log = logging.getLogger(__name__)
@@ -161,18 +161,22 @@ def _clear_resolved_conditions(keys: set[Key], raised: list[ExceptionSpec], *, r
     """Open planning exceptions of the item-locations just planned whose condition no longer
     holds (fresh data came, stock was replenished) are resolved by the plan."""
     still = {(spec.kind, spec.subject) for spec in raised}
-    subjects = sorted(_subject(key) for key in keys)
+    subjects = {_subject(key) for key in keys}
+    open_ones = ExceptionItem.objects.filter(
+        kind__in=PLANNING_KINDS, status=ExceptionItem.Status.OPEN
+    ).values_list("pk", "kind", "subject")
+    ids = sorted(
+        pk
+        for pk, kind, subject in open_ones
+        if subject in subjects and (kind, subject) not in still
+    )
     cleared = 0
-    for kind in PLANNING_KINDS:
-        for start in range(0, len(subjects), 900):
-            chunk = [s for s in subjects[start : start + 900] if (kind, s) not in still]
-            cleared += ExceptionItem.objects.filter(
-                kind=kind, status=ExceptionItem.Status.OPEN, subject__in=chunk
-            ).update(
-                status=ExceptionItem.Status.RESOLVED,
-                resolved_at=timezone.now(),
-                resolution_note=f"condition no longer holds in plan #{run.pk}",
-            )
+    for start in range(0, len(ids), 900):
+        cleared += ExceptionItem.objects.filter(pk__in=ids[start : start + 900]).update(
+            status=ExceptionItem.Status.RESOLVED,
+            resolved_at=timezone.now(),
+            resolution_note=f"condition no longer holds in plan #{run.pk}",
+        )
     return cleared
 
 
@@ -469,20 +473,29 @@ def _save_proposals(
     if proposals and proposals[0].pk is None:  # databases that do not return ids from a bulk insert
         created = list(ReplenishmentProposal.objects.filter(plan_run=run).order_by("pk"))
         proposals = created
+    columns = (
+        "proposal_id",
+        "item_id",
+        "quantity",
+        "proposed_quantity",
+        "raw_quantity",
+        "unit_cost",
+        "explanation",
+    )
     rows = [
-        ProposalLine(
-            proposal=proposal,
-            item_id=line.key[0],
-            quantity=line.quantity,
-            proposed_quantity=line.quantity,
-            raw_quantity=line.raw,
-            unit_cost=line.unit_cost,
-            explanation=line.explanation,
+        (
+            proposal.pk,
+            line.key[0],
+            line.quantity,
+            line.quantity,
+            line.raw,
+            line.unit_cost,
+            line.explanation,
         )
         for proposal, members in zip(proposals, grouped.values(), strict=True)
         for line in members
     ]
-    ProposalLine.objects.bulk_create(rows, batch_size=5000)
+    insert(ProposalLine, columns, rows)
     return proposals
 
 
