@@ -23,16 +23,6 @@ OUT = ROOT / "bench" / "out"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smi_bench"
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -43,18 +33,10 @@ def main() -> None:
     args = parser.parse_args()
 
     url = os.environ.get("SMI_BENCH_DATABASE_URL") or DEFAULT_DB
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ["SMI_VAR_DIR"] = str(OUT / "var")
-    import django
+    from benchdb import setup_django
 
-    django.setup()
-    from django.core.management import call_command
+    setup_django(url)
     from django.db import connection, transaction
-
-    call_command("migrate", verbosity=0)
     from gen852 import ACTIVITY_CODES, write_852
 
     from smi_core.models import InventoryPosition, Item, Location, ProductActivity

@@ -21,28 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smi_bench_plan"
 AS_OF = date(2026, 11, 24)
 STORES = 100
-
-
-def setup_django(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ["SMI_VAR_DIR"] = str(ROOT / "bench" / "out" / "var")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def load(item_locations: int) -> None:
@@ -178,6 +160,8 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
+    from benchdb import setup_django
+
     setup_django(os.environ.get("SMI_BENCH_PLAN_DATABASE_URL") or DEFAULT_DB)
     from smi_core.services.planning import plan_replenishment
 

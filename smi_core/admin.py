@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from smi_core.admin_audit import NoRevertHistoryAdmin
+from smi_core.admin_audit import ReadOnly as ReadOnlyAdmin
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
     AgreementTerm,
@@ -65,19 +66,6 @@ class ItemCrossReferenceAdmin(admin.ModelAdmin):
     list_display = ["buyer", "buyer_item", "item"]
     list_filter = ["buyer"]
     search_fields = ["buyer_item", "item__vendor_item", "item__gtin"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Derived records: shown, never edited by hand (they are rebuilt from their sources)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ProductActivity)

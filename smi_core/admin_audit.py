@@ -99,6 +99,8 @@ class NoRevertHistoryAdmin(SimpleHistoryAdmin):
 
 
 class ReadOnly(admin.ModelAdmin):
+    """Records nobody edits by hand: derived ones (rebuilt from their sources) and evidence."""
+
     def has_add_permission(self, request):
         return False
 

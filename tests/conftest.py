@@ -74,8 +74,10 @@ def _audit_triggers_in_transactional_tests(request):
     of the audit trail rightly refuse: lift them for that flush and put them back for the
     next test. Ordinary tests roll back and keep the triggers."""
     marker = request.node.get_closest_marker("django_db")
-    transactional = "live_server" in request.fixturenames or "transactional_db" in request.fixturenames or (
-        marker is not None and marker.kwargs.get("transaction")
+    transactional = (
+        "live_server" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction"))
     )
     if not transactional:
         yield

@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from celery import Celery
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.workers import start_worker, stop_worker
 
 SAMPLE_997 = (
     b"ISA*00*          *00*          *ZZ*PARTNER        *ZZ*SMIHUB         *261120*0800*U*00401*"
@@ -31,36 +29,12 @@ def worker(redis_url):
         "CELERY_BROKER_URL": redis_url,
         "CELERY_RESULT_BACKEND": redis_url,
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_worker(queue, env, output=subprocess.PIPE)
     client = Celery("smi-test-client", broker=redis_url, backend=redis_url)
     try:
         yield client, queue, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(process)
         client.close()
 
 

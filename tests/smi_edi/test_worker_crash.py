@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from celery import Celery
@@ -20,9 +17,9 @@ from smi_edi.models import InboundSet, Interchange
 from smi_edi.services.interchanges import interchange_receive
 from smi_edi.services.partners import partner_add
 from tests.factories import ItemFactory, LocationFactory
+from tests.workers import start_worker, stop_worker
 from tests.x12_builders import interchange, report_852
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 STORES = [f"S{n:03d}" for n in range(1, 21)]
 
 
@@ -37,30 +34,6 @@ def _sdq(code: str, seed: int) -> list[str]:
 
 def _set(items: range) -> list[str]:
     return report_852(lines=[(f"VN*V-{i:05d}", _sdq("QA", i) + _sdq("QS", i + 1)) for i in items])
-
-
-def start_worker(queue: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def wait_for(condition, timeout: float, what: str):
@@ -136,9 +109,7 @@ def test_a_worker_killed_mid_file_loses_and_doubles_nothing(
         )
     finally:
         for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+            stop_worker(process)
         client.close()
 
     done = Interchange.objects.get(pk=received.pk)
