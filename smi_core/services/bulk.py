@@ -13,15 +13,11 @@ def copy_text(value) -> str:
     """One value in COPY's text format."""
     if value is None:
         return NULL
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
+    if type(value) is not str:
+        return str(value)  # numbers and dates hold nothing COPY must escape
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
 
 
 def copy_rows(table: str, columns: Sequence[str], text: str) -> None:
