@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -31,6 +32,8 @@ class PositionsView(APIView):
     pagination_class = LimitOffsetPagination
 
     @extend_schema(
+        operation_id="positions_list",
+        responses={200: OpenApiTypes.OBJECT},
         summary="Current inventory positions",
         parameters=[
             OpenApiParameter("partner", str, description="buyer or supplier code"),
@@ -70,6 +73,8 @@ def _visible_party(request, permission: str):
 
 class ProposalsView(APIView):
     @extend_schema(
+        operation_id="proposals_list",
+        responses={200: OpenApiTypes.OBJECT},
         summary="Replenishment proposals",
         parameters=[
             OpenApiParameter(
@@ -93,7 +98,11 @@ class ProposalsView(APIView):
 
 
 class ProposalDetailView(APIView):
-    @extend_schema(summary="A proposal with its lines and the numbers behind each line")
+    @extend_schema(
+        operation_id="proposals_retrieve",
+        responses={200: OpenApiTypes.OBJECT},
+        summary="A proposal with its lines and the numbers behind each line",
+    )
     def get(self, request, pk: int):
         party = _visible_party(request, "smi_core.view_replenishmentproposal")
         proposal = proposals_list(visible_to=party).filter(pk=pk).first()
@@ -104,6 +113,8 @@ class ProposalDetailView(APIView):
 
 class ExceptionsView(APIView):
     @extend_schema(
+        operation_id="exceptions_list",
+        responses={200: OpenApiTypes.OBJECT},
         summary="The exceptions queue",
         parameters=[
             OpenApiParameter("status", str, description="open (default) or resolved"),
@@ -145,6 +156,8 @@ class ExceptionsView(APIView):
 
 class ProposalApproveView(APIView):
     @extend_schema(
+        operation_id="proposals_approve",
+        responses={200: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
         summary="Approve a proposal",
         description="Segregation of duties applies: 403 with `rule_codes` when the rules forbid it.",
         request=None,
@@ -165,6 +178,8 @@ class ProposalApproveView(APIView):
 
 class ProposalRejectView(APIView):
     @extend_schema(
+        operation_id="proposals_reject",
+        responses={200: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
         summary="Reject a proposal",
         request=inline_serializer("Rejection", {"reason": serializers.CharField()}),
     )

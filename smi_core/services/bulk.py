@@ -16,7 +16,12 @@ def copy_text(value) -> str:
     if type(value) is not str:
         return str(value)  # numbers and dates hold nothing COPY must escape
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
     return value
 
 
