@@ -125,7 +125,7 @@ def classify(y: Sequence[float]) -> tuple[str, float | None, float | None]:
     adi = len(y) / len(demands)
     mean = sum(demands) / len(demands)
     variance = sum((v - mean) ** 2 for v in demands) / len(demands)
-    cv2 = variance / (mean * mean) if mean else 0.0
+    cv2 = variance / (mean * mean) if mean * mean > 0 else 0.0
     if adi < ADI_CUTOFF:
         return ("smooth" if cv2 < CV2_CUTOFF else "erratic"), adi, cv2
     return ("intermittent" if cv2 < CV2_CUTOFF else "lumpy"), adi, cv2

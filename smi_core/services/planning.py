@@ -30,7 +30,7 @@ from smi_core.models import (
     SupplierCapacity,
     SupplyAgreement,
 )
-from smi_core.planning.forecasting import forecast
+from smi_core.planning.forecasting_batch import forecast_many
 from smi_core.planning.policy import order_up_to, reorder_point, round_order, safety_stock, z_for
 from smi_core.selectors import decimal_text
 from smi_core.selectors.planning import (
@@ -104,11 +104,11 @@ def plan_replenishment(
     forecasts: list[tuple] = []
     lines: list[PlannedLine] = []
     problems: list[ExceptionSpec] = []
-    for position in positions:
+    forecasts_by_position = forecast_many([demand.get((p["item_id"], p["location_id"]), []) for p in positions])
+    for position, fc in zip(positions, forecasts_by_position, strict=True):
         key = (position["item_id"], position["location_id"])
         agreement = agreements[(position["item__supplier_id"], position["location__party_id"])]
         term = terms.get((agreement.pk, key[0], key[1])) or terms.get((agreement.pk, key[0], None))
-        fc = forecast(demand.get(key, []))
         forecasts.append(_forecast_row(key, fc, as_of, run))
         line, found = _plan_one(
             position,
