@@ -42,7 +42,7 @@ def forecast_many(
 
 
 def _batch(y: np.ndarray, alpha: float, beta: float, a_int: float) -> list[Forecast]:
-    rows, n = y.shape
+    n = y.shape[1]
     positive = y > 0
     count = positive.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -69,40 +69,46 @@ def _batch(y: np.ndarray, alpha: float, beta: float, a_int: float) -> list[Forec
     sba = _croston_sba(y, positive, a_int)
     tsb = _tsb(y, positive, a_int, beta)
 
+    # The method per row: 0 none, 1 ses, 2 holt, 3 sba, 4 tsb.
+    smooth = adi < ADI_CUTOFF
+    low_cv = cv2 < CV2_CUTOFF
+    method = np.where(
+        count == 0, 0, np.where(smooth, np.where(trending, 2, 1), np.where(low_cv, 3, 4))
+    )
+    path = np.select(
+        [method[:, None] == k for k in (1, 2, 3, 4)], [ses, holt, sba, tsb], default=0.0
+    )
+    errors = y[:, 1:] - path[:, 1:n]
+    sigma = np.sqrt(np.mean(errors * errors, axis=1))
+    scale = np.mean(np.abs(np.diff(y, axis=1)), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mase = np.where(
+            scale > 0, np.mean(np.abs(errors), axis=1) / np.where(scale > 0, scale, 1), np.nan
+        )
+    level = np.maximum(path[:, n], 0.0)
+
+    names = ("none", "ses", "holt", "sba", "tsb")
     results = []
-    for r in range(rows):
-        if count[r] == 0:
+    for m, c, s_, a, c2, lv, sg, ms in zip(
+        method.tolist(),
+        count.tolist(),
+        smooth.tolist(),
+        adi.tolist(),
+        cv2.tolist(),
+        level.tolist(),
+        sigma.tolist(),
+        mase.tolist(),
+        strict=True,
+    ):
+        if c == 0:
             results.append(Forecast("none", "no-demand", 0.0, 0.0, None, None, None, n))
             continue
-        smooth = adi[r] < ADI_CUTOFF
-        low_cv = cv2[r] < CV2_CUTOFF
+        low = c2 < CV2_CUTOFF
         classification = (
-            ("smooth" if low_cv else "erratic")
-            if smooth
-            else ("intermittent" if low_cv else "lumpy")
+            ("smooth" if low else "erratic") if s_ else ("intermittent" if low else "lumpy")
         )
-        if not smooth:
-            method, path = ("sba", sba[r]) if low_cv else ("tsb", tsb[r])
-        elif trending[r]:
-            method, path = "holt", holt[r]
-        else:
-            method, path = "ses", ses[r]
-        fitted = path[:n]
-        errors = y[r, 1:] - fitted[1:]
-        sigma = float(np.sqrt(np.mean(errors * errors)))
-        scale = float(np.mean(np.abs(np.diff(y[r]))))
-        mase = float(np.mean(np.abs(errors)) / scale) if scale else None
         results.append(
-            Forecast(
-                method,
-                classification,
-                max(float(path[n]), 0.0),
-                sigma,
-                float(adi[r]),
-                float(cv2[r]),
-                mase,
-                n,
-            )
+            Forecast(names[m], classification, lv, sg, a, c2, None if ms != ms else ms, n)
         )
     return results
 

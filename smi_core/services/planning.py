@@ -104,7 +104,9 @@ def plan_replenishment(
     forecasts: list[tuple] = []
     lines: list[PlannedLine] = []
     problems: list[ExceptionSpec] = []
-    forecasts_by_position = forecast_many([demand.get((p["item_id"], p["location_id"]), []) for p in positions])
+    forecasts_by_position = forecast_many(
+        [demand.get((p["item_id"], p["location_id"]), []) for p in positions]
+    )
     for position, fc in zip(positions, forecasts_by_position, strict=True):
         key = (position["item_id"], position["location_id"])
         agreement = agreements[(position["item__supplier_id"], position["location__party_id"])]
@@ -181,7 +183,8 @@ def _clear_resolved_conditions(keys: set[Key], raised: list[ExceptionSpec], *, r
 
 
 def _d(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(Q4, rounding=ROUND_HALF_UP)
+    """A float as a Decimal of four places (formatting rounds the binary value half-even)."""
+    return Decimal(f"{value:.4f}")
 
 
 def _forecast_row(key: Key, fc, as_of: date, run: PlanRun) -> tuple:
