@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
@@ -112,7 +113,9 @@ def _sales_by_week(location_ids: list[int], start: date, end: date):
             # Rows come in (item, location, period) order from the activity index, so one
             # streaming aggregate builds each series; weeks reported twice are summed below.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute(
+            # A server-binding psycopg cursor: its binary results decode the arrays in C.
+            raw = psycopg.Cursor(connection.connection)
+            raw.execute(
                 f"""
                 SELECT item_id, location_id, array_agg((period_end - %s::date) / 7 ORDER BY period_end),
                        array_agg(quantity::float8 ORDER BY period_end)
@@ -121,9 +124,10 @@ def _sales_by_week(location_ids: list[int], start: date, end: date):
                 GROUP BY item_id, location_id
                 """,
                 [EPOCH_MONDAY, start, end, location_ids],
+                binary=True,
             )
             per_key = {}
-            for item_id, location_id, weeks, quantities in cursor.fetchall():
+            for item_id, location_id, weeks, quantities in raw.fetchall():
                 if len(set(weeks)) != len(weeks):
                     merged_week: dict[int, float] = defaultdict(float)
                     for week, quantity in zip(weeks, quantities, strict=True):

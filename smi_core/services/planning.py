@@ -318,6 +318,8 @@ def _plan_one(
     rounding = round_order(
         raw, position=ip, minimum=minimum, maximum=maximum, moq=term.moq, pack=pack
     )
+    if rounding.quantity <= 0:
+        return None, problems  # nothing to order: no line, so no explanation to build
     explanation = {
         "demand_per_week": str(d),
         "sigma_per_week": str(sigma),
@@ -350,8 +352,6 @@ def _plan_one(
         "term_id": term.pk,
         "positions_as_of": str(position["as_of"]),
     }
-    if rounding.quantity <= 0:
-        return None, problems
     group = position["item__group"]
     return PlannedLine(
         key=key,
