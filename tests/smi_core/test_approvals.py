@@ -351,3 +351,16 @@ def _drop_triggers():
                 cursor.execute(sql)
 
     return recreate
+
+
+def test_the_approver_may_not_ship_what_they_approved(proposal):
+    from smi_core.services.sod import shipping_breaches
+
+    approver = person("approver", "approver")
+    proposal_approve(proposal_id=proposal.pk, user=approver)
+    shipper = person("shipper", "shipper")
+    user_roles_set(user=approver, roles=["approver", "shipper"], actor=Actor.system("test"))
+
+    assert [b.code for b in shipping_breaches(proposal=proposal, user=approver)] == ["SOD-03"]
+    assert shipping_breaches(proposal=proposal, user=shipper) == []
+    assert [b.code for b in shipping_breaches(proposal=proposal, user=person("clerk"))] == ["ROLE"]
