@@ -23,6 +23,7 @@ def acknowledgment_build(*, interchange: Interchange, results: list[InterchangeR
             ack_type=partner.ack_type,
             delimiters=delimiters,
             control_numbers=DatabaseControlNumbers(partner.isa_key),
+            usage=result.usage,
         )
         for result in results
     ]

@@ -29,6 +29,7 @@ def _interchange(ix: InterchangeSummary) -> InterchangeResult:
         receiver_id=ix.receiver_id,
         version=ix.version,
         interchange_errors=[e.message for e in ix.errors],
+        usage="T" if len(ix.header) > 15 and ix.header[15] == "T" else "P",
     )
     for gs in ix.groups:
         group = GroupResult(

@@ -224,6 +224,7 @@ class InterchangeResult:
     version: str  # ISA12
     groups: list[GroupResult] = field(default_factory=list)
     interchange_errors: list[str] = field(default_factory=list)  # sentences (TA1-level problems)
+    usage: str = "P"  # ISA15: P production, T test (an acknowledgment repeats it)
 
     @property
     def sets(self) -> list[SetResult]:

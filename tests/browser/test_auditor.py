@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
 from smi_core.models import (
     AgreementTerm,
@@ -82,14 +83,17 @@ def test_auditor_filters_opens_and_exports_approvals(browser, live_server, tmp_p
 
     page.goto(f"{live_server.url}/admin/smi_core/approval/")
     page.click("#changelist-filter >> text=Approved")
+    page.wait_for_url("**decision__exact=approved**")
     rows = page.locator("#result_list tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     assert "approved" in rows.first.inner_text().lower()
 
     page.click("#result_list tbody tr >> nth=0 >> th a")
+    page.wait_for_url("**/change/**")
     detail = page.inner_text("#content")
     assert "as proposed" in detail and "ACME-1001" in detail and "proposal.approve" in detail
     page.go_back()
+    page.wait_for_url("**decision__exact=approved**")
 
     with page.expect_download() as info:
         page.click("#export-csv")

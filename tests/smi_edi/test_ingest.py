@@ -411,3 +411,12 @@ def test_an_interchange_left_waiting_is_queued_again(world):
     assert queued == 1
     assert Interchange.objects.get(pk=stored.pk).status == S.APPLIED
     assert Interchange.objects.get(pk=fresh.pk).status == S.RECEIVED
+
+
+def test_a_test_interchange_is_answered_with_a_test_acknowledgment(world):
+    data = interchange([WEEK], control=77).replace(b"*0*P*>", b"*0*T*>", 1)
+
+    ix = ingest(data)
+
+    assert ix.ack.split("*")[15] == "T"
+    assert ingest(interchange([WEEK], control=78)).ack.split("*")[15] == "P"

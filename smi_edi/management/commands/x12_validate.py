@@ -81,6 +81,7 @@ class Command(BaseCommand):
             ack_type=kind,
             delimiters=delimiters,
             control_numbers=DatabaseControlNumbers(key),
+            usage=result.usage,
         )
         target = out / f"{path.stem}{'-' + str(n + 1) if n else ''}.{kind}.x12"
         target.write_bytes(data)
