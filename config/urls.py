@@ -12,6 +12,13 @@ from smi_core.api import (
     ProposalsView,
 )
 from smi_edi.api import InterchangeCreateView, InterchangeDetailView
+from smi_edi.api_orders import (
+    OrderConfirmView,
+    OrderDetailView,
+    OrdersView,
+    OutboundView,
+    ShipmentsView,
+)
 
 
 def health(request):
@@ -31,6 +38,11 @@ api_v1 = [
     ),
     path("api/v1/proposals/<int:pk>/reject/", ProposalRejectView.as_view(), name="proposal-reject"),
     path("api/v1/exceptions/", ExceptionsView.as_view(), name="exceptions"),
+    path("api/v1/orders/", OrdersView.as_view(), name="orders"),
+    path("api/v1/orders/<int:pk>/", OrderDetailView.as_view(), name="order-detail"),
+    path("api/v1/orders/<int:pk>/confirm/", OrderConfirmView.as_view(), name="order-confirm"),
+    path("api/v1/shipments/", ShipmentsView.as_view(), name="shipments"),
+    path("api/v1/outbound/", OutboundView.as_view(), name="outbound"),
 ]
 
 urlpatterns = [

@@ -20,6 +20,9 @@ from smi_core.models import (
     ProposalLine,
     ReplenishmentProposal,
     SeriesForecast,
+    Shipment,
+    ShipmentLine,
+    ShipmentPack,
     SupplierCapacity,
     SupplyAgreement,
 )
@@ -205,7 +208,18 @@ class SupplierCapacityAdmin(NoRevertHistoryAdmin):
 class ProposalLineInline(admin.TabularInline):
     model = ProposalLine
     extra = 0
-    fields = ["item", "quantity", "raw_quantity", "unit_cost", "explanation"]
+    fields = [
+        "line_number",
+        "item",
+        "quantity",
+        "raw_quantity",
+        "ordered_quantity",
+        "confirmed_quantity",
+        "ack_code",
+        "promised_date",
+        "unit_cost",
+        "explanation",
+    ]
     readonly_fields = fields
     can_delete = False
 
@@ -221,14 +235,20 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
         "buyer",
         "ship_to",
         "status",
+        "po_number",
         "value",
         "currency",
         "as_of",
         "created_at",
         "created_by",
     ]
-    list_filter = ["status", "supplier", "buyer", "as_of"]
-    search_fields = ["ship_to__code", "lines__item__vendor_item"]
+    list_filter = ["status", "supplier", "buyer", "as_of", "po_source"]
+    search_fields = [
+        "po_number",
+        "ship_to__code",
+        "lines__item__vendor_item",
+        "outbound_documents__interchange_control_number",
+    ]
     readonly_fields = [
         "supplier",
         "buyer",
@@ -242,8 +262,45 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
         "created_at",
         "created_by",
         "proposed_by",
+        "po_number",
+        "po_source",
+        "po_date",
+        "requested_delivery",
+        "erp_reference",
+        "confirmed_at",
+        "documents",
     ]
     inlines = [ProposalLineInline]
+
+    @admin.display(description="documents sent (855/856) and their acknowledgments")
+    def documents(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html_join
+
+        from smi_edi.models import OutboundDocument
+
+        rows = OutboundDocument.objects.filter(order=obj) | OutboundDocument.objects.filter(
+            shipment__packs__order=obj
+        )
+        return (
+            format_html_join(
+                "",
+                '<div><a href="{}">{} #{}</a> ISA13 {}: {}, {} {}</div>',
+                (
+                    (
+                        reverse("admin:smi_edi_outbounddocument_change", args=[d.pk]),
+                        d.set_id,
+                        d.pk,
+                        d.interchange_control_number,
+                        d.get_status_display(),
+                        d.get_ack_status_display(),
+                        "; ".join(d.validation_errors or d.ack_errors)[:300],
+                    )
+                    for d in rows.distinct().order_by("pk")
+                ),
+            )
+            or "-"
+        )
 
     def has_add_permission(self, request):
         return False
@@ -285,3 +342,77 @@ class SeriesForecastAdmin(ReadOnlyAdmin):
     list_filter = ["method", "classification"]
     search_fields = ["item__vendor_item", "location__code"]
     list_select_related = ["item", "location"]
+
+
+class ShipmentLineInline(admin.TabularInline):
+    model = ShipmentLine
+    extra = 0
+    can_delete = False
+    fields = ["pack", "order_line", "quantity", "received_quantity"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("pack", "order_line__item")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ShipmentPackInline(admin.TabularInline):
+    model = ShipmentPack
+    extra = 0
+    can_delete = False
+    fields = ["sscc", "order"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "shipment_number",
+        "supplier",
+        "buyer",
+        "ship_to",
+        "status",
+        "ship_date",
+        "estimated_delivery",
+        "carrier_scac",
+        "bill_of_lading",
+        "shipped_by",
+    ]
+    list_filter = ["status", "supplier", "buyer", "ship_date"]
+    search_fields = [
+        "shipment_number",
+        "bill_of_lading",
+        "pro_number",
+        "packs__sscc",
+        "packs__order__po_number",
+    ]
+    readonly_fields = [f.name for f in Shipment._meta.fields]
+    inlines = [ShipmentPackInline]
+    actions = ["mark_received"]
+
+    def has_add_permission(self, request):
+        return False  # shipments come from the ERP (API, CSV) and order_ship
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark received at the buyer's location", permissions=["change"])
+    def mark_received(self, request, queryset):
+        from smi_core.services.audit import Actor
+        from smi_core.services.shipments import shipment_receive
+
+        for shipment in queryset:
+            shipment_receive(shipment_id=shipment.pk, actor=Actor.user(request.user, request))
+        self.message_user(request, f"{queryset.count()} shipment(s) marked received")
+
+
+@admin.register(ShipmentLine)
+class ShipmentLineAdmin(ReadOnlyAdmin):
+    list_display = ["pack", "order_line", "quantity", "received_quantity"]
+    search_fields = ["pack__sscc", "order_line__item__vendor_item"]
+    list_select_related = ["pack", "order_line__item"]

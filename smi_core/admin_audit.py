@@ -138,7 +138,14 @@ class ApprovalAdmin(ReadOnly):
         DecisionFilter,
         OverrideFilter,
     ]
-    search_fields = ["proposal__po_number", "proposal__id", "actor__username", "proposer"]
+    search_fields = [
+        "proposal__po_number",
+        "proposal__id",
+        "actor__username",
+        "proposer",
+        "proposal__outbound_documents__interchange_control_number",
+        "proposal__packs__shipment__outbound_documents__interchange_control_number",
+    ]
     date_hierarchy = "decided_at"
     list_select_related = ["proposal", "actor", "override"]
     actions = ["export_selected"]
@@ -190,7 +197,15 @@ class ApprovalAdmin(ReadOnly):
 
     @admin.display(description="ISA control numbers")
     def isa_controls(self, obj):
-        return getattr(obj.proposal, "isa_control_numbers", "") or "-"
+        from smi_edi.models import OutboundDocument
+
+        documents = OutboundDocument.objects.filter(
+            order_id=obj.proposal_id
+        ) | OutboundDocument.objects.filter(shipment__packs__order_id=obj.proposal_id)
+        numbers = (
+            documents.distinct().order_by("pk").values_list("set_id", "interchange_control_number")
+        )
+        return ", ".join(f"{set_id} {isa13}" for set_id, isa13 in numbers) or "-"
 
     @admin.display(description="lines: as proposed / as approved")
     def lines_compared(self, obj):

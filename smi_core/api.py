@@ -17,6 +17,7 @@ from smi_core.selectors import position_as_dict, positions_list
 from smi_core.selectors.planning_output import proposal_as_dict, proposals_list
 from smi_core.services.audit import Actor
 from smi_core.services.proposals import proposal_approve, proposal_reject
+from smi_core.services.shipments import in_transit_by_item_location
 
 
 def exception_handler(exc, context):
@@ -55,7 +56,10 @@ class PositionsView(APIView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response([position_as_dict(p) for p in page])
+        shipped = in_transit_by_item_location()
+        return paginator.get_paginated_response(
+            [position_as_dict(p, shipped.get((p.item_id, p.location_id))) for p in page]
+        )
 
 
 # -- proposals and exceptions -------------------------------------------------------------

@@ -9,15 +9,21 @@ from django.utils.html import format_html
 
 from smi_core.admin_audit import NoRevertHistoryAdmin
 from smi_core.exceptions import ApplicationError
+from smi_core.services.audit import Actor
 from smi_edi.models import (
     ControlNumberSequence,
+    DeliveryAttempt,
     InboundSet,
     Interchange,
     InterchangeStatusChange,
+    OutboundDocument,
     TradingPartner,
+    WebhookDelivery,
 )
 from smi_edi.services.interchanges import interchange_reprocess
+from smi_edi.services.outbound import outbound_enqueue, outbound_resend
 from smi_edi.services.raw_store import raw_path
+from smi_edi.services.webhooks import webhook_redeliver
 
 
 @admin.register(TradingPartner)
@@ -32,10 +38,12 @@ class TradingPartnerAdmin(NoRevertHistoryAdmin):
         "cadence",
         "auto_register",
         "is_active",
+        "ack_window_hours",
     ]
     list_filter = ["is_active", "ack_type", "cadence", "party__role"]
     search_fields = ["party__code", "party__name", "isa_id", "gs_id"]
     raw_id_fields = ["api_user"]
+    exclude = ["webhook_secret"]  # shown once by partner_add; never on a page
 
 
 class InboundSetInline(admin.TabularInline):
@@ -180,3 +188,103 @@ class ControlNumberSequenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ["at", "channel", "target", "ok", "http_status", "detail"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboundDocument)
+class OutboundDocumentAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "set_id",
+        "partner",
+        "interchange_control_number",
+        "group_control_number",
+        "set_control_number",
+        "status",
+        "ack_status",
+        "order_po",
+        "shipment",
+        "created_at",
+        "sent_at",
+        "resent_from",
+    ]
+    list_filter = ["set_id", "status", "ack_status", "partner"]
+    search_fields = [
+        "interchange_control_number",
+        "group_control_number",
+        "order__po_number",
+        "shipment__shipment_number",
+        "sha256",
+    ]
+    date_hierarchy = "created_at"
+    exclude = ["segments"]
+    readonly_fields = [f.name for f in OutboundDocument._meta.fields if f.name != "segments"] + [
+        "x12_text"
+    ]
+    inlines = [DeliveryAttemptInline]
+    actions = ["resend", "deliver_now"]
+
+    def has_add_permission(self, request):
+        return False  # documents come from orders and shipments
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # what we sent is evidence
+
+    @admin.display(description="PO number", ordering="order__po_number")
+    def order_po(self, obj):
+        return obj.order.po_number if obj.order_id else "-"
+
+    @admin.display(description="document as sent")
+    def x12_text(self, obj):
+        text = raw_path(obj.raw_file).read_bytes().decode("utf-8", errors="replace")
+        return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)
+
+    @admin.action(description="Resend (same content, new control numbers)", permissions=["change"])
+    def resend(self, request, queryset):
+        for document in queryset:
+            try:
+                new = outbound_resend(
+                    document_id=document.pk, actor=Actor.user(request.user, request)
+                )
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                self.message_user(
+                    request,
+                    f"{document.set_id} #{document.pk} resent as #{new.pk} "
+                    f"(ISA13 {new.interchange_control_number}, {new.status})",
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description="Try delivery again now", permissions=["change"])
+    def deliver_now(self, request, queryset):
+        for document in queryset.filter(status=OutboundDocument.Status.QUEUED):
+            outbound_enqueue(document.pk)
+            self.message_user(request, f"#{document.pk} queued for delivery", messages.INFO)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "event", "partner", "order", "status", "attempts", "last_http_status"]
+    list_filter = ["status", "event", "partner"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["redeliver"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Deliver again", permissions=["change"])
+    def redeliver(self, request, queryset):
+        for delivery in queryset:
+            webhook_redeliver(delivery_id=delivery.pk)
+        self.message_user(request, f"{queryset.count()} delivery(ies) queued", messages.INFO)

@@ -49,6 +49,27 @@ class TradingPartner(models.Model):
         help_text="Create items and locations first seen in this partner's 852s, flagged for review.",
     )
     is_active = models.BooleanField(default=True)
+    outbox_dir = models.CharField(
+        "outbox folder",
+        max_length=500,
+        blank=True,
+        help_text="Where documents for this partner are written (a folder its VAN or AS2 "
+        "gateway collects). Empty: SMI_OUTBOX_DIR/<code>, unless an endpoint is set.",
+    )
+    endpoint_url = models.URLField(
+        "HTTP endpoint", blank=True, help_text="Documents are also POSTed here when set."
+    )
+    ack_window_hours = models.PositiveIntegerField(
+        "acknowledgment window (hours)",
+        default=24,
+        help_text="A document with no 997/999 after this long raises an exception.",
+    )
+    webhook_url = models.URLField(
+        blank=True, help_text="Supplier ERPs: approved orders are announced here (signed)."
+    )
+    webhook_secret = models.CharField(
+        max_length=64, blank=True, help_text="HMAC-SHA256 key for the X-SMI-Signature header."
+    )
     api_user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -58,7 +79,7 @@ class TradingPartner(models.Model):
         help_text="The user this partner's API token belongs to.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["webhook_secret"])
 
     class Meta:
         ordering = ["party__code"]
@@ -219,6 +240,7 @@ class ControlNumberSequence(models.Model):
         INTERCHANGE = "isa", "Interchange (ISA13)"
         GROUP = "gs", "Functional group (GS06)"
         SET = "st", "Transaction set (ST02)"
+        SSCC = "ssc", "SSCC serial reference (per GS1 company prefix)"
 
     partner_key = models.CharField(
         max_length=64, help_text="The partner the numbers are sent to, e.g. its ISA qualifier:id."
@@ -236,3 +258,149 @@ class ControlNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_key} {self.kind} @ {self.last_value}"
+
+
+class OutboundDocument(models.Model):
+    """An X12 document we send (855, 856): validated before it leaves, stored raw with its
+    control numbers, delivered by a task, and matched to the partner's 997/999."""
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", "Failed our validation (not sent)"
+        QUEUED = "queued", "Queued for delivery"
+        SENT = "sent", "Delivered"
+        FAILED = "failed", "Delivery gave up"
+
+    class AckStatus(models.TextChoices):
+        NONE = "", "-"
+        AWAITING = "awaiting", "Awaiting 997/999"
+        ACCEPTED = "accepted", "Accepted"
+        ACCEPTED_WITH_ERRORS = "accepted_with_errors", "Accepted with errors"
+        REJECTED = "rejected", "Rejected"
+        OVERDUE = "overdue", "Overdue"
+
+    partner = models.ForeignKey(TradingPartner, on_delete=models.PROTECT, related_name="outbound")
+    set_id = models.CharField("type", max_length=3, help_text="ST01: 855 or 856.")
+    order = models.ForeignKey(
+        "smi_core.ReplenishmentProposal",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbound_documents",
+    )
+    shipment = models.ForeignKey(
+        "smi_core.Shipment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbound_documents",
+    )
+    functional_id = models.CharField("GS01", max_length=2)
+    version = models.CharField("GS08", max_length=12)
+    interchange_control_number = models.CharField("ISA13", max_length=9, db_index=True)
+    group_control_number = models.CharField("GS06", max_length=9)
+    set_control_number = models.CharField("ST02", max_length=9)
+    segments = models.JSONField(help_text="The body (between ST and SE), kept for a resend.")
+    raw_file = models.CharField(max_length=255, help_text="Path of the stored bytes.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    status_reason = models.TextField(blank=True)
+    validation_errors = models.JSONField(default=list, blank=True)
+    ack_status = models.CharField(
+        "acknowledgment",
+        max_length=24,
+        choices=AckStatus.choices,
+        default=AckStatus.NONE,
+        blank=True,
+        db_index=True,
+    )
+    ack_errors = models.JSONField(
+        default=list, blank=True, help_text="The partner's reasons (AK3/AK4/AK5 as sentences)."
+    )
+    ack_interchange = models.ForeignKey(
+        Interchange, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acked_at = models.DateTimeField(null=True, blank=True)
+    ack_due_at = models.DateTimeField(null=True, blank=True)
+    resent_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
+    )
+    created_by = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["partner", "functional_id", "group_control_number"],
+                name="outbound_group_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.set_id} #{self.pk} to {self.partner.code} ISA13 {self.interchange_control_number}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing a document over: to the partner's folder or its HTTP endpoint."""
+
+    class Channel(models.TextChoices):
+        FOLDER = "folder", "Outbox folder"
+        HTTP = "http", "HTTP POST"
+
+    document = models.ForeignKey(
+        OutboundDocument, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    target = models.CharField(max_length=500)
+    ok = models.BooleanField()
+    detail = models.TextField(blank=True)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {'ok' if self.ok else 'failed'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class WebhookDelivery(models.Model):
+    """An event announced to a supplier's ERP (order approved), signed and retried until the
+    ERP answers 2xx."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up"
+
+    partner = models.ForeignKey(TradingPartner, on_delete=models.PROTECT, related_name="webhooks")
+    event = models.CharField(max_length=40)
+    order = models.ForeignKey(
+        "smi_core.ReplenishmentProposal",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhooks",
+    )
+    url = models.URLField()
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_http_status = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.partner.code} ({self.status})"

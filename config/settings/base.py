@@ -146,6 +146,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "smi_edi.requeue_waiting_interchanges",
         "schedule": 300.0,
     },
+    "outbound-acknowledgments-overdue": {
+        "task": "smi_edi.outbound_overdue_check",
+        "schedule": 900.0,
+    },
+    "outbound-redeliver": {
+        "task": "smi_edi.outbound_redeliver_queued",
+        "schedule": 600.0,
+    },
 }
 
 # X12 defaults for what this hub sends (partners override them).
@@ -164,3 +172,13 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
 SMI_RAW_STORE_DIR = Path(os.environ.get("SMI_RAW_STORE_DIR", VAR_DIR / "raw"))
+# Outbound documents for partners with no folder or endpoint of their own go to
+# SMI_OUTBOX_DIR/<partner code>/.
+SMI_OUTBOX_DIR = Path(os.environ.get("SMI_OUTBOX_DIR", VAR_DIR / "outbox"))
+# GS1 company prefix for SSCC-18 pack labels (6-12 digits) and the extension digit.
+SMI_GS1_COMPANY_PREFIX = os.environ.get("SMI_GS1_COMPANY_PREFIX", "0614141")
+SMI_SSCC_EXTENSION = int(os.environ.get("SMI_SSCC_EXTENSION", "0"))
+# Supplier-generated PO numbers: this prefix and the order's id.
+SMI_PO_PREFIX = os.environ.get("SMI_PO_PREFIX", "SMI")
+# HTTP delivery (documents and webhooks): seconds to wait for the other side.
+SMI_HTTP_TIMEOUT = float(os.environ.get("SMI_HTTP_TIMEOUT", "20"))

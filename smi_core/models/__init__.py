@@ -7,6 +7,7 @@ from .approvals import Approval, ProposalStatusChange, SodOverride, SodRule
 from .audit import AuditEvent
 from .exceptions import ExceptionItem
 from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity
+from .orders import Shipment, ShipmentLine, ShipmentPack
 from .parties import Item, ItemCrossReference, Location, Party
 from .planning import PlanRun, ProposalLine, ReplenishmentProposal, SeriesForecast
 
@@ -28,6 +29,9 @@ __all__ = [
     "ProposalStatusChange",
     "ReplenishmentProposal",
     "SeriesForecast",
+    "Shipment",
+    "ShipmentLine",
+    "ShipmentPack",
     "SodOverride",
     "SodRule",
     "SupplierCapacity",

@@ -27,6 +27,11 @@ class ExceptionItem(models.Model):
         STALE_DATA = "stale_data", "No 852 within the agreed cadence"
         FORECAST_ERROR = "forecast_error", "Forecast error above the threshold"
         CAPACITY_SHORTFALL = "capacity_shortfall", "Supplier capacity exceeded"
+        ACK_OVERDUE = "ack_overdue", "No 997/999 for a document we sent"
+        DOCUMENT_REJECTED = "document_rejected", "A partner rejected a document we sent"
+        UNMATCHED_850 = "unmatched_850", "An 850 that matches no approved order"
+        UNMATCHED_ACK = "unmatched_ack", "A 997/999 that answers nothing we sent"
+        DELIVERY_FAILED = "delivery_failed", "A document could not be delivered"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -108,6 +108,18 @@ class ReplenishmentProposal(models.Model):
     )
     last_edited_at = models.DateTimeField(null=True, blank=True)
     po_number = models.CharField("PO number", max_length=22, blank=True, db_index=True)
+    po_source = models.CharField(
+        "PO from",
+        max_length=8,
+        choices=[("smi", "SMI Hub (supplier-generated)"), ("850", "The buyer's 850")],
+        blank=True,
+    )
+    po_date = models.DateField("PO date", null=True, blank=True)
+    requested_delivery = models.DateField(null=True, blank=True)
+    erp_reference = models.CharField(
+        "ERP order", max_length=30, blank=True, help_text="The supplier's own order number (BAK08)."
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -133,6 +145,32 @@ class ProposalLine(models.Model):
     )
     raw_quantity = models.DecimalField(**QTY)
     unit_cost = models.DecimalField(max_digits=18, decimal_places=4)
+    line_number = models.CharField(
+        "PO line", max_length=20, blank=True, help_text="PO101: ours, or the buyer's from its 850."
+    )
+    ordered_quantity = models.DecimalField(
+        **QTY, null=True, blank=True, help_text="What the PO asks for (the buyer's 850 quantity)."
+    )
+    confirmed_quantity = models.DecimalField(
+        **QTY, null=True, blank=True, help_text="What the supplier confirmed (855 ACK02)."
+    )
+    ack_code = models.CharField(
+        "ACK code",
+        max_length=2,
+        blank=True,
+        choices=[
+            ("IA", "IA accepted"),
+            ("IQ", "IQ quantity changed"),
+            ("IB", "IB backordered"),
+            ("IR", "IR rejected"),
+            ("DR", "DR date rescheduled"),
+        ],
+    )
+    requested_date = models.DateField(null=True, blank=True)
+    promised_date = models.DateField(
+        null=True, blank=True, help_text="The ship date promised in the 855."
+    )
+    ack_note = models.CharField(max_length=200, blank=True)
     explanation = models.JSONField(
         default=dict,
         help_text="demand, sigma, z, safety stock, reorder point, order-up-to, the inventory position and its "

@@ -162,13 +162,29 @@ def _sales_by_week(location_ids: list[int], start: date, end: date):
 
 
 def pending_quantities(keys: set[Key]) -> dict[Key, Decimal]:
-    """Proposed, approved and ordered quantities not yet shipped, per item and ship-to."""
-    rows = (
-        ProposalLine.objects.filter(proposal__status__in=ReplenishmentProposal.PENDING)
-        .values_list("item_id", "proposal__ship_to_id")
-        .annotate(total=Sum("quantity"))
+    """Proposed, approved and ordered quantities not yet shipped, per item and ship-to (a
+    confirmed quantity replaces the proposed one; what a partial shipment sent is gone)."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce
+
+    from smi_core.models import ShipmentLine
+
+    lines = ProposalLine.objects.filter(proposal__status__in=ReplenishmentProposal.PENDING)
+    rows = lines.values_list("item_id", "proposal__ship_to_id").annotate(
+        total=Sum(Coalesce(F("confirmed_quantity"), F("quantity")))
     )
-    return {(i, loc): total for i, loc, total in rows if (i, loc) in keys}
+    totals = {(i, loc): total for i, loc, total in rows if (i, loc) in keys}
+    shipped = (
+        ShipmentLine.objects.filter(
+            order_line__proposal__status=ReplenishmentProposal.Status.ORDERED
+        )
+        .values_list("order_line__item_id", "order_line__proposal__ship_to_id")
+        .annotate(total=Sum("quantity", default=Value(Decimal(0))))
+    )
+    for i, loc, total in shipped:
+        if (i, loc) in totals:
+            totals[(i, loc)] -= total
+    return totals
 
 
 def terms_for(agreement_ids: set[int]) -> dict[tuple[int, int, int | None], AgreementTerm]:

@@ -38,8 +38,9 @@ def positions_list(
     return qs
 
 
-def position_as_dict(position: InventoryPosition) -> dict:
-    """The position as the command line and the API show it (quantities as strings)."""
+def position_as_dict(position: InventoryPosition, shipped: Decimal | None = None) -> dict:
+    """The position as the command line and the API show it (quantities as strings).
+    ``shipped``: units on our shipments to this location not yet received (856 sent)."""
     return {
         "partner": position.location.party.code,
         "supplier": position.item.supplier.code,
@@ -51,6 +52,7 @@ def position_as_dict(position: InventoryPosition) -> dict:
         "on_hand": decimal_text(position.on_hand),
         "on_order": decimal_text(position.on_order),
         "in_transit": decimal_text(position.in_transit),
+        "in_transit_shipped": decimal_text(shipped or Decimal(0)),
         "committed": decimal_text(position.committed),
         "sold_last_period": decimal_text(position.sold_last_period),
         "unit": position.item.unit,

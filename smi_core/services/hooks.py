@@ -27,3 +27,20 @@ def positions_changed(*, item_location_pairs: Iterable[tuple[int, int]], source:
     log.info("%d item-locations changed by %s", len(pairs), source)
     for listener in list(_listeners):
         listener(item_location_pairs=pairs, source=source)
+
+
+OrderListener = Callable[..., None]
+_order_listeners: list[OrderListener] = []
+
+
+def on_order_event(listener: OrderListener) -> OrderListener:
+    """Register ``listener(event=..., order_id=...)``: the EDI app announces approved orders
+    to the supplier's ERP from here."""
+    if listener not in _order_listeners:
+        _order_listeners.append(listener)
+    return listener
+
+
+def order_event(*, event: str, order_id: int) -> None:
+    for listener in list(_order_listeners):
+        listener(event=event, order_id=order_id)

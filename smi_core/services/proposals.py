@@ -27,6 +27,7 @@ from smi_core.models import (
     SodOverride,
 )
 from smi_core.services.audit import Actor, audit_record
+from smi_core.services.hooks import order_event
 from smi_core.services.sod import SodViolation, approval_breaches, usable_override
 
 P = ReplenishmentProposal.Status
@@ -187,6 +188,10 @@ def proposal_approve(*, proposal_id: int, user, actor: Actor | None = None) -> A
                 actor=actor,
                 reason=f"approved{' with override #' + str(override.pk) if override else ''}",
             )
+            from smi_core.services.orders import order_open  # orders builds on this module
+
+            order_open(order=proposal, actor=actor)
+            transaction.on_commit(lambda: order_event(event="order.approved", order_id=proposal_id))
             audit_record(
                 actor=actor,
                 action="proposal.approve",

@@ -51,6 +51,11 @@ ROLES: dict[str, list[str]] = {
         "smi_core.view_replenishmentproposal",
         "smi_core.view_proposalline",
         "smi_core.ship_replenishmentproposal",
+        "smi_core.view_shipment",
+        "smi_core.view_shipmentpack",
+        "smi_core.view_shipmentline",
+        "smi_edi.view_outbounddocument",
+        "smi_edi.view_deliveryattempt",
     ],
     "partner_manager": [
         "smi_edi.view_tradingpartner",
@@ -69,6 +74,11 @@ ROLES: dict[str, list[str]] = {
         "smi_core.add_itemcrossreference",
         "smi_core.change_itemcrossreference",
         "smi_edi.view_interchange",
+        "smi_edi.view_outbounddocument",
+        "smi_edi.change_outbounddocument",
+        "smi_edi.view_deliveryattempt",
+        "smi_edi.view_webhookdelivery",
+        "smi_edi.change_webhookdelivery",
     ],
     "auditor": ["*view*", "smi_core.export_auditevent", "smi_core.export_approval"],
     "finance": [

@@ -3,6 +3,8 @@ version, with control numbers from the partner's sequence."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from smi_edi.models import Interchange
 from smi_edi.services.control_numbers import DatabaseControlNumbers
 from smi_edi.services.raw_store import raw_path
@@ -17,6 +19,12 @@ def acknowledgment_build(*, interchange: Interchange, results: list[InterchangeR
     partner = interchange.sender
     with X12Reader(raw_path(interchange.raw_file)) as reader:
         delimiters = reader.delimiters
+    # Acknowledgments are not acknowledged (X12.20): FA groups get no 997/999 back.
+    answerable = []
+    for result in results:
+        groups = [g for g in result.groups if g.functional_id != "FA"]
+        if groups:
+            answerable.append(replace(result, groups=groups))
     documents = [
         acknowledgment_for(
             result,
@@ -25,6 +33,6 @@ def acknowledgment_build(*, interchange: Interchange, results: list[InterchangeR
             control_numbers=DatabaseControlNumbers(partner.isa_key),
             usage=result.usage,
         )
-        for result in results
+        for result in answerable
     ]
     return "".join(d.decode() if isinstance(d, bytes) else d for d in documents)

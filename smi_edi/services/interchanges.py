@@ -1,5 +1,6 @@
 """Inbound interchanges: receive (store the bytes first), then process (read, validate,
-acknowledge, apply each accepted 852 set atomically).
+acknowledge, apply each accepted set atomically: 852 product activity, 850 purchase orders
+linked to our approved orders, and the partner's 997/999 matched to what we sent).
 
 Processing is idempotent: a set that was applied is never applied again, a file or ISA
 control number seen before is flagged as a duplicate and not applied, and running the
@@ -17,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from smi_core.exceptions import ApplicationError
-from smi_core.services.activity import activity_apply_852
+from smi_core.services.activity import ApplyOutcome, activity_apply_852
+from smi_core.services.audit import Actor
 from smi_core.services.exceptions import exception_raise
 from smi_core.services.hooks import positions_changed
 from smi_edi.models import InboundSet, Interchange, InterchangeStatusChange, TradingPartner
@@ -296,11 +298,12 @@ def _same_file_or_control(interchange: Interchange):
 
 
 def _apply(interchange: Interchange, actor: str) -> None:
+    _apply_acknowledgments(interchange)
     pending = {
         s.first_segment: s
-        for s in interchange.sets.filter(applied_at__isnull=True, set_id="852").exclude(
-            status="rejected"
-        )
+        for s in interchange.sets.filter(
+            applied_at__isnull=True, set_id__in=list(SET_HANDLERS)
+        ).exclude(status="rejected")
     }
     changed_pairs: set[tuple[int, int]] = set()
     if pending:
@@ -316,12 +319,7 @@ def _apply(interchange: Interchange, actor: str) -> None:
                 if locked.applied_at is not None:
                     _drain(stream)
                     continue
-                outcome = activity_apply_852(
-                    inbound_set=locked,
-                    segments=stream,
-                    buyer_partner=interchange.sender,
-                    supplier=interchange.receiver.party,
-                )
+                outcome = SET_HANDLERS[locked.set_id](locked, stream, interchange)
                 _drain(stream)
                 locked.applied_at = timezone.now()
                 locked.activity_rows = outcome.rows
@@ -352,6 +350,74 @@ def _apply(interchange: Interchange, actor: str) -> None:
             )
     if changed_pairs:
         positions_changed(item_location_pairs=changed_pairs, source=f"interchange:{interchange.pk}")
+
+
+def _apply_852(inbound_set: InboundSet, stream, interchange: Interchange):
+    from smi_core.models import ProductActivity
+    from smi_core.services.shipments import shipments_receive_from_852
+
+    outcome = activity_apply_852(
+        inbound_set=inbound_set,
+        segments=stream,
+        buyer_partner=interchange.sender,
+        supplier=interchange.receiver.party,
+    )
+    # What the buyer reports received (QR) closes our shipments.
+    received = ProductActivity.objects.filter(source_set=inbound_set, activity_code="QR")
+    shipments_receive_from_852(
+        item_location_pairs=set(received.values_list("item_id", "location_id")),
+        source=f"interchange #{interchange.pk}",
+    )
+    return outcome
+
+
+def _apply_850(inbound_set: InboundSet, stream, interchange: Interchange):
+    """Link the buyer's purchase order to the approved order it was issued for."""
+    from smi_core.services.orders import PurchaseOrderLine, order_link_850
+    from smi_edi.x12.ts850 import read_850
+
+    po = read_850([elements for elements, _ in stream])
+    order = order_link_850(
+        buyer=interchange.sender.party,
+        po_number=po.po_number,
+        po_date=po.po_date,
+        ship_to_code=po.ship_to[1] if po.ship_to else None,
+        requested_delivery=po.requested_delivery,
+        lines=[
+            PurchaseOrderLine(
+                line_number=line.line_number,
+                quantity=line.quantity,
+                ids=dict(line.product_ids),
+                requested_date=line.requested_date,
+            )
+            for line in po.lines
+        ],
+        actor=Actor.partner(interchange.sender.code),
+        source=f"interchange #{interchange.pk}, ST02 {inbound_set.control_number}",
+    )
+    return ApplyOutcome(rows=1 if order else 0)
+
+
+SET_HANDLERS = {"852": _apply_852, "850": _apply_850}
+
+
+def _apply_acknowledgments(interchange: Interchange) -> None:
+    """Match the partner's 997/999 sets to the documents we sent, once."""
+    from smi_edi.services.ack_matching import acknowledgments_apply
+
+    acks = interchange.sets.filter(applied_at__isnull=True, set_id__in=["997", "999"]).exclude(
+        status="rejected"
+    )
+    if not acks.exists():
+        return
+    with transaction.atomic():
+        locked = list(acks.select_for_update())
+        if not locked:
+            return
+        answered = acknowledgments_apply(interchange=interchange)
+        InboundSet.objects.filter(pk__in=[s.pk for s in locked]).update(
+            applied_at=timezone.now(), activity_rows=answered
+        )
 
 
 def _set_stream(st: list[str], reader: X12Reader, segments):

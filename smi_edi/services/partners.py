@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework.authtoken.models import Token
@@ -98,4 +100,15 @@ def partner_add(
                 partner.api_user = user
                 partner.save(update_fields=["api_user"])
             token = Token.objects.get_or_create(user=partner.api_user)[0].key
+            if party.is_supplier:
+                # The supplier's ERP reports shipments through the API: it ships.
+                from smi_core.services.audit import Actor
+                from smi_core.services.roles import user_roles_set
+
+                user_roles_set(
+                    user=partner.api_user, roles=["shipper"], actor=Actor.system("partner_add")
+                )
+        if party.is_supplier and not partner.webhook_secret:
+            partner.webhook_secret = secrets.token_hex(32)
+            partner.save(update_fields=["webhook_secret"])
     return partner, token

@@ -282,7 +282,7 @@ def test_commands_list_approve_and_reject(proposal, capsys):
     assert excinfo.value.returncode == 3 and "SOD-01" in str(excinfo.value)
     listed = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert [(p["id"], p["status"], p["partner"], p["value"], p["order"]) for p in listed] == [
-        (proposal.pk, "approved", "demo-retail", "57.60", None)
+        (proposal.pk, "approved", "demo-retail", "57.60", f"SMI{proposal.pk:07d}")
     ]
 
 

@@ -140,6 +140,7 @@ def test_x12_ingest_then_positions_json(onboarded, capsys):
             "on_hand": "15",
             "on_order": "0",
             "in_transit": "0",
+            "in_transit_shipped": "0",
             "committed": "0",
             "sold_last_period": "7",
             "unit": "EA",

@@ -62,6 +62,8 @@ class Command(BaseCommand):
             agreements_import(path=SAMPLES / "agreements.json")
         for line in _ingest_samples():
             self.stdout.write(f"  {line}")
+        for line in _demo_order():
+            self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write("  logins for the admin site (/admin/), one user per role:")
         for username, password in logins.items():
@@ -151,4 +153,42 @@ def _ingest_samples() -> list[str]:
     ).count()
     exceptions = ExceptionItem.objects.filter(status=ExceptionItem.Status.OPEN).count()
     lines.append(f"{proposals} open replenishment proposal(s), {exceptions} open exception(s)")
+    return lines
+
+
+def _demo_order() -> list[str]:
+    """One proposal all the way through (once): approved by `approver`, confirmed with an
+    855, shipped by `shipper` with an 856 written to the buyer's outbox folder."""
+    from smi_edi.models import OutboundDocument
+    from smi_edi.services.order_documents import order_acknowledge, order_ship
+
+    P = ReplenishmentProposal.Status
+    User = get_user_model()
+    order = ReplenishmentProposal.objects.exclude(po_number="").order_by("pk").first()
+    if order is None:
+        proposal = (
+            ReplenishmentProposal.objects.filter(status=P.PROPOSED, buyer__code="demo-retail")
+            .order_by("pk")
+            .first()
+        )
+        if proposal is None:
+            return ["no proposal to take through approval, 855 and 856"]
+        from smi_core.services.proposals import proposal_approve
+
+        proposal_approve(proposal_id=proposal.pk, user=User.objects.get(username="approver"))
+        order = ReplenishmentProposal.objects.get(pk=proposal.pk)
+    if order.status == P.APPROVED:
+        order_acknowledge(order_id=order.pk, actor=Actor.system("demo_load"))
+        order.refresh_from_db()
+    if order.status == P.ORDERED:
+        shipper = User.objects.get(username="shipper")
+        order_ship(po_number=order.po_number, user=shipper, actor=Actor.user(shipper))
+        order.refresh_from_db()
+    documents = OutboundDocument.objects.filter(partner__party=order.buyer).order_by("pk")
+    lines = [f"order {order.po_number} (proposal #{order.pk}) is {order.status}"]
+    for document in documents:
+        lines.append(
+            f"{document.set_id} ISA13 {document.interchange_control_number}: {document.status}"
+            f" -> {settings.SMI_OUTBOX_DIR / order.buyer.code}"
+        )
     return lines

@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from smi_core.selectors import position_as_dict, positions_list
+from smi_core.services.shipments import in_transit_by_item_location
 
 
 class Command(BaseCommand):
@@ -17,8 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
+        shipped = in_transit_by_item_location()
         rows = [
-            position_as_dict(p)
+            position_as_dict(p, shipped.get((p.item_id, p.location_id)))
             for p in positions_list(partner=o["partner"], item=o["item"], location=o["location"])
         ]
         if o["json"]:
@@ -35,6 +37,7 @@ class Command(BaseCommand):
             "on_hand",
             "on_order",
             "in_transit",
+            "in_transit_shipped",
             "committed",
             "sold_last_period",
             "as_of",

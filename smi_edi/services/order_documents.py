@@ -1,0 +1,222 @@
+"""The 855 for an order and the 856 for a shipment, built from the records and sent through
+``outbound_create``. An order becomes *ordered* only when its 855 passed our validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from smi_core.models import ProposalLine, ReplenishmentProposal, Shipment
+from smi_core.services.audit import Actor
+from smi_core.services.orders import LineChange, order_lines_confirm, order_mark_ordered
+from smi_core.services.shipments import (
+    PackLine,
+    PackSpec,
+    ShipmentSpec,
+    open_quantities,
+    shipment_authorize,
+    shipment_create,
+)
+from smi_edi.models import OutboundDocument
+from smi_edi.services.outbound import outbound_create, partner_for
+from smi_edi.x12.ts855 import AckLine, Acknowledgment855, segments_855
+from smi_edi.x12.ts856 import Pack, ShipItem, Shipment856, ShipOrder, segments_856
+
+D = OutboundDocument
+
+
+def product_ids(line: ProposalLine) -> tuple[tuple[str, str], ...]:
+    """The ids the buyer can match: our item number (VN), the GTIN (UP for a UPC-A, EN
+    otherwise) and the buyer's own number (IN) where we know it."""
+    item = line.item
+    ids = [("VN", item.vendor_item)]
+    if item.gtin:
+        gtin = item.gtin.lstrip("0").zfill(12) if item.gtin.startswith("00") else item.gtin
+        ids.append(("UP" if len(gtin) == 12 else "EN", gtin))
+    buyer_item = getattr(line, "buyer_item", None)
+    if buyer_item:
+        ids.append(("IN", buyer_item))
+    return tuple(ids)
+
+
+def _buyer_items(order: ReplenishmentProposal) -> dict[int, str]:
+    from smi_core.models import ItemCrossReference
+
+    return dict(
+        ItemCrossReference.objects.filter(
+            buyer=order.buyer, item_id__in=order.lines.values("item_id")
+        ).values_list("item_id", "buyer_item")
+    )
+
+
+def ship_to_id(location) -> tuple[str, str]:
+    return ("UL", location.gln) if location.gln else ("92", location.code)
+
+
+def acknowledgment_855(
+    order: ReplenishmentProposal, lines: list[ProposalLine]
+) -> Acknowledgment855:
+    buyer_items = _buyer_items(order)
+    ack_lines = []
+    for line in lines:
+        if line.ordered_quantity == 0 and not line.confirmed_quantity:
+            continue  # proposed, but not on the buyer's PO
+        line.buyer_item = buyer_items.get(line.item_id)
+        ordered = line.ordered_quantity if line.ordered_quantity is not None else line.quantity
+        ack_lines.append(
+            AckLine(
+                line_number=line.line_number,
+                ordered_quantity=ordered,
+                unit=line.item.unit or "EA",
+                unit_price=line.unit_cost,
+                product_ids=product_ids(line),
+                ack_code=line.ack_code,
+                ack_quantity=line.confirmed_quantity,
+                ack_date=line.promised_date,
+            )
+        )
+    return Acknowledgment855(
+        po_number=order.po_number,
+        po_date=order.po_date or timezone.localdate(),
+        ack_date=timezone.localdate(),
+        lines=tuple(ack_lines),
+        ship_to=ship_to_id(order.ship_to),
+    )
+
+
+def order_acknowledge(
+    *,
+    order_id: int,
+    actor: Actor,
+    changes: Mapping[int, LineChange] | None = None,
+    erp_reference: str = "",
+) -> OutboundDocument:
+    """Confirm an approved order's lines (as approved, or as the ERP changed them) and send
+    the 855. When the 855 fails our validation nothing is sent, the order stays approved,
+    and the document shows the errors."""
+    with transaction.atomic():
+        order = (
+            ReplenishmentProposal.objects.select_for_update()
+            .select_related("buyer", "supplier", "ship_to")
+            .get(pk=order_id)
+        )
+        lines = order_lines_confirm(
+            order=order, changes=changes, erp_reference=erp_reference, actor=actor
+        )
+        document = outbound_create(
+            sender=partner_for(order.supplier),
+            partner=partner_for(order.buyer),
+            set_id="855",
+            segments=segments_855(
+                acknowledgment_855(order, lines),
+                version=partner_for(order.buyer).x12_version or "004010",
+            ),
+            actor=actor,
+            order=order,
+        )
+        if document.status != D.Status.INVALID:
+            order_mark_ordered(
+                order=order,
+                actor=actor,
+                reason=f"855 ISA13 {document.interchange_control_number} sent",
+            )
+    document.refresh_from_db()  # delivery may have run already (in-process tasks)
+    return document
+
+
+def ship_notice_856(shipment: Shipment) -> Shipment856:
+    packs = shipment.packs.select_related("order").prefetch_related("lines__order_line__item")
+    orders: dict[int, tuple[ReplenishmentProposal, list[Pack]]] = {}
+    buyer_items: dict[int, dict[int, str]] = {}
+    for pack in packs:
+        order = pack.order
+        if order.pk not in buyer_items:
+            buyer_items[order.pk] = _buyer_items(order)
+        items = []
+        for line in pack.lines.all():
+            order_line = line.order_line
+            order_line.buyer_item = buyer_items[order.pk].get(order_line.item_id)
+            items.append(
+                ShipItem(
+                    line_number=order_line.line_number,
+                    product_ids=product_ids(order_line),
+                    quantity=line.quantity,
+                    unit=order_line.item.unit or "EA",
+                )
+            )
+        orders.setdefault(order.pk, (order, []))[1].append(Pack(pack.sscc, tuple(items)))
+    supplier, ship_to = shipment.supplier, shipment.ship_to
+    return Shipment856(
+        shipment_id=shipment.shipment_number,
+        created=timezone.now(),
+        ship_date=shipment.ship_date,
+        estimated_delivery=shipment.estimated_delivery,
+        carrier_scac=shipment.carrier_scac,
+        transport_method=shipment.transport_method,
+        bill_of_lading=shipment.bill_of_lading,
+        pro_number=shipment.pro_number,
+        ship_from=(
+            supplier.name,
+            *(("UL", supplier.gln) if supplier.gln else ("92", supplier.code)),
+        ),
+        ship_to=(ship_to.name or ship_to.code, *ship_to_id(ship_to)),
+        orders=tuple(
+            ShipOrder(po_number=o.po_number, po_date=o.po_date, packs=tuple(p))
+            for o, p in orders.values()
+        ),
+    )
+
+
+def shipment_notify(*, shipment: Shipment, actor: Actor) -> OutboundDocument:
+    buyer = partner_for(shipment.buyer)
+    return outbound_create(
+        sender=partner_for(shipment.supplier),
+        partner=buyer,
+        set_id="856",
+        segments=segments_856(ship_notice_856(shipment), version=buyer.x12_version or "004010"),
+        actor=actor,
+        shipment=shipment,
+    )
+
+
+def shipment_send(
+    *, supplier, spec: ShipmentSpec, user, actor: Actor
+) -> tuple[Shipment, OutboundDocument]:
+    """Record the shipment and send its 856, in one transaction (an SoD denial is
+    recorded before it opens)."""
+    shipment_authorize(
+        order_ids=sorted({pack.order_id for pack in spec.packs}), user=user, actor=actor
+    )
+    with transaction.atomic():
+        shipment = shipment_create(supplier=supplier, spec=spec, user=user, actor=actor)
+        document = shipment_notify(shipment=shipment, actor=actor)
+    document.refresh_from_db()
+    return shipment, document
+
+
+def order_ship(
+    *, po_number: str, user, actor: Actor, ship_date: date | None = None, carrier_scac: str = ""
+) -> tuple[Shipment, OutboundDocument]:
+    """Ship every open line of one order, one pack per line (for scripts and demos)."""
+    order = ReplenishmentProposal.objects.filter(po_number=po_number).first()
+    if order is None:
+        from smi_core.services.shipments import ShipmentInvalid
+
+        raise ShipmentInvalid(f"there is no order with PO number {po_number!r}")
+    open_lines = {pk: q for pk, q in open_quantities(order).items() if q > 0}
+    if not open_lines:
+        from smi_core.services.shipments import ShipmentInvalid
+
+        raise ShipmentInvalid(f"order {po_number} has nothing open to ship ({order.status})")
+    spec = ShipmentSpec(
+        ship_date=ship_date or timezone.localdate(),
+        carrier_scac=carrier_scac,
+        packs=[
+            PackSpec(order_id=order.pk, lines=(PackLine(order_line_id=pk, quantity=q),))
+            for pk, q in sorted(open_lines.items())
+        ],
+    )
+    return shipment_send(supplier=order.supplier, spec=spec, user=user, actor=actor)
