@@ -12,7 +12,8 @@ class SmiCoreConfig(AppConfig):
 
         # Each applied 852 plans the item-locations it changed.
         on_positions_changed(planning_after_positions_changed)
-        post_migrate.connect(_ensure_roles, sender=self)
+        # After every app's migrate: permissions of apps migrated after this one exist by then.
+        post_migrate.connect(_ensure_roles, dispatch_uid="smi_core.ensure_roles")
 
 
 def _ensure_roles(sender, **kwargs) -> None:

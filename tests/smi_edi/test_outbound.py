@@ -264,3 +264,41 @@ def test_a_webhook_the_erp_refuses_stays_pending_for_a_retry(world):
         assert delivery.attempts == 1 and delivery.last_http_status == 500
     finally:
         server.close()
+
+
+def test_the_admin_shows_documents_attempts_and_resends_one(world, client):
+    from tests.orders import person
+
+    document = _855(world)
+    operator = person("operator", "partner_manager")
+    client.force_login(operator)
+
+    listing = client.get("/admin/smi_edi/outbounddocument/?ack_status=awaiting")
+    page = client.get(f"/admin/smi_edi/outbounddocument/{document.pk}/change/")
+    order = client.get(f"/admin/smi_core/replenishmentproposal/{document.order_id}/change/")
+    resent = client.post(
+        "/admin/smi_edi/outbounddocument/",
+        {"action": "resend", "_selected_action": [document.pk]},
+        follow=True,
+    )
+
+    assert listing.status_code == 200 and document.interchange_control_number in listing.text
+    assert "BAK*00*AD*" in page.text and "wrote " in page.text  # raw document and attempt
+    assert order.status_code == 403  # a partner manager may not open proposals
+    assert D.objects.filter(resent_from=document).count() == 1
+    assert "resent as" in resent.text
+
+
+def test_an_auditor_finds_the_approval_by_the_isa_control_number_of_its_855(world, client):
+    from tests.orders import person
+
+    document = _855(world)
+    client.force_login(person("auditor", "auditor"))
+
+    found = client.get(f"/admin/smi_core/approval/?q={document.interchange_control_number}")
+    order = client.get(f"/admin/smi_core/replenishmentproposal/{document.order_id}/change/")
+
+    assert found.status_code == 200
+    assert f"855 {document.interchange_control_number}" in found.text
+    assert "1 approval" in found.text or "1 result" in found.text
+    assert f"855 #{document.pk}" in order.text and "Awaiting 997/999" in order.text
