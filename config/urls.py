@@ -11,6 +11,8 @@ from smi_core.api import (
     ProposalRejectView,
     ProposalsView,
 )
+from smi_core.api_finance import ExchangeRatesView, FinanceFigureView, FinanceIndexView
+from smi_core.views_finance import finance_dashboard
 from smi_edi.api import InterchangeCreateView, InterchangeDetailView
 from smi_edi.api_orders import (
     OrderConfirmView,
@@ -38,6 +40,9 @@ api_v1 = [
     ),
     path("api/v1/proposals/<int:pk>/reject/", ProposalRejectView.as_view(), name="proposal-reject"),
     path("api/v1/exceptions/", ExceptionsView.as_view(), name="exceptions"),
+    path("api/v1/finance/", FinanceIndexView.as_view(), name="finance"),
+    path("api/v1/finance/rates/", ExchangeRatesView.as_view(), name="finance-rates"),
+    path("api/v1/finance/<slug:name>/", FinanceFigureView.as_view(), name="finance-figure"),
     path("api/v1/orders/", OrdersView.as_view(), name="orders"),
     path("api/v1/orders/<int:pk>/", OrderDetailView.as_view(), name="order-detail"),
     path("api/v1/orders/<int:pk>/confirm/", OrderConfirmView.as_view(), name="order-confirm"),
@@ -47,6 +52,7 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("finance/", finance_dashboard, name="finance-dashboard"),
     path("health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     *api_v1,

@@ -10,6 +10,8 @@ from smi_core.exceptions import ApplicationError
 from smi_core.models import (
     AgreementTerm,
     ExceptionItem,
+    ExchangeRate,
+    FinanceAccess,
     InventoryPosition,
     Item,
     ItemCrossReference,
@@ -416,3 +418,34 @@ class ShipmentLineAdmin(ReadOnlyAdmin):
     list_display = ["pack", "order_line", "quantity", "received_quantity"]
     search_fields = ["pack__sscc", "order_line__item__vendor_item"]
     list_select_related = ["pack", "order_line__item"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "quote", "date", "rate", "source", "loaded_at"]
+    list_filter = ["currency", "quote"]
+    date_hierarchy = "date"
+    search_fields = ["currency", "quote", "source"]
+
+
+@admin.register(FinanceAccess)
+class FinanceAccessAdmin(admin.ModelAdmin):
+    list_display = ["user", "party", "granted_by", "granted_at"]
+    list_filter = ["party"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+    def save_model(self, request, obj, form, change):
+        from smi_core.services.audit import Actor
+        from smi_core.services.fx import finance_access_grant
+
+        granted = finance_access_grant(
+            user=obj.user, party=obj.party, actor=Actor.user(request.user, request)
+        )
+        obj.pk = granted.pk
+
+    def delete_model(self, request, obj):
+        from smi_core.services.audit import Actor
+        from smi_core.services.fx import finance_access_revoke
+
+        finance_access_revoke(access_id=obj.pk, actor=Actor.user(request.user, request))

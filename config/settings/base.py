@@ -180,5 +180,8 @@ SMI_GS1_COMPANY_PREFIX = os.environ.get("SMI_GS1_COMPANY_PREFIX", "0614141")
 SMI_SSCC_EXTENSION = int(os.environ.get("SMI_SSCC_EXTENSION", "0"))
 # Supplier-generated PO numbers: this prefix and the order's id.
 SMI_PO_PREFIX = os.environ.get("SMI_PO_PREFIX", "SMI")
+# Finance: the currency figures are reported in, and the annual carrying-cost rate.
+SMI_REPORTING_CURRENCY = os.environ.get("SMI_REPORTING_CURRENCY", "USD")
+SMI_CARRYING_RATE = os.environ.get("SMI_CARRYING_RATE", "0.20")
 # HTTP delivery (documents and webhooks): seconds to wait for the other side.
 SMI_HTTP_TIMEOUT = float(os.environ.get("SMI_HTTP_TIMEOUT", "20"))

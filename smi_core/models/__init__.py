@@ -6,6 +6,7 @@ from .agreements import AgreementTerm, SupplierCapacity, SupplyAgreement
 from .approvals import Approval, ProposalStatusChange, SodOverride, SodRule
 from .audit import AuditEvent
 from .exceptions import ExceptionItem
+from .finance import ExchangeRate, FinanceAccess
 from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity
 from .orders import Shipment, ShipmentLine, ShipmentPack
 from .parties import Item, ItemCrossReference, Location, Party
@@ -18,6 +19,8 @@ __all__ = [
     "Approval",
     "AuditEvent",
     "ExceptionItem",
+    "ExchangeRate",
+    "FinanceAccess",
     "InventoryPosition",
     "Item",
     "ItemCrossReference",

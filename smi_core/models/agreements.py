@@ -101,6 +101,13 @@ class AgreementTerm(models.Model):
     pack_multiple = models.DecimalField(**QTY, null=True, blank=True)
     unit_cost = models.DecimalField(**MONEY, help_text="In the agreement's currency.")
     lead_time_days = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    net_selling_price = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="The buyer's estimated selling price less costs to sell, per unit, in the "
+        "agreement's currency: the net realisable value, and the margin for GMROI.",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -41,6 +41,7 @@ TERM_FIELDS = {
     "pack_multiple": Decimal,
     "unit_cost": Decimal,
     "lead_time_days": Decimal,
+    "net_selling_price": Decimal,
 }
 TERM_CSV_COLUMNS = ("agreement", "item", "location", *TERM_FIELDS)
 

@@ -82,6 +82,10 @@ ROLES: dict[str, list[str]] = {
     ],
     "auditor": ["*view*", "smi_core.export_auditevent", "smi_core.export_approval"],
     "finance": [
+        "smi_core.view_exchangerate",
+        "smi_core.add_exchangerate",
+        "smi_core.change_exchangerate",
+        "smi_core.view_financeaccess",
         "smi_core.view_inventoryposition",
         "smi_core.view_replenishmentproposal",
         "smi_core.view_proposalline",

@@ -15,6 +15,7 @@ from django.db import transaction
 from smi_core.models import ExceptionItem, Location, Party, ReplenishmentProposal
 from smi_core.services.agreements import agreements_import
 from smi_core.services.audit import Actor
+from smi_core.services.fx import fx_load
 from smi_core.services.items import items_import
 from smi_core.services.roles import ROLES, user_roles_set
 from smi_edi.models import Interchange
@@ -60,6 +61,8 @@ class Command(BaseCommand):
             _ensure_locations()
             items_import(text=(SAMPLES / "items.csv").read_text())
             agreements_import(path=SAMPLES / "agreements.json")
+            fx_load(text=(SAMPLES / "fx-rates.csv").read_text(), actor=Actor.system("demo_load"))
+            _grant_finance()
         for line in _ingest_samples():
             self.stdout.write(f"  {line}")
         for line in _demo_order():
@@ -118,6 +121,17 @@ def _ensure_partners() -> dict[str, str]:
     for code, name, isa in BUYERS:
         tokens[code] = partner_add(code=code, name=name, isa=isa, role="buyer", cadence="weekly")[1]
     return tokens
+
+
+def _grant_finance() -> None:
+    """The demo finance user sees everything of the supplier we act for."""
+    from smi_core.services.fx import finance_access_grant
+
+    finance_access_grant(
+        user=get_user_model().objects.get(username="finance"),
+        party=Party.objects.get(code=SUPPLIER[0]),
+        actor=Actor.system("demo_load"),
+    )
 
 
 def _ensure_locations() -> None:

@@ -1,0 +1,127 @@
+"""Finance API: every figure as JSON or CSV (``?export=csv``), and the exchange rates.
+Finance users see the parties granted to them, auditors everything; others are refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from smi_core.models import ExchangeRate
+from smi_core.selectors.finance import FinanceScope
+from smi_core.selectors.finance.figures import FIGURES, figure_compute
+from smi_core.selectors.finance.tables import columns, table_for
+from smi_core.services.audit import Actor
+from smi_core.services.fx import fx_load
+
+PARAMETERS = [
+    OpenApiParameter("as_of", str, description="YYYY-MM-DD (default today)"),
+    OpenApiParameter("start", str, description="period start (default 13 weeks before end)"),
+    OpenApiParameter("end", str, description="period end (default as_of)"),
+    OpenApiParameter("baseline_start", str),
+    OpenApiParameter("baseline_end", str),
+    OpenApiParameter("supplier", str),
+    OpenApiParameter("buyer", str),
+    OpenApiParameter("currency", str),
+    OpenApiParameter("owner", str, description="supplier or buyer"),
+    OpenApiParameter(
+        "group_by", str, description="valuation: item,location,supplier,buyer,currency,owner"
+    ),
+    OpenApiParameter("weeks", int, description="cash-flow weeks (default 12)"),
+    OpenApiParameter(
+        "carrying_rate", str, description="working capital (default SMI_CARRYING_RATE)"
+    ),
+    OpenApiParameter("export", str, description="csv for a CSV file"),
+]
+
+
+def csv_response(name: str, rows: list[dict]) -> HttpResponse:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns(rows) or ["empty"])
+    writer.writeheader()
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="smi-finance-{name}.csv"'
+    return response
+
+
+class FinanceIndexView(APIView):
+    @extend_schema(operation_id="finance_index", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        FinanceScope.for_user(request.user)
+        return Response(
+            [
+                {"name": f.name, "title": f.title, "url": request.build_absolute_uri(f"{f.name}/")}
+                for f in FIGURES.values()
+            ]
+        )
+
+
+class FinanceFigureView(APIView):
+    @extend_schema(
+        operation_id="finance_figure",
+        summary="One finance figure (valuation, fx, intercompany, turnover, working-capital, "
+        "service, scorecard, continuity, cashflow)",
+        parameters=PARAMETERS,
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, name: str):
+        scope = FinanceScope.for_user(request.user)
+        data = figure_compute(name, scope=scope, params=request.query_params)
+        if request.query_params.get("export") == "csv":
+            return csv_response(name, table_for(name, data))
+        return Response(data)
+
+
+class ExchangeRatesView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="exchange_rates",
+        parameters=[OpenApiParameter("currency", str), OpenApiParameter("quote", str)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        FinanceScope.for_user(request.user)
+        qs = ExchangeRate.objects.all()
+        for name in ("currency", "quote"):
+            if request.query_params.get(name):
+                qs = qs.filter(**{name: request.query_params[name].upper()})
+        return Response(
+            [
+                {
+                    "currency": r.currency,
+                    "quote": r.quote,
+                    "date": r.date.isoformat(),
+                    "rate": str(r.rate),
+                    "source": r.source,
+                }
+                for r in qs[:2000]
+            ]
+        )
+
+    @extend_schema(
+        operation_id="exchange_rates_load",
+        summary='Load rates: {"csv": "currency,quote,date,rate\\nEUR,USD,2026-11-20,1.1566"}',
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        if not request.user.has_perm("smi_core.add_exchangerate"):
+            raise PermissionDenied("loading exchange rates needs the finance role")
+        text = request.data.get("csv") if isinstance(request.data, dict) else None
+        if not isinstance(text, str):
+            from smi_core.exceptions import ApplicationError
+
+            raise ApplicationError(
+                'send {"csv": "currency,quote,date,rate\\n..."}', code="bad_body"
+            )
+        changed = fx_load(text=text, actor=Actor.user(request.user, request), source="api")
+        return Response({"changed": changed})

@@ -1,0 +1,177 @@
+"""Cash-out forecast for replenishment, in weekly buckets (weeks start on Monday), per
+currency and in the reporting currency at the rate on ``as_of``.
+
+- Buyer-owned stock is paid per order: open proposals and approved or ordered orders are
+  expected to ship on their promised date (or at once), arrive after the agreement's lead
+  time, and be paid ``payment_terms_days`` after arrival; shipped orders from their ship
+  date; received orders from the day they were received (an invoice already due before
+  ``as_of`` is taken as paid: SMI Hub keeps no payment ledger).
+- Consignment stock is paid as the buyer consumes it: each week's forecast consumption of
+  the stock on hand, in transit and on order, at unit cost, paid ``payment_terms_days``
+  after the week ends.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from smi_core.finance.formulas import money
+from smi_core.models import ReplenishmentProposal, SeriesForecast, SupplyAgreement
+from smi_core.selectors.finance.base import (
+    ZERO,
+    Filters,
+    FinanceScope,
+    costed_positions,
+    reporting_currency,
+)
+from smi_core.services.fx import RateBook
+
+P = ReplenishmentProposal.Status
+OPEN = (P.PROPOSED, P.APPROVED, P.ORDERED, P.SHIPPED, P.RECEIVED)
+
+
+def _orders(scope: FinanceScope, filters: Filters):
+    qs = scope.proposals(
+        ReplenishmentProposal.objects.filter(status__in=OPEN)
+        .exclude(agreement__ownership=SupplyAgreement.Ownership.CONSIGNMENT)
+        .select_related("agreement", "supplier", "buyer")
+        .prefetch_related("lines", "packs__shipment")
+    )
+    if filters.supplier:
+        qs = qs.filter(supplier__code=filters.supplier)
+    if filters.buyer:
+        qs = qs.filter(buyer__code=filters.buyer)
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency)
+    return qs
+
+
+def _order_payment(order: ReplenishmentProposal, as_of: date) -> tuple[date, Decimal] | None:
+    agreement = order.agreement
+    lead = timedelta(days=float(agreement.lead_time_days))
+    terms = timedelta(days=agreement.payment_terms_days)
+    lines = list(order.lines.all())
+    amount = money(
+        sum(
+            (
+                (line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity)
+                * line.unit_cost
+                for line in lines
+            ),
+            ZERO,
+        )
+    )
+    if order.status == P.RECEIVED:
+        received = max(
+            (p.shipment.received_at.date() for p in order.packs.all() if p.shipment.received_at),
+            default=as_of,
+        )
+        due = received + terms
+        return None if due < as_of else (due, amount)
+    if order.status == P.SHIPPED:
+        shipped = max((p.shipment.ship_date for p in order.packs.all()), default=as_of)
+        return shipped + lead + terms, amount
+    promised = max((line.promised_date for line in lines if line.promised_date), default=None)
+    ship = max(promised or order.po_date or as_of, as_of)
+    return ship + lead + terms, amount
+
+
+def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: int = 12) -> dict:
+    start = as_of - timedelta(days=as_of.weekday())
+    target = reporting_currency()
+    rates = RateBook()
+    buckets: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    later: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    items = []
+
+    def add(kind: str, ref: str, currency: str, due: date, amount: Decimal) -> None:
+        week = max((due - start).days // 7, 0)
+        items.append(
+            {
+                "kind": kind,
+                "ref": ref,
+                "currency": currency,
+                "amount": str(amount),
+                "due": due.isoformat(),
+                "week": week if week < weeks else None,
+            }
+        )
+        if week < weeks:
+            buckets[week][currency] += amount
+        else:
+            later[currency] += amount
+
+    for order in _orders(scope, filters):
+        payment = _order_payment(order, as_of)
+        if payment is None or payment[1] == 0:
+            continue
+        due, amount = payment
+        kind = "proposal" if order.status == P.PROPOSED else "order"
+        add(kind, order.po_number or f"proposal #{order.pk}", order.currency, due, amount)
+
+    consignment = Filters(
+        supplier=filters.supplier, buyer=filters.buyer, currency=filters.currency, owner="supplier"
+    )
+    rows = costed_positions(scope=scope, filters=consignment, as_of=as_of)
+    demand = {
+        (f.item_id, f.location_id): f.demand_per_week
+        for f in SeriesForecast.objects.filter(item_id__in={r.position.item_id for r in rows})
+    }
+    pending = _pending_units(rows)
+    for row in rows:
+        p = row.position
+        weekly = demand.get((p.item_id, p.location_id)) or p.sold_last_period
+        if row.unit_cost is None or not weekly or weekly <= 0:
+            continue
+        stock = p.on_hand + p.in_transit + pending.get((p.item_id, p.location_id), ZERO)
+        terms = timedelta(days=row.agreement.payment_terms_days)
+        week = 0
+        while stock > 0 and week < weeks:
+            used = min(weekly, stock)
+            stock -= used
+            week_end = start + timedelta(days=7 * week + 6)
+            add(
+                "consumption",
+                f"{p.item.vendor_item}@{p.location.party.code}/{p.location.code}",
+                row.currency,
+                week_end + terms,
+                money(used * row.unit_cost),
+            )
+            week += 1
+
+    closing = {}
+    table = []
+    for week in range(weeks):
+        per_currency = buckets.get(week, {})
+        converted = ZERO
+        for currency, amount in per_currency.items():
+            rate = rates.on(currency, target, as_of)
+            closing[currency] = rate.as_dict()
+            converted += money(amount * rate.rate)
+        table.append(
+            {
+                "week": week,
+                "week_start": (start + timedelta(days=7 * week)).isoformat(),
+                "by_currency": {c: str(a) for c, a in sorted(per_currency.items())},
+                "reporting": str(converted),
+            }
+        )
+    return {
+        "as_of": as_of.isoformat(),
+        "weeks": weeks,
+        "reporting_currency": target,
+        "rates": sorted(closing.values(), key=lambda r: r["pair"]),
+        "buckets": table,
+        "later": {c: str(a) for c, a in sorted(later.items())},
+        "total_reporting": str(sum((Decimal(b["reporting"]) for b in table), ZERO)),
+        "items": sorted(items, key=lambda i: (i["due"], i["ref"])),
+    }
+
+
+def _pending_units(rows) -> dict[tuple[int, int], Decimal]:
+    from smi_core.selectors.planning import pending_quantities
+
+    keys = {(r.position.item_id, r.position.location_id) for r in rows}
+    return pending_quantities(keys) if keys else {}

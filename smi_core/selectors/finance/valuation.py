@@ -1,0 +1,329 @@
+"""Inventory value at cost, per item, location, supplier, buyer, currency and owner; the
+historical-rate versus closing-rate view with the lower-of-cost-or-NRV test; foreign
+currency invoices remeasured; the intercompany profit elimination.
+
+Each row states the rates it used and their dates. The historical rate of a position is
+the rate on the day its stock was last received (852 QR) on or before ``as_of``, or, with
+no receipt reported, the first day the buyer reported it; the closing rate is the rate on
+``as_of``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Max, Min
+
+from smi_core.finance.formulas import (
+    intercompany_elimination,
+    lower_of_cost_or_nrv,
+    money,
+    payable_remeasure,
+)
+from smi_core.models import ProductActivity, ReplenishmentProposal, ShipmentLine
+from smi_core.selectors.finance.base import (
+    ZERO,
+    CostedPosition,
+    Filters,
+    FinanceScope,
+    costed_positions,
+    reporting_currency,
+)
+from smi_core.services.fx import RateBook
+
+GROUPS = ("item", "location", "supplier", "buyer", "currency", "owner")
+
+
+@dataclass
+class ValuedPosition:
+    costed: CostedPosition
+    quantity: Decimal
+    value: Decimal | None  # in the agreement's currency
+    historical_date: date
+    historical_rate: dict
+    closing_rate: dict
+    value_historical: Decimal | None  # reporting currency
+    value_closing: Decimal | None
+    nrv: Decimal | None  # reporting currency, at the closing rate
+    write_down: Decimal
+
+    def keys(self) -> dict:
+        p = self.costed.position
+        return {
+            "item": p.item.vendor_item,
+            "location": f"{p.location.party.code}/{p.location.code}",
+            "supplier": p.item.supplier.code,
+            "buyer": p.location.party.code,
+            "currency": self.costed.currency,
+            "owner": f"{self.costed.owner_kind}:{self.costed.owner.code}",
+        }
+
+
+def _historical_dates(rows: list[CostedPosition], as_of: date) -> dict[tuple[int, int], date]:
+    keys = {(r.position.item_id, r.position.location_id) for r in rows}
+    items = {i for i, _ in keys}
+    received = {
+        (r["item_id"], r["location_id"]): r["last"]
+        for r in ProductActivity.objects.filter(
+            item_id__in=items, activity_code="QR", period_end__lte=as_of
+        )
+        .values("item_id", "location_id")
+        .annotate(last=Max("period_end"))
+    }
+    first_seen = {
+        (r["item_id"], r["location_id"]): r["first"]
+        for r in ProductActivity.objects.filter(item_id__in=items, period_end__lte=as_of)
+        .values("item_id", "location_id")
+        .annotate(first=Min("period_end"))
+    }
+    return {key: received.get(key) or first_seen.get(key) or as_of for key in keys}
+
+
+def valued_positions(
+    *, scope: FinanceScope, filters: Filters, as_of: date, rates: RateBook | None = None
+) -> list[ValuedPosition]:
+    rates = rates or RateBook()
+    target = reporting_currency()
+    rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
+    dates = _historical_dates(rows, as_of)
+    out = []
+    for row in rows:
+        p = row.position
+        quantity = p.on_hand
+        historical_day = dates[(p.item_id, p.location_id)]
+        historical = rates.on(row.currency, target, historical_day)
+        closing = rates.on(row.currency, target, as_of)
+        value = money(quantity * row.unit_cost) if row.unit_cost is not None else None
+        nrv = write_down = None
+        if value is not None and row.net_selling_price is not None:
+            test = lower_of_cost_or_nrv(
+                cost_foreign=quantity * row.unit_cost,
+                historical_rate=historical.rate,
+                nrv_foreign=quantity * row.net_selling_price,
+                closing_rate=closing.rate,
+            )
+            nrv, write_down = test.nrv, test.write_down
+        out.append(
+            ValuedPosition(
+                costed=row,
+                quantity=quantity,
+                value=value,
+                historical_date=historical_day,
+                historical_rate=historical.as_dict(),
+                closing_rate=closing.as_dict(),
+                value_historical=money(value * historical.rate) if value is not None else None,
+                value_closing=money(value * closing.rate) if value is not None else None,
+                nrv=nrv,
+                write_down=write_down if write_down is not None else ZERO,
+            )
+        )
+    return out
+
+
+def valuation(
+    *,
+    scope: FinanceScope,
+    filters: Filters,
+    as_of: date,
+    group_by: tuple[str, ...] = ("supplier", "owner", "currency"),
+) -> dict:
+    """Inventory value at cost grouped by ``group_by`` (any of GROUPS), in each group's
+    own currency when it has one, and in the reporting currency at the historical and at
+    the closing rate, with the write-down the NRV test calls for."""
+    unknown = set(group_by) - set(GROUPS)
+    if unknown:
+        from smi_core.exceptions import ApplicationError
+
+        raise ApplicationError(
+            f"group_by takes {', '.join(GROUPS)}, not {', '.join(sorted(unknown))}",
+            code="bad_group_by",
+        )
+    rows = valued_positions(scope=scope, filters=filters, as_of=as_of)
+    groups: dict[tuple, dict] = {}
+    missing_cost = []
+    for row in rows:
+        if row.value is None:
+            missing_cost.append(row.keys() | {"quantity": str(row.quantity)})
+            continue
+        keys = row.keys()
+        key = tuple(keys[g] for g in group_by)
+        group = groups.setdefault(
+            key,
+            {
+                **{g: keys[g] for g in group_by},
+                "currencies": set(),
+                "quantity": ZERO,
+                "value": ZERO,
+                "value_historical": ZERO,
+                "value_closing": ZERO,
+                "write_down": ZERO,
+                "positions": 0,
+                "rates": {},
+            },
+        )
+        group["currencies"].add(row.costed.currency)
+        group["quantity"] += row.quantity
+        group["value"] += row.value
+        group["value_historical"] += row.value_historical
+        group["value_closing"] += row.value_closing
+        group["write_down"] += row.write_down
+        group["positions"] += 1
+        for rate in (row.historical_rate, row.closing_rate):
+            if rate["date"]:
+                group["rates"][f"{rate['pair']}@{rate['date']}"] = rate
+    result = []
+    for group in groups.values():
+        currencies = sorted(group.pop("currencies"))
+        single = currencies[0] if len(currencies) == 1 else None
+        result.append(
+            {
+                **group,
+                "currency_of_value": single,
+                "value": str(group["value"]) if single else None,
+                "quantity": str(group["quantity"]),
+                "value_historical": str(group["value_historical"]),
+                "value_closing": str(group["value_closing"]),
+                "write_down": str(group["write_down"]),
+                "rates": sorted(group["rates"].values(), key=lambda r: (r["pair"], r["date"])),
+            }
+        )
+    total = {
+        "value_historical": str(sum((r.value_historical or ZERO for r in rows), ZERO)),
+        "value_closing": str(sum((r.value_closing or ZERO for r in rows), ZERO)),
+        "write_down": str(sum((r.write_down for r in rows), ZERO)),
+    }
+    return {
+        "as_of": as_of.isoformat(),
+        "reporting_currency": reporting_currency(),
+        "group_by": list(group_by),
+        "rows": sorted(result, key=lambda r: tuple(str(r[g]) for g in group_by)),
+        "total": total,
+        "positions_without_cost": missing_cost,
+    }
+
+
+def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
+    """Per foreign currency: inventory at the historical rate, NRV at the closing rate and
+    the write-down (inventory is never revalued upwards); and invoices for delivered
+    orders not yet due, booked at the rate of the ship date and remeasured at the closing
+    rate, with the FX gain or loss."""
+    rates = RateBook()
+    target = reporting_currency()
+    inventory: dict[str, dict] = defaultdict(
+        lambda: {"cost_historical": ZERO, "value_closing": ZERO, "nrv": ZERO, "write_down": ZERO}
+    )
+    for row in valued_positions(scope=scope, filters=filters, as_of=as_of, rates=rates):
+        if row.costed.currency == target or row.value is None:
+            continue
+        entry = inventory[row.costed.currency]
+        entry["cost_historical"] += row.value_historical
+        entry["value_closing"] += row.value_closing
+        entry["nrv"] += row.nrv or ZERO
+        entry["write_down"] += row.write_down
+    invoices = []
+    for order, amount, shipped_on in _open_invoices(scope=scope, filters=filters, as_of=as_of):
+        if order.currency == target:
+            continue
+        booked = rates.on(order.currency, target, shipped_on)
+        closing = rates.on(order.currency, target, as_of)
+        remeasured = payable_remeasure(
+            amount_foreign=amount, historical_rate=booked.rate, closing_rate=closing.rate
+        )
+        invoices.append(
+            {
+                "po_number": order.po_number,
+                "supplier": order.supplier.code,
+                "buyer": order.buyer.code,
+                "currency": order.currency,
+                "amount": str(amount),
+                "booked": str(remeasured.booked),
+                "booked_rate": booked.as_dict(),
+                "remeasured": str(remeasured.remeasured),
+                "closing_rate": closing.as_dict(),
+                "fx_gain_loss": str(remeasured.fx_gain_loss),
+            }
+        )
+    return {
+        "as_of": as_of.isoformat(),
+        "reporting_currency": target,
+        "inventory": [
+            {"currency": currency, **{k: str(v) for k, v in entry.items()}}
+            for currency, entry in sorted(inventory.items())
+        ],
+        "invoices": invoices,
+        "fx_gain_loss_total": str(sum((Decimal(i["fx_gain_loss"]) for i in invoices), ZERO)),
+    }
+
+
+def _open_invoices(*, scope: FinanceScope, filters: Filters, as_of: date):
+    """(order, amount in its currency, ship date) for shipped goods not yet due for payment
+    on ``as_of`` (ship date + payment terms after it)."""
+    P = ReplenishmentProposal.Status
+    orders = scope.proposals(
+        ReplenishmentProposal.objects.filter(status__in=[P.SHIPPED, P.RECEIVED]).select_related(
+            "agreement", "supplier", "buyer"
+        )
+    )
+    if filters.supplier:
+        orders = orders.filter(supplier__code=filters.supplier)
+    if filters.buyer:
+        orders = orders.filter(buyer__code=filters.buyer)
+    if filters.currency:
+        orders = orders.filter(currency=filters.currency)
+    for order in orders:
+        lines = ShipmentLine.objects.filter(order_line__proposal=order).select_related(
+            "pack__shipment", "order_line"
+        )
+        amount = ZERO
+        shipped_on = None
+        for line in lines:
+            amount += line.quantity * line.order_line.unit_cost
+            day = line.pack.shipment.ship_date
+            shipped_on = day if shipped_on is None or day > shipped_on else shipped_on
+        if shipped_on is None or shipped_on > as_of:
+            continue
+        due = shipped_on + timedelta(days=order.agreement.payment_terms_days)
+        if due >= as_of:
+            yield order, money(amount), shipped_on
+
+
+def intercompany(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
+    """Unrealised intercompany profit in ending inventory, per intercompany agreement, and
+    the elimination entry (Dr COGS / Cr Inventory) in the agreement's currency."""
+    per_agreement: dict[int, dict] = {}
+    for row in costed_positions(scope=scope, filters=filters, as_of=as_of):
+        agreement = row.agreement
+        if agreement is None or not agreement.intercompany or row.unit_cost is None:
+            continue
+        entry = per_agreement.setdefault(agreement.pk, {"agreement": agreement, "inventory": ZERO})
+        entry["inventory"] += row.position.on_hand * row.unit_cost
+    rows = []
+    for entry in per_agreement.values():
+        agreement = entry["agreement"]
+        margin = agreement.seller_gross_margin or ZERO
+        elimination = intercompany_elimination(
+            inventory_on_hand=entry["inventory"], seller_gross_margin=margin
+        )
+        rows.append(
+            {
+                "agreement": agreement.code,
+                "seller": agreement.supplier.code,
+                "buyer": agreement.buyer.code,
+                "currency": agreement.currency,
+                "seller_gross_margin": str(margin),
+                "intercompany_inventory": str(elimination.inventory),
+                "unrealised_profit": str(elimination.unrealised_profit),
+                "group_inventory": str(elimination.group_inventory),
+                "entry": {
+                    "debit": {"account": "COGS", "amount": str(elimination.unrealised_profit)},
+                    "credit": {
+                        "account": "Inventory",
+                        "amount": str(elimination.unrealised_profit),
+                    },
+                },
+            }
+        )
+    return {"as_of": as_of.isoformat(), "rows": sorted(rows, key=lambda r: r["agreement"])}

@@ -1,0 +1,195 @@
+"""Exchange rates: loading a dated table (CSV or API) and converting with the rate in force
+on a day. Every conversion says which rate it used and from which date. Also who may see
+which parties' finance figures (grants are audited)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from smi_core.exceptions import ApplicationError
+from smi_core.models import ExchangeRate, FinanceAccess
+from smi_core.services.audit import Actor, audit_record
+
+RATE_COLUMNS = ("currency", "quote", "date", "rate")
+
+
+class MissingRate(ApplicationError):
+    code = "missing_exchange_rate"
+    http_status = 409
+
+
+class RatesRejected(ApplicationError):
+    code = "rates_rejected"
+
+
+@dataclass(frozen=True)
+class Rate:
+    currency: str
+    quote: str
+    rate: Decimal
+    date: date | None  # None for the identity (same currency)
+    inverted: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "pair": f"{self.currency}/{self.quote}",
+            "rate": str(self.rate),
+            "date": self.date.isoformat() if self.date else None,
+            "inverted": self.inverted,
+        }
+
+
+def rate_on(currency: str, quote: str, on: date) -> Rate:
+    """The rate in force on ``on``: the latest on or before it, taken directly or as the
+    inverse of the opposite pair (1 / rate, to 8 places)."""
+    if currency == quote:
+        return Rate(currency, quote, Decimal(1), None)
+    direct = (
+        ExchangeRate.objects.filter(currency=currency, quote=quote, date__lte=on)
+        .order_by("-date")
+        .first()
+    )
+    inverse = (
+        ExchangeRate.objects.filter(currency=quote, quote=currency, date__lte=on)
+        .order_by("-date")
+        .first()
+    )
+    if direct and (inverse is None or direct.date >= inverse.date):
+        return Rate(currency, quote, direct.rate, direct.date)
+    if inverse:
+        return Rate(
+            currency,
+            quote,
+            (Decimal(1) / inverse.rate).quantize(Decimal("1e-8")),
+            inverse.date,
+            True,
+        )
+    raise MissingRate(
+        f"no {currency}/{quote} exchange rate on or before {on.isoformat()}; load one with "
+        "`python manage.py fx_load FILE.csv`",
+        extra={"currency": currency, "quote": quote, "date": on.isoformat()},
+    )
+
+
+class RateBook:
+    """Rates looked up once per (pair, day) for a whole report."""
+
+    def __init__(self):
+        self._cache: dict[tuple[str, str, date], Rate] = {}
+
+    def on(self, currency: str, quote: str, day: date) -> Rate:
+        key = (currency, quote, day)
+        if key not in self._cache:
+            self._cache[key] = rate_on(currency, quote, day)
+        return self._cache[key]
+
+
+def fx_load(*, text: str, actor: Actor, source: str = "") -> int:
+    """Load rates from CSV (currency, quote, date, rate[, source]). The whole file is
+    checked first; a bad row is reported with its line number and nothing is loaded.
+    Loading the same rate again changes nothing; a changed rate for a day replaces it."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in RATE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RatesRejected(f"the file lacks the column(s) {', '.join(missing)}")
+    rows, errors = [], []
+    for number, raw in enumerate(reader, start=2):
+        try:
+            rows.append(_row(raw, source))
+        except ValueError as exc:
+            errors.append(f"line {number}: {exc}")
+    if errors:
+        raise RatesRejected(
+            "; ".join(errors[:10])
+            + ("" if len(errors) <= 10 else f"; and {len(errors) - 10} more")
+            + "; nothing was loaded",
+            extra={"errors": errors},
+        )
+    changed = 0
+    with transaction.atomic():
+        for row in rows:
+            existing = ExchangeRate.objects.filter(
+                currency=row["currency"], quote=row["quote"], date=row["date"]
+            ).first()
+            if existing and existing.rate == row["rate"]:
+                continue
+            ExchangeRate.objects.update_or_create(
+                currency=row["currency"],
+                quote=row["quote"],
+                date=row["date"],
+                defaults={"rate": row["rate"], "source": row["source"]},
+            )
+            changed += 1
+        if changed:
+            audit_record(
+                actor=actor,
+                action="fx.load",
+                object_type="exchange_rates",
+                object_id=source or "-",
+                after={"rows": len(rows), "changed": changed},
+            )
+    return changed
+
+
+def _row(raw: dict, source: str) -> dict:
+    currency = (raw.get("currency") or "").strip().upper()
+    quote = (raw.get("quote") or "").strip().upper()
+    for name, code in (("currency", currency), ("quote", quote)):
+        if len(code) != 3 or not code.isalpha():
+            raise ValueError(f"{name} {code!r} is not an ISO 4217 code such as EUR")
+    if currency == quote:
+        raise ValueError(f"{currency}/{quote} converts a currency into itself")
+    try:
+        day = date.fromisoformat((raw.get("date") or "").strip())
+    except ValueError:
+        raise ValueError(f"date {raw.get('date')!r} is not YYYY-MM-DD") from None
+    try:
+        rate = Decimal((raw.get("rate") or "").strip())
+    except InvalidOperation:
+        raise ValueError(f"rate {raw.get('rate')!r} is not a number") from None
+    if not rate.is_finite() or rate <= 0:
+        raise ValueError(f"rate {raw.get('rate')!r} must be positive")
+    return {
+        "currency": currency,
+        "quote": quote,
+        "date": day,
+        "rate": rate.quantize(Decimal("1e-8")),
+        "source": (raw.get("source") or source or "").strip()[:100],
+    }
+
+
+def finance_access_grant(*, user, party, actor: Actor) -> FinanceAccess:
+    with transaction.atomic():
+        access, created = FinanceAccess.objects.get_or_create(
+            user=user, party=party, defaults={"granted_by": f"{actor.type}:{actor.name}"}
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="finance_access.grant",
+                object_type="user",
+                object_id=user.pk,
+                after={"party": party.code},
+            )
+    return access
+
+
+def finance_access_revoke(*, access_id: int, actor: Actor) -> None:
+    with transaction.atomic():
+        access = FinanceAccess.objects.select_related("party").filter(pk=access_id).first()
+        if access is None:
+            return
+        audit_record(
+            actor=actor,
+            action="finance_access.revoke",
+            object_type="user",
+            object_id=access.user_id,
+            before={"party": access.party.code},
+        )
+        access.delete()

@@ -1,0 +1,394 @@
+"""Finance figures from real 852s, agreements, rates and orders, against hand-computed
+answers: the EUR/USD example of DESIGN.md, the intercompany elimination, turnover, service,
+cash-out timing, row-level visibility, the API (JSON and CSV) and the rates loader."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from smi_core.models import AgreementTerm, ExchangeRate, SupplyAgreement
+from smi_core.selectors.finance import (
+    Filters,
+    FinanceForbidden,
+    FinanceScope,
+    cash_forecast,
+    fx_adjustments,
+    intercompany,
+    service_report,
+    turnover_report,
+    valuation,
+)
+from smi_core.services.audit import Actor
+from smi_core.services.fx import MissingRate, RatesRejected, finance_access_grant, fx_load, rate_on
+from smi_edi.services.order_documents import order_acknowledge, order_ship
+from smi_edi.services.partners import partner_add
+from tests.factories import ItemFactory, LocationFactory
+from tests.orders import person
+from tests.pipeline import ingest
+from tests.x12_builders import interchange, report_852
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+AS_OF = date(2026, 11, 25)
+EVERYTHING = FinanceScope.everything()
+ALL = Filters()
+
+RATES = """currency,quote,date,rate,source
+EUR,USD,2026-09-25,1.05,test
+EUR,USD,2026-10-02,1.10,test
+EUR,USD,2026-11-20,1.20,test
+"""
+
+
+def week(sender: str, start: str, end: str, store: str, lines, control: int) -> None:
+    body = report_852(start, end, ship_to=store, lines=lines)
+    body[1] = f"N1*BY*Buyer*92*{sender}"
+    ingest(interchange([body], sender=sender, control=control))
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
+    settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
+    settings.SMI_REPORTING_CURRENCY = "USD"
+    supplier, _ = partner_add(
+        code="acme-supply", name="Acme Supply", isa="ZZ:ACMESUPPLY", role="supplier"
+    )
+    retail, _ = partner_add(code="demo-retail", name="Demo Retail", isa="ZZ:DEMORETAIL")
+    eu, _ = partner_add(code="eu-stores", name="EU Stores", isa="ZZ:EUSTORES")
+    LocationFactory(party=retail.party, code="S001")
+    LocationFactory(party=eu.party, code="BER1")
+    soap = ItemFactory(supplier=supplier.party, vendor_item="SOAP", gtin="")
+    tea = ItemFactory(supplier=supplier.party, vendor_item="TEA", gtin="")
+    consignment = SupplyAgreement.objects.create(
+        code="retail",
+        buyer=retail.party,
+        supplier=supplier.party,
+        currency="USD",
+        ownership=SupplyAgreement.Ownership.CONSIGNMENT,
+        payment_terms_days=14,
+        lead_time_days=D(7),
+        effective_from=date(2026, 1, 1),
+    )
+    AgreementTerm.objects.create(
+        agreement=consignment, item=soap, unit_cost=D(2), net_selling_price=D(3)
+    )
+    group = SupplyAgreement.objects.create(
+        code="eu-group",
+        buyer=eu.party,
+        supplier=supplier.party,
+        currency="EUR",
+        ownership=SupplyAgreement.Ownership.BUYER_ON_RECEIPT,
+        intercompany=True,
+        seller_gross_margin=D("0.25"),
+        payment_terms_days=90,
+        lead_time_days=D(3),
+        effective_from=date(2026, 1, 1),
+    )
+    AgreementTerm.objects.create(
+        agreement=group, item=tea, unit_cost=D(10), net_selling_price=D("9.5")
+    )
+    fx_load(text=RATES, actor=Actor.system("test"))
+    # Demo Retail (USD, consignment): four weeks of SOAP, a stockout in the third.
+    for n, (start, end, on_hand, sold) in enumerate(
+        [
+            ("20261026", "20261101", 100, 20),
+            ("20261102", "20261108", 80, 20),
+            ("20261109", "20261115", 0, 10),
+            ("20261116", "20261122", 100, 20),
+        ]
+    ):
+        week(
+            "DEMORETAIL",
+            start,
+            end,
+            "S001",
+            [("VN*SOAP", [f"ZA*QA*{on_hand}*EA", f"ZA*QS*{sold}*EA"])],
+            control=100 + n,
+        )
+    # EU Stores (EUR, intercompany): 1,000 TEA received in the week to 2026-10-04.
+    week(
+        "EUSTORES",
+        "20260928",
+        "20261004",
+        "BER1",
+        [("VN*TEA", ["ZA*QR*1000*EA", "ZA*QA*1000*EA"])],
+        control=200,
+    )
+    return {"supplier": supplier, "retail": retail, "eu": eu, "soap": soap, "tea": tea}
+
+
+def test_eur_inventory_stays_at_the_historical_rate_and_passes_the_nrv_test(world):
+    result = valuation(
+        scope=EVERYTHING, filters=Filters(currency="EUR"), as_of=AS_OF, group_by=("buyer",)
+    )
+
+    row = result["rows"][0]
+    assert (row["buyer"], row["value"], row["currency_of_value"]) == (
+        "eu-stores",
+        "10000.00",
+        "EUR",
+    )
+    assert row["value_historical"] == "11000.00"  # EUR 10,000 at 1.10 (2026-10-02)
+    assert row["value_closing"] == "12000.00"  # at 1.20 (2026-11-20)
+    assert row["write_down"] == "0.00"  # NRV EUR 9,500 = USD 11,400 > cost 11,000
+    assert [(r["rate"], r["date"]) for r in row["rates"]] == [
+        ("1.10000000", "2026-10-02"),
+        ("1.20000000", "2026-11-20"),
+    ]
+
+
+def test_exposure_is_reported_per_owner_consignment_stock_belonging_to_the_supplier(world):
+    result = valuation(scope=EVERYTHING, filters=ALL, as_of=AS_OF, group_by=("owner", "currency"))
+
+    owners = {(r["owner"], r["currency"]): r["value_closing"] for r in result["rows"]}
+    assert owners == {
+        ("supplier:acme-supply", "USD"): "200.00",  # 100 SOAP at 2.00, consignment
+        ("buyer:eu-stores", "EUR"): "12000.00",
+    }
+
+
+def test_an_open_eur_invoice_is_remeasured_at_the_closing_rate_with_an_fx_loss(world):
+    from tests.orders import person as staff
+
+    eu = world["eu"].party
+    order = _eur_order(world, quantity=D(1000))
+    shipper = staff("shipper", "shipper")
+    order_ship(
+        po_number=order.po_number,
+        user=shipper,
+        actor=Actor.user(shipper),
+        ship_date=date(2026, 10, 2),
+    )
+
+    result = fx_adjustments(scope=EVERYTHING, filters=Filters(buyer=eu.code), as_of=AS_OF)
+
+    invoice = result["invoices"][0]
+    assert (invoice["amount"], invoice["booked"], invoice["remeasured"]) == (
+        "10000.00",
+        "11000.00",
+        "12000.00",
+    )
+    assert invoice["fx_gain_loss"] == "-1000.00" and result["fx_gain_loss_total"] == "-1000.00"
+    assert result["inventory"] == [
+        {
+            "currency": "EUR",
+            "cost_historical": "11000.00",
+            "value_closing": "12000.00",
+            "nrv": "11400.00",
+            "write_down": "0.00",
+        }
+    ]
+
+
+def _eur_order(world, quantity):
+    from smi_core.models import ProposalLine, ReplenishmentProposal
+    from smi_core.services.proposals import proposal_approve
+
+    planner, approver = person("planner", "planner"), person("approver", "approver")
+    agreement = SupplyAgreement.objects.get(code="eu-group")
+    proposal = ReplenishmentProposal.objects.create(
+        supplier=world["supplier"].party,
+        buyer=world["eu"].party,
+        ship_to=world["eu"].party.locations.get(),
+        agreement=agreement,
+        currency="EUR",
+        value=quantity * 10,
+        as_of=date(2026, 9, 30),
+        created_by="user:planner",
+        proposed_by=planner,
+    )
+    ProposalLine.objects.create(
+        proposal=proposal,
+        item=world["tea"],
+        quantity=quantity,
+        proposed_quantity=quantity,
+        raw_quantity=quantity,
+        unit_cost=D(10),
+    )
+    proposal_approve(proposal_id=proposal.pk, user=approver)
+    order_acknowledge(order_id=proposal.pk, actor=Actor.system("test"))
+    return ReplenishmentProposal.objects.get(pk=proposal.pk)
+
+
+def test_intercompany_profit_in_ending_inventory_is_eliminated(world):
+    week(
+        "EUSTORES",
+        "20261005",
+        "20261011",
+        "BER1",
+        [("VN*TEA", ["ZA*QA*4000*EA"])],
+        control=201,
+    )
+
+    result = intercompany(scope=EVERYTHING, filters=ALL, as_of=AS_OF)
+
+    assert result["rows"] == [
+        {
+            "agreement": "eu-group",
+            "seller": "acme-supply",
+            "buyer": "eu-stores",
+            "currency": "EUR",
+            "seller_gross_margin": "0.2500",
+            "intercompany_inventory": "40000.00",
+            "unrealised_profit": "10000.00",
+            "group_inventory": "30000.00",
+            "entry": {
+                "debit": {"account": "COGS", "amount": "10000.00"},
+                "credit": {"account": "Inventory", "amount": "10000.00"},
+            },
+        }
+    ]
+
+
+def test_turnover_dio_and_gmroi_over_four_weeks(world):
+    result = turnover_report(
+        scope=EVERYTHING,
+        filters=Filters(supplier="acme-supply", buyer="demo-retail"),
+        start=date(2026, 10, 26),
+        end=date(2026, 11, 22),
+    )
+
+    overall = result["overall"]
+    # COGS 70 units * 2 = 140; inventory 200, 160, 0, 200: average 140; 28 days.
+    assert (overall["cogs"], overall["average_inventory"]) == ("140.00", "140.00")
+    assert overall["turnover"] == "1.0000"
+    assert overall["dio_days"] == "28.0000"
+    assert overall["gmroi"] == "0.5000"  # margin 70 * (3 - 2) / 140
+    assert overall["weeks_of_supply"] == "5.7143"  # 100 on hand / (70 / 4)
+    assert [p["value"] for p in overall["inventory_by_period"]] == [
+        "200.00",
+        "160.00",
+        "0.00",
+        "200.00",
+    ]
+
+
+def test_fill_rate_in_stock_and_stockouts_from_the_852_history(world):
+    result = service_report(
+        scope=EVERYTHING,
+        filters=Filters(buyer="demo-retail"),
+        start=date(2026, 10, 26),
+        end=date(2026, 11, 22),
+    )
+
+    overall = result["overall"]
+    # One stockout week of four; lost sales estimated at 20 (the average with stock).
+    assert overall["stockouts"] == 1 and overall["in_stock_pct"] == "75.0000"
+    assert overall["fill_rate"] == "0.7778"  # 70 / (70 + 20)
+
+
+def test_consignment_stock_is_paid_as_it_is_consumed(world):
+    from smi_core.models import ReplenishmentProposal, SeriesForecast
+
+    ReplenishmentProposal.objects.all().delete()  # nothing on order: only the 100 on hand
+    forecast = SeriesForecast.objects.get(item=world["soap"])
+    result = cash_forecast(
+        scope=EVERYTHING, filters=Filters(buyer="demo-retail"), as_of=AS_OF, weeks=12
+    )
+    forecast.delete()  # with no forecast, last week's sales (20) stand for demand
+    fallback = cash_forecast(
+        scope=EVERYTHING, filters=Filters(buyer="demo-retail"), as_of=AS_OF, weeks=8
+    )
+
+    weekly = (forecast.demand_per_week * 2).quantize(D("0.01"))
+    first = [i for i in result["items"] if i["kind"] == "consumption"][0]
+    assert (first["due"], first["amount"]) == ("2026-12-13", str(weekly))
+    assert result["total_reporting"] == "200.00"  # 100 units at 2.00, whatever the pace
+    consumption = [i for i in fallback["items"] if i["kind"] == "consumption"]
+    # 100 on hand, 20 a week: 5 weeks of 40.00, each paid 14 days after the week ends.
+    assert [(i["due"], i["amount"]) for i in consumption] == [
+        ("2026-12-13", "40.00"),
+        ("2026-12-20", "40.00"),
+        ("2026-12-27", "40.00"),
+        ("2027-01-03", "40.00"),
+        ("2027-01-10", "40.00"),
+    ]
+
+
+def test_an_approved_order_is_paid_after_lead_time_and_terms_in_its_currency(world):
+    _eur_order(world, quantity=D(100))
+
+    result = cash_forecast(
+        scope=EVERYTHING, filters=Filters(buyer="eu-stores"), as_of=AS_OF, weeks=20
+    )
+
+    (order,) = [i for i in result["items"] if i["kind"] == "order"]
+    # ships at once (2026-11-25), arrives 3 days later, paid 90 days after: 2027-02-26.
+    assert (order["currency"], order["amount"], order["due"]) == ("EUR", "1000.00", "2027-02-26")
+    week = result["buckets"][order["week"]]
+    assert week["by_currency"] == {"EUR": "1000.00"} and week["reporting"] == "1200.00"
+
+
+def test_a_finance_user_sees_only_the_parties_granted(world):
+    user = person("fin", "finance")
+    finance_access_grant(user=user, party=world["retail"].party, actor=Actor.system("test"))
+
+    scope = FinanceScope.for_user(user)
+    result = valuation(scope=scope, filters=ALL, as_of=AS_OF, group_by=("buyer",))
+
+    assert [r["buyer"] for r in result["rows"]] == ["demo-retail"]
+    with pytest.raises(FinanceForbidden):
+        FinanceScope.for_user(person("plan", "planner"))
+
+
+def test_the_api_gives_each_figure_as_json_and_csv_to_the_roles_that_may_see_it(world):
+    client = APIClient()
+    client.force_authenticate(person("aud", "auditor"))
+
+    data = client.get("/api/v1/finance/valuation/?as_of=2026-11-25&group_by=buyer").json()
+    csv_text = client.get("/api/v1/finance/valuation/?as_of=2026-11-25&group_by=buyer&export=csv")
+
+    assert [r["value_closing"] for r in data["rows"]] == ["200.00", "12000.00"]
+    lines = csv_text.content.decode().splitlines()
+    assert lines[0].startswith("buyer,") and "12000.00" in lines[2]
+    assert client.get("/api/v1/finance/nothing/").status_code == 400
+    assert (
+        client.get("/api/v1/finance/turnover/?start=2026-12-01&end=2026-11-01").status_code == 400
+    )
+    client.force_authenticate(person("plan", "planner"))
+    assert client.get("/api/v1/finance/valuation/").status_code == 403
+
+
+def test_rates_load_by_api_and_a_bad_row_loads_nothing(world):
+    client = APIClient()
+    client.force_authenticate(person("fin", "finance"))
+
+    good = client.post(
+        "/api/v1/finance/rates/",
+        {"csv": "currency,quote,date,rate\nGBP,USD,2026-11-20,1.27\n"},
+        format="json",
+    )
+    bad = client.post(
+        "/api/v1/finance/rates/",
+        {"csv": "currency,quote,date,rate\nCHF,USD,2026-11-20,1.13\nJPY,USD,2026-11-20,-1\n"},
+        format="json",
+    )
+
+    assert good.json() == {"changed": 1}
+    assert bad.status_code == 400 and "line 3: rate '-1' must be positive" in bad.json()["message"]
+    assert not ExchangeRate.objects.filter(currency="CHF").exists()
+    assert rate_on("USD", "GBP", AS_OF).rate == D("0.78740157")  # the inverse, stated as such
+
+
+def test_a_missing_rate_is_a_clear_error_not_a_wrong_figure(world):
+    with pytest.raises(MissingRate, match="no EUR/USD exchange rate on or before 2026-09-01"):
+        rate_on("EUR", "USD", date(2026, 9, 1))
+    with pytest.raises(RatesRejected, match="lacks the column"):
+        fx_load(text="currency,date\nEUR,2026-01-01\n", actor=Actor.system("test"))
+
+
+def test_finance_report_prints_the_figures(world):
+    out = io.StringIO()
+
+    call_command("finance_report", "--as-of", "2026-11-25", "--figure", "valuation", stdout=out)
+
+    assert "Inventory value and exposure" in out.getvalue() and "12000.00" in out.getvalue()
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("finance_report", "--as-of", "yesterday")
