@@ -12,7 +12,7 @@ from smi_core.api import (
     ProposalsView,
 )
 from smi_core.api_finance import ExchangeRatesView, FinanceFigureView, FinanceIndexView
-from smi_core.views_finance import finance_dashboard
+from smi_core.views_finance import finance_dashboard, finance_simulate
 from smi_edi.api import InterchangeCreateView, InterchangeDetailView
 from smi_edi.api_orders import (
     OrderConfirmView,
@@ -53,6 +53,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("finance/", finance_dashboard, name="finance-dashboard"),
+    path("finance/simulate/", finance_simulate, name="finance-simulate"),
     path("health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     *api_v1,

@@ -98,3 +98,47 @@ def finance_dashboard(request):
             trend=figures["turnover"]["overall"]["inventory_by_period"],
         )
     return render(request, "finance/dashboard.html", context)
+
+
+@login_required(login_url="/admin/login/")
+def finance_simulate(request):
+    """Run a scenario (GET form) and show it beside the current policy."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from smi_core.selectors.finance import Filters
+    from smi_core.selectors.simulation import simulation_run
+
+    try:
+        scope = FinanceScope.for_user(request.user)
+    except FinanceForbidden as exc:
+        return HttpResponseForbidden(exc.message)
+    context: dict = {"params": request.GET, "result": None, "error": None}
+    if "weeks" in request.GET:
+        try:
+            weeks = int(request.GET["weeks"])
+            if not 1 <= weeks <= 104:
+                raise ValueError("weeks must be 1 to 104")
+            level = request.GET.get("service_level") or None
+            lead = request.GET.get("lead_time_days") or None
+            result = simulation_run(
+                scope=scope,
+                filters=Filters(),
+                as_of=date.fromisoformat(request.GET["as_of"])
+                if request.GET.get("as_of")
+                else timezone.localdate(),
+                weeks=weeks,
+                demand_factor=Decimal(request.GET.get("demand_factor") or "1"),
+                lead_time_days=Decimal(lead) if lead else None,
+                service_level=Decimal(level) if level else None,
+                seed=int(request.GET.get("seed") or 0),
+            )
+            context["result"] = result
+            context["rows"] = [
+                (key, value, result["scenario"][key], result["difference"][key])
+                for key, value in result["current"].items()
+            ]
+        except (ValueError, ArithmeticError, ApplicationError) as exc:
+            context["error"] = getattr(exc, "message", None) or f"check the inputs: {exc}"
+    return render(request, "finance/simulate.html", context)

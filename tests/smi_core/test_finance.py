@@ -298,7 +298,7 @@ def test_consignment_stock_is_paid_as_it_is_consumed(world):
     )
 
     weekly = (forecast.demand_per_week * 2).quantize(D("0.01"))
-    first = [i for i in result["items"] if i["kind"] == "consumption"][0]
+    first = next(i for i in result["items"] if i["kind"] == "consumption")
     assert (first["due"], first["amount"]) == ("2026-12-13", str(weekly))
     assert result["total_reporting"] == "200.00"  # 100 units at 2.00, whatever the pace
     consumption = [i for i in fallback["items"] if i["kind"] == "consumption"]
