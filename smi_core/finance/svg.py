@@ -12,13 +12,13 @@ def bar_chart(
     bars: list[tuple[str, Decimal]],
     *,
     unit: str = "",
-    width: int = 640,
+    width: int = 760,
     bar_height: int = 22,
     chart_id: str = "",
 ) -> str:
     """Horizontal bars, one per (label, value), labelled with their values; negative values
     draw to the left of the axis."""
-    label_width, value_width, gap = 190, 110, 6
+    label_width, value_width, gap = 280, 120, 6
     plot = width - label_width - value_width
     values = [float(v) for _, v in bars]
     high = max([0.0, *values]) or 1.0
@@ -40,7 +40,7 @@ def bar_chart(
         text = f"{value:,}" + (f" {unit}" if unit else "")
         parts += [
             f'<text x="{label_width - 8}" y="{y + bar_height * 0.7:.1f}" font-size="12" '
-            f'text-anchor="end">{escape(label[:28])}</text>',
+            f'text-anchor="end">{escape(label[:42])}</text>',
             f'<rect x="{x:.1f}" y="{y}" width="{max(length, 1):.1f}" height="{bar_height}" '
             f'fill="{colour}"><title>{escape(label)}: {escape(text)}</title></rect>',
             f'<text x="{width - value_width + 6}" y="{y + bar_height * 0.7:.1f}" '

@@ -184,16 +184,16 @@ def valuation(
                 "currency_of_value": single,
                 "value": str(group["value"]) if single else None,
                 "quantity": str(group["quantity"]),
-                "value_historical": str(group["value_historical"]),
-                "value_closing": str(group["value_closing"]),
-                "write_down": str(group["write_down"]),
+                "value_historical": str(money(group["value_historical"])),
+                "value_closing": str(money(group["value_closing"])),
+                "write_down": str(money(group["write_down"])),
                 "rates": sorted(group["rates"].values(), key=lambda r: (r["pair"], r["date"])),
             }
         )
     total = {
-        "value_historical": str(sum((r.value_historical or ZERO for r in rows), ZERO)),
-        "value_closing": str(sum((r.value_closing or ZERO for r in rows), ZERO)),
-        "write_down": str(sum((r.write_down for r in rows), ZERO)),
+        "value_historical": str(money(sum((r.value_historical or ZERO for r in rows), ZERO))),
+        "value_closing": str(money(sum((r.value_closing or ZERO for r in rows), ZERO))),
+        "write_down": str(money(sum((r.write_down for r in rows), ZERO))),
     }
     return {
         "as_of": as_of.isoformat(),
@@ -250,7 +250,7 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
         "as_of": as_of.isoformat(),
         "reporting_currency": target,
         "inventory": [
-            {"currency": currency, **{k: str(v) for k, v in entry.items()}}
+            {"currency": currency, **{k: str(money(v)) for k, v in entry.items()}}
             for currency, entry in sorted(inventory.items())
         ],
         "invoices": invoices,
