@@ -392,3 +392,78 @@ def test_finance_report_prints_the_figures(world):
     assert "Inventory value and exposure" in out.getvalue() and "12000.00" in out.getvalue()
     with pytest.raises(CommandError, match="is not a date"):
         call_command("finance_report", "--as-of", "yesterday")
+
+
+def test_working_capital_released_against_a_baseline_fortnight(world):
+    from smi_core.selectors.finance import working_capital
+
+    result = working_capital(
+        scope=EVERYTHING,
+        filters=Filters(buyer="demo-retail"),
+        start=date(2026, 11, 9),
+        end=date(2026, 11, 22),
+        baseline_start=date(2026, 10, 26),
+        baseline_end=date(2026, 11, 8),
+        carrying_rate=D("0.25"),
+    )
+
+    # Baseline: COGS 80, inventory 200 and 160 -> DIO 180 * 14 / 80 = 31.5.
+    # Current: COGS 60, inventory 0 and 200 -> DIO 100 * 14 / 60 = 23.3333.
+    # Released (31.5 - 23.3333) * (60 * 365 / 14) / 365 = 35.00; a quarter of it a year 8.75.
+    assert (result["baseline_dio"], result["current_dio"]) == ("31.5000", "23.3333")
+    assert (result["released"], result["annual_carrying_saving"]) == ("35.00", "8.75")
+
+
+def test_the_supplier_scorecard_counts_shipped_on_time_and_received(world):
+    from smi_core.models import Shipment
+    from smi_core.selectors.finance import supplier_scorecard
+    from smi_core.services.shipments import (
+        PackLine,
+        PackSpec,
+        ShipmentSpec,
+        shipment_receive,
+    )
+    from smi_edi.services.order_documents import shipment_send
+
+    order = _eur_order(world, quantity=D(100))
+    line = order.lines.get()
+    shipper = person("shipper", "shipper")
+    shipment, _ = shipment_send(
+        supplier=world["supplier"].party,
+        spec=ShipmentSpec(
+            ship_date=line.promised_date,
+            packs=[PackSpec(order.pk, (PackLine(line.pk, D(60)),))],
+        ),
+        user=shipper,
+        actor=Actor.user(shipper),
+    )
+    shipment_receive(shipment_id=shipment.pk, actor=Actor.system("test"))
+
+    card = supplier_scorecard(scope=EVERYTHING, filters=ALL)["suppliers"]["acme-supply"]
+
+    assert Shipment.objects.get().status == Shipment.Status.RECEIVED
+    assert (card["lines_ordered"], card["lines_shipped"]) == (1, 1)
+    assert (card["units_ordered"], card["units_shipped"], card["units_received"]) == (
+        "100.0000",
+        "60.0000",
+        "60.0000",
+    )
+    assert (card["unit_fill_pct"], card["on_time_pct"], card["received_vs_shipped_pct"]) == (
+        "60.0000",
+        "100.0000",
+        "100.0000",
+    )
+
+
+def test_continuity_lists_what_runs_out_first_if_deliveries_stop(world):
+    from smi_core.models import SeriesForecast
+    from smi_core.selectors.finance import continuity
+
+    weekly = SeriesForecast.objects.get(item=world["soap"]).demand_per_week
+
+    result = continuity(scope=EVERYTHING, filters=ALL, as_of=AS_OF)["suppliers"]["acme-supply"]
+
+    soap = next(e for e in result["item_locations"] if e["item"] == "SOAP")
+    assert soap["days_of_cover"] == str((D(100) * 7 / weekly).quantize(D("0.0001")))
+    assert result["item_locations"][0]["item"] == "SOAP"  # TEA has no sales: never runs out
+    assert result["first_run_out_days"] == soap["days_of_cover"]
