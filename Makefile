@@ -40,6 +40,7 @@ format: setup
 # Reader and validation (any machine); ingestion and planning need PostgreSQL at 127.0.0.1.
 bench: setup
 	@$(BIN)/python bench/x12_parse.py
+	@$(BIN)/python bench/outbound.py
 	@$(BIN)/python bench/ingest_852.py
 	@$(BIN)/python bench/plan.py
 

@@ -74,6 +74,12 @@ class Acknowledgment855:
     purpose: str = "00"
     ack_type: str | None = None  # None: derived with ack_type_for
 
+    def __post_init__(self) -> None:
+        # Settled at construction, so what read_855 returns (BAK02 as written) equals the
+        # acknowledgment it was written from.
+        if self.ack_type is None:
+            object.__setattr__(self, "ack_type", ack_type_for(line.ack_code for line in self.lines))
+
     @property
     def bak02(self) -> str:
         return self.ack_type or ack_type_for(line.ack_code for line in self.lines)
@@ -81,9 +87,10 @@ class Acknowledgment855:
 
 def number(value: Decimal) -> str:
     """An X12 R value: no exponent, no trailing zeros ("10", "2.5", "0")."""
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
+    text = format(value, "f")  # plain digits whatever the exponent: 1E+3 -> "1000"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def _d8(value: date) -> str:

@@ -136,6 +136,20 @@ def _at(elements: Sequence[str], index: int) -> str:
     return elements[index] if len(elements) > index else ""
 
 
+def _shipment_level(head: dict, tag: str, elements: Sequence[str]) -> None:
+    """Keep what the shipment (HL S) level says: carrier, references, dates, parties."""
+    code = _at(elements, 1)
+    if tag == "TD5":
+        head.update(carrier_scac=_at(elements, 3), transport_method=_at(elements, 4))
+    elif tag == "REF" and code in ("BM", "CN"):
+        head["bill_of_lading" if code == "BM" else "pro_number"] = _at(elements, 2)
+    elif tag == "DTM" and code in ("011", "017"):
+        head["ship_date" if code == "011" else "estimated_delivery"] = _date(_at(elements, 2))
+    elif tag == "N1" and code in ("SF", "ST"):
+        party = (_at(elements, 2), _at(elements, 3), _at(elements, 4))
+        head["ship_from" if code == "SF" else "ship_to"] = party
+
+
 def read_856(segments: Iterable[Sequence[str]]) -> Shipment856:
     """The 856 in ``segments`` (its body, with or without ST/SE) as data; the hierarchy is
     rebuilt from HL01/HL02, whatever order the levels come in."""
@@ -159,18 +173,9 @@ def read_856(segments: Iterable[Sequence[str]]) -> Shipment856:
             levels[_at(elements, 1)] = current
             order_of_levels.append(_at(elements, 1))
         elif current is None:
-            continue
-        elif tag == "TD5":
-            head.update(carrier_scac=_at(elements, 3), transport_method=_at(elements, 4))
-        elif tag == "REF" and _at(elements, 1) in ("BM", "CN"):
-            key = "bill_of_lading" if _at(elements, 1) == "BM" else "pro_number"
-            head[key] = _at(elements, 2)
-        elif tag == "DTM" and _at(elements, 1) in ("011", "017"):
-            key = "ship_date" if _at(elements, 1) == "011" else "estimated_delivery"
-            head[key] = _date(_at(elements, 2))
-        elif tag == "N1" and _at(elements, 1) in ("SF", "ST"):
-            key = "ship_from" if _at(elements, 1) == "SF" else "ship_to"
-            head[key] = (_at(elements, 2), _at(elements, 3), _at(elements, 4))
+            continue  # header segments before the first HL (BSN's DTM) carry nothing we keep
+        elif current["code"] == "S":
+            _shipment_level(head, tag, elements)
         elif tag == "PRF":
             when = _at(elements, 4)
             current.update(po_number=_at(elements, 1), po_date=_date(when) if when else None)
