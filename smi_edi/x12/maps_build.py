@@ -17,8 +17,8 @@ given to pyx12 *replaces* its packaged one. So this script writes a complete dir
   found" instead of "invalid code value";
 * ``x12.control.00401.xml``/``x12.control.00501.xml``: the envelope (ISA, GS, GE, IEA,
   TA1) with the full X12 code lists rather than the HIPAA subsets;
-* the transaction set maps: 852, 855 and 856 (004010 and 005010 shapes, from the X12
-  standard's tables), 997 (pyx12's 997 body, widened to 005010 and to non-HIPAA groups)
+* the transaction set maps: 850, 852, 855 and 856 (004010 and 005010 shapes, from the
+  X12 standard's tables), 997 (pyx12's 997 body, widened to 005010 and to non-HIPAA groups)
   and 999 (pyx12's 005010X231A1 body);
 * ``maps.xml``: the index pyx12 searches by (ISA12, GS08, GS01).
 
@@ -227,6 +227,7 @@ ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "757": ("N0", 1, 2, "Report Copies Needed"),
     "765": ("N0", 1, 2, "Day of Month"),
     "770": ("AN", 1, 20, "Option Number"),
+    "786": ("ID", 2, 2, "Security Level Code"),
     "810": ("N0", 1, 6, "Inner Pack"),
     "819": ("ID", 2, 3, "Language Code"),
     "822": ("AN", 1, 15, "Source Subqualifier"),
@@ -238,8 +239,11 @@ ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "954": ("R", 1, 10, "Percent"),
     "1000": ("ID", 2, 2, "Service Characteristics Qualifier"),
     "1005": ("ID", 4, 4, "Hierarchical Structure Code"),
+    "1019": ("ID", 3, 3, "Invoice Type Code"),
     "1018": ("R", 1, 15, "Exponent"),
     "1073": ("ID", 1, 1, "Yes/No Condition or Response Code"),
+    "1166": ("ID", 2, 2, "Contract Type Code"),
+    "1232": ("ID", 2, 2, "Purchase Category"),
     "1250": ("ID", 2, 3, "Date Time Period Format Qualifier"),
     "1251": ("AN", 1, 35, "Date Time Period"),
     "1270": ("ID", 1, 3, "Code List Qualifier Code"),
@@ -356,6 +360,12 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
         "Service Characteristic Identification",
         "559 M, 1000 M, 234 M, " + ", ".join("1000 X, 234 X" for _ in range(8)),
         " ".join(f"P{i:02d}{i + 1:02d}" for i in range(4, 20, 2)),
+    ),
+    # 850
+    "BEG": (
+        "Beginning Segment for Purchase Order",
+        "353 M, 92 M, 324 M, 328 O, 373 M, 367 O, 587 O, 1019 O, 1166 O, 1232 O, 786 O, 640 O",
+        "",
     ),
     # 856
     "BSN": (
@@ -523,6 +533,11 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "LHT": ("Transborder Hazardous Requirements", LOOSE, ""),
     "LHR": ("Hazardous Material Identifying Reference Numbers", LOOSE, ""),
     "LHE": ("Empty Equipment Hazardous Material Information", LOOSE, ""),
+    "TC2": ("Commodity", LOOSE, ""),
+    "PCT": ("Percent Amounts", LOOSE, ""),
+    "CN1": ("Contract Information", LOOSE, ""),
+    "IT3": ("Additional Item Data", LOOSE, ""),
+    "IN2": ("Individual Name Structure Components", LOOSE, ""),
 }
 
 COMPOSITES: dict[str, tuple[str, str]] = {
@@ -866,8 +881,246 @@ def _structure_856(five: bool) -> list:
     ]
 
 
+def _structure_850(five: bool) -> list:
+    """The 850 of the X12 tables (004010 and 005010), less the rarely used SPI, FA1, LS/LE
+    and EFI groups. 005010 moved free text from MSG to MTX and made the heading LDT a
+    loop; MSG is kept in the 005010 map as well, since partners still send it there."""
+
+    def carrier(td5: int | str = 12) -> list[Seg]:
+        return [seg("TD1", "O", 2), seg("TD5", "O", td5), seg("TD3", "O", 12), seg("TD4", "O", 5)]
+
+    text = [seg("MSG", "O", 1000), *([seg("MTX", "O", N)] if five else [])]
+
+    def n9_loop(repeat: int | str, *, mea: bool = False) -> Loop:
+        return loop(
+            "N9",
+            "O",
+            repeat,
+            seg("N9", "M"),
+            seg("DTM", "O", N),
+            *([seg("MEA", "O", 40)] if mea else []),
+            *text,
+            *([seg("PWK", "O", N)] if five else []),
+            name="Reference Identification",
+        )
+
+    def n1_loop(repeat: int | str, *extra: Seg, n4: int | str = 1) -> Loop:
+        return loop(
+            "N1",
+            "O",
+            repeat,
+            seg("N1", "M"),
+            seg("N2", "O", 2),
+            *([seg("IN2", "O", N)] if five else []),
+            seg("N3", "O", 2),
+            seg("N4", "O", n4),
+            *extra,
+            name="Name",
+        )
+
+    def sac_loop(*, ctp: bool) -> Loop:
+        return loop(
+            "SAC",
+            "O",
+            25,
+            seg("SAC", "M"),
+            seg("CUR", "O", 1),
+            *([seg("CTP", "O", 1)] if ctp else []),
+            name="Allowance or Charge",
+        )
+
+    def qty_loop() -> Loop:
+        return loop("QTY", "O", N, seg("QTY", "M"), seg("SI", "O", N), name="Quantity")
+
+    if five:
+        heading_ldt = loop(
+            "LDT",
+            "O",
+            N,
+            seg("LDT", "M"),
+            seg("QTY", "O", N),
+            seg("MTX", "O", N),
+            seg("REF", "O", N),
+            name="Lead Time",
+        )
+    else:
+        heading_ldt = seg("LDT", "O", 12)
+    return [
+        seg("ST", "M"),
+        seg("BEG", "M"),
+        seg("CUR", "O"),
+        seg("REF", "O", N),
+        seg("PER", "O", 3),
+        seg("TAX", "O", N),
+        seg("FOB", "O", N),
+        seg("CTP", "O", N),
+        seg("PAM", "O", 10),
+        seg("CSH", "O", 5),
+        seg("TC2", "O", N),
+        sac_loop(ctp=False),
+        seg("ITD", "O", N),
+        seg("DIS", "O", 20),
+        seg("INC", "O", 1),
+        seg("DTM", "O", 10),
+        *([] if five else [heading_ldt]),
+        seg("LIN", "O", 5),
+        seg("SI", "O", N),
+        seg("PID", "O", 200),
+        seg("MEA", "O", 40),
+        seg("PWK", "O", 25),
+        seg("PKG", "O", 200),
+        *carrier(N if five else 12),
+        seg("MAN", "O", 10),
+        seg("PCT", "O", N),
+        seg("CTB", "O", 5),
+        seg("TXI", "O", N),
+        *([heading_ldt] if five else []),
+        loop(
+            "AMT",
+            "O",
+            N,
+            seg("AMT", "M"),
+            seg("REF", "O", N),
+            seg("DTM", "O", 1),
+            seg("PCT", "O", N),
+            name="Monetary Amount",
+        ),
+        n9_loop(1000),
+        n1_loop(
+            200,
+            seg("NX2", "O", N),
+            seg("REF", "O", 12),
+            seg("PER", "O", N),
+            seg("SI", "O", N),
+            seg("FOB", "O", 1),
+            *carrier(),
+            seg("PKG", "O", 200),
+            n4=N,
+        ),
+        loop("LM", "O", N, seg("LM", "M"), seg("LQ", "M", N), name="Code Source"),
+        loop("ADV", "O", N, seg("ADV", "M"), seg("DTM", "O", N), seg("MTX", "O", N)),
+        loop(
+            "PO1",
+            "M",
+            100000,
+            seg("PO1", "M"),
+            seg("LIN", "O", N),
+            seg("SI", "O", N),
+            seg("CUR", "O", 1),
+            seg("CN1", "O", 1),
+            seg("PO3", "O", 25),
+            loop("CTP", "O", N, seg("CTP", "M"), seg("CUR", "O", 1), name="Pricing"),
+            seg("PAM", "O", 10),
+            seg("MEA", "O", 40),
+            loop("PID", "O", 1000, seg("PID", "M"), seg("MEA", "O", 10), name="Description"),
+            seg("PWK", "O", 25),
+            seg("PO4", "O", N),
+            seg("REF", "O", N),
+            seg("PER", "O", 3),
+            sac_loop(ctp=True),
+            seg("IT8", "O", 1),
+            seg("CSH", "O", N),
+            seg("ITD", "O", 2),
+            seg("DIS", "O", 20),
+            seg("INC", "O", 1),
+            seg("TAX", "O", N),
+            seg("FOB", "O", N),
+            seg("SDQ", "O", 500),
+            seg("IT3", "O", 5),
+            seg("DTM", "O", 10),
+            seg("TC2", "O", N),
+            seg("TD1", "O", 1),
+            seg("TD5", "O", 12),
+            seg("TD3", "O", 12),
+            seg("TD4", "O", 5),
+            seg("PCT", "O", N),
+            seg("MAN", "O", 10),
+            *text,
+            seg("TXI", "O", N),
+            seg("CTB", "O", N),
+            qty_loop(),
+            loop(
+                "SCH",
+                "O",
+                200,
+                seg("SCH", "M"),
+                *carrier(),
+                seg("REF", "O", N),
+                name="Line Item Schedule",
+            ),
+            loop("PKG", "O", 200, seg("PKG", "M"), seg("MEA", "O", N), name="Packaging"),
+            n9_loop(1000, mea=True),
+            n1_loop(
+                200,
+                seg("QTY", "O", N),
+                seg("NX2", "O", N),
+                seg("REF", "O", 12),
+                seg("PER", "O", 3),
+                seg("SI", "O", N),
+                seg("DTM", "O", 1),
+                seg("FOB", "O", 1),
+                seg("SCH", "O", 200),
+                *carrier(),
+                seg("PKG", "O", 200),
+            ),
+            loop(
+                "SLN",
+                "O",
+                1000,
+                seg("SLN", "M"),
+                *text,
+                seg("SI", "O", N),
+                seg("PID", "O", 1000),
+                seg("PO3", "O", 104),
+                *([seg("MEA", "O", N)] if five else []),
+                seg("TC2", "O", N),
+                seg("ADV", "O", N),
+                seg("DTM", "O", 10),
+                seg("CTP", "O", 25),
+                seg("PAM", "O", 10),
+                seg("PO4", "O", 1),
+                seg("TAX", "O", 3),
+                loop(
+                    "N9",
+                    "O",
+                    N,
+                    seg("N9", "M"),
+                    seg("DTM", "O", N),
+                    *text,
+                    name="Reference Identification",
+                ),
+                sac_loop(ctp=True),
+                qty_loop(),
+                n1_loop(
+                    10,
+                    seg("NX2", "O", N),
+                    seg("REF", "O", 12),
+                    seg("PER", "O", 3),
+                    seg("SI", "O", N),
+                ),
+                name="Subline Item Detail",
+            ),
+            loop(
+                "AMT",
+                "O",
+                N,
+                seg("AMT", "M"),
+                seg("REF", "O", N if five else 1),
+                seg("PCT", "O", N),
+                name="Monetary Amount",
+            ),
+            loop("LM", "O", N, seg("LM", "M"), seg("LQ", "M", N), name="Code Source"),
+            name="Baseline Item Data",
+        ),
+        loop("CTT", "O", 1, seg("CTT", "M"), seg("AMT", "O", 1), name="Transaction Totals"),
+        seg("SE", "M"),
+    ]
+
+
 TRANSACTION_SETS = {
     # (set id, version family): (file name, name, functional id, structure builder)
+    ("850", "4010"): ("850.4010.xml", "Purchase Order", "PO", _structure_850),
+    ("850", "5010"): ("850.5010.xml", "Purchase Order", "PO", _structure_850),
     ("852", "4010"): ("852.4010.xml", "Product Activity Data", "PD", _structure_852),
     ("852", "5010"): ("852.5010.xml", "Product Activity Data", "PD", _structure_852),
     ("855", "4010"): ("855.4010.xml", "Purchase Order Acknowledgment", "PR", _structure_855),

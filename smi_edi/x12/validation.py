@@ -20,7 +20,7 @@ What is a rejection and what is a note:
   *noted* (AK501 E): the set is accepted with errors;
 * HL01 numbers that do not run 1, 2, 3... are a note without AK3; an HL02 naming a parent
   that does not precede it rejects the set;
-* a group whose sets we have no map for (810, 850, ...) is not fed to pyx12; its sets get
+* a group whose sets we have no map for (810, 860, ...) is not fed to pyx12; its sets get
   AK502 1 "transaction set not supported". A group sent with an unexpected GS01 or GS08
   (an 852 under GS01 SQ, a 003030 852) is validated with the nearest map, with a note.
 
@@ -68,6 +68,8 @@ DEFAULT_MAP_PATH = Path(__file__).resolve().parent.parent / "maps"
 
 # The sets we have maps for: (ST01, version family) -> (GS01, GS08) pyx12 is given.
 SUPPORTED: dict[tuple[str, str], tuple[str, str]] = {
+    ("850", "4"): ("PO", "004010"),
+    ("850", "5"): ("PO", "005010"),
     ("852", "4"): ("PD", "004010"),
     ("852", "5"): ("PD", "005010"),
     ("855", "4"): ("PR", "004010"),
@@ -291,7 +293,7 @@ def _planner(maps: MapDirectory):
                 set_code="1",
                 message=(
                     f"transaction set {set_id} is not one we validate or process "
-                    "(we take 852, 855, 856, 997 and 999)"
+                    "(we take 850, 852, 855, 856, 997 and 999)"
                 ),
             )
         fic, vriic = wanted

@@ -38,6 +38,8 @@ def test_the_directory_holds_everything_pyx12_reads():
         "x12.control.00501.xml",
     } <= names
     assert MAP_FILES == [
+        "850.4010.xml",
+        "850.5010.xml",
         "852.4010.xml",
         "852.5010.xml",
         "855.4010.xml",
@@ -53,6 +55,7 @@ def test_the_directory_holds_everything_pyx12_reads():
 @pytest.mark.parametrize(
     ("isa12", "gs08", "gs01", "expected"),
     [
+        ("00401", "004010", "PO", "850.4010.xml"),
         ("00401", "004010", "PD", "852.4010.xml"),
         ("00401", "004010VICS", "SH", "856.4010.xml"),
         ("00401", "004010X358", "PR", "855.4010.xml"),

@@ -307,3 +307,48 @@ def test_the_buyers_852_receipts_close_the_shipment(world):
     order.refresh_from_db()
     assert shipment.status == Shipment.Status.RECEIVED and order.status == P.RECEIVED
     assert in_transit_by_item_location() == {}
+
+
+SAMPLE_850 = Path(__file__).resolve().parents[2] / "samples" / "850" / "demo-retail-po-1001.edi"
+
+
+def test_the_buyers_850_gives_the_approved_order_its_po_number_and_quantities(world):
+    from tests.pipeline import ingest
+
+    order = approved_order(world, (Decimal(24), Decimal(50), Decimal(12)))
+
+    interchange = ingest(SAMPLE_850.read_bytes(), name="po.edi")
+
+    order.refresh_from_db()
+    assert interchange.status == "applied" and "AK5*A" in interchange.ack
+    assert (order.po_number, order.po_source, order.po_date) == (
+        "PO-1001",
+        "850",
+        date(2026, 11, 23),
+    )
+    lines = {line.item.vendor_item: line for line in order.lines.select_related("item")}
+    assert {k: line.ordered_quantity for k, line in lines.items()} == {
+        "ACME-1001": Decimal(24),
+        "ACME-1002": Decimal(48),
+        "ACME-1003": Decimal(12),
+    }
+    assert lines["ACME-1002"].requested_date == date(2026, 11, 30)
+
+    document = order_acknowledge(order_id=order.pk, actor=Actor.system("test"))
+
+    # Our approved 50 against the buyer's 48 (pack rounding): IQ; the rest as ordered.
+    assert body(document, "BAK")[0][3] == "PO-1001"
+    assert [a[1:3] for a in body(document, "ACK")] == [["IA", "24"], ["IQ", "50"], ["IA", "12"]]
+
+
+def test_an_850_for_no_approved_order_opens_an_exception(world):
+    from smi_core.models import ExceptionItem
+    from tests.pipeline import ingest
+
+    approved_order(world)  # two items only: the 850 names a third
+
+    ingest(SAMPLE_850.read_bytes(), name="po.edi")
+
+    exception = ExceptionItem.objects.get(kind="unmatched_850")
+    assert exception.subject == "PO PO-1001" and "matches no approved order" in exception.message
+    assert not ReplenishmentProposal.objects.filter(po_number="PO-1001").exists()

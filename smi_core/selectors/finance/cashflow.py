@@ -175,3 +175,54 @@ def _pending_units(rows) -> dict[tuple[int, int], Decimal]:
 
     keys = {(r.position.item_id, r.position.location_id) for r in rows}
     return pending_quantities(keys) if keys else {}
+
+
+def amounts_owed(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
+    """What is owed now for replenishment, per supplier and currency: delivered orders whose
+    invoice is not yet due (buyer-owned stock), and consigned goods sold whose payment is
+    not yet due (852 QS in weeks ending within the payment terms)."""
+    from smi_core.models import ProductActivity
+
+    owed: dict[tuple[str, str], dict] = {}
+
+    def add(supplier: str, currency: str, amount: Decimal, source: str) -> None:
+        entry = owed.setdefault(
+            (supplier, currency),
+            {"supplier": supplier, "currency": currency, "orders": ZERO, "consignment": ZERO},
+        )
+        entry[source] += amount
+
+    for order in _orders(scope, filters).filter(status__in=[P.SHIPPED, P.RECEIVED]):
+        payment = _order_payment(order, as_of)
+        if payment is not None:
+            add(order.supplier.code, order.currency, payment[1], "orders")
+    consignment = Filters(
+        supplier=filters.supplier, buyer=filters.buyer, currency=filters.currency, owner="supplier"
+    )
+    for row in costed_positions(scope=scope, filters=consignment, as_of=as_of):
+        if row.unit_cost is None:
+            continue
+        terms = row.agreement.payment_terms_days
+        sold = ProductActivity.objects.filter(
+            item_id=row.position.item_id,
+            location_id=row.position.location_id,
+            activity_code="QS",
+            period_end__gt=as_of - timedelta(days=terms),
+            period_end__lte=as_of,
+        ).values_list("quantity", flat=True)
+        amount = money(sum(sold, ZERO) * row.unit_cost)
+        if amount:
+            add(row.position.item.supplier.code, row.currency, amount, "consignment")
+    rows = [
+        {
+            **e,
+            "orders": str(money(e["orders"])),
+            "consignment": str(money(e["consignment"])),
+            "total": str(money(e["orders"] + e["consignment"])),
+        }
+        for e in owed.values()
+    ]
+    return {
+        "as_of": as_of.isoformat(),
+        "rows": sorted(rows, key=lambda r: (r["supplier"], r["currency"])),
+    }

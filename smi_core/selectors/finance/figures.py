@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from smi_core.exceptions import ApplicationError
 from smi_core.selectors.finance.base import Filters, FinanceScope
-from smi_core.selectors.finance.cashflow import cash_forecast
+from smi_core.selectors.finance.cashflow import amounts_owed, cash_forecast
 from smi_core.selectors.finance.performance import (
     continuity,
     service_report,
@@ -54,6 +54,7 @@ FIGURES: dict[str, Figure] = {
         Figure("scorecard", "Supplier scorecard", supplier_scorecard, ()),
         Figure("continuity", "Continuity: days of cover per supplier", continuity, ("as_of",)),
         Figure("cashflow", "Cash-out forecast by week", cash_forecast, ("as_of", "weeks")),
+        Figure("owed", "Owed now for replenishment", amounts_owed, ("as_of",)),
     ]
 }
 

@@ -29,6 +29,8 @@ def table_for(figure: str, data: dict) -> list[dict]:
         rows = [{"kind": "inventory", **row} for row in data["inventory"]]
         rows += [_flat({"kind": "invoice", **row}) for row in data["invoices"]]
         return rows
+    if figure == "owed":
+        return list(data["rows"])
     if figure == "intercompany":
         return [
             {k: v for k, v in row.items() if k != "entry"} | {"entry": "Dr COGS / Cr Inventory"}
