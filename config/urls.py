@@ -3,6 +3,8 @@ from django.http import JsonResponse
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from reporting_assistant import views as assistant_views
+from reporting_assistant.api import AskView
 from smi_core.api import (
     ExceptionsView,
     PositionsView,
@@ -40,6 +42,8 @@ api_v1 = [
     ),
     path("api/v1/proposals/<int:pk>/reject/", ProposalRejectView.as_view(), name="proposal-reject"),
     path("api/v1/exceptions/", ExceptionsView.as_view(), name="exceptions"),
+    path("api/v1/assistant/ask", AskView.as_view(), name="assistant-ask"),
+    path("api/v1/assistant/ask/", AskView.as_view()),
     path("api/v1/finance/", FinanceIndexView.as_view(), name="finance"),
     path("api/v1/finance/rates/", ExchangeRatesView.as_view(), name="finance-rates"),
     path("api/v1/finance/<slug:name>/", FinanceFigureView.as_view(), name="finance-figure"),
@@ -54,6 +58,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("finance/", finance_dashboard, name="finance-dashboard"),
     path("finance/simulate/", finance_simulate, name="finance-simulate"),
+    path("assistant/", assistant_views.chat, name="assistant"),
+    path("assistant/clauses/<str:vector_id>/", assistant_views.clause, name="assistant-clause"),
     path("health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     *api_v1,

@@ -183,5 +183,13 @@ SMI_PO_PREFIX = os.environ.get("SMI_PO_PREFIX", "SMI")
 # Finance: the currency figures are reported in, and the annual carrying-cost rate.
 SMI_REPORTING_CURRENCY = os.environ.get("SMI_REPORTING_CURRENCY", "USD")
 SMI_CARRYING_RATE = os.environ.get("SMI_CARRYING_RATE", "0.20")
+# The reporting assistant: the Chroma server (empty: an embedded directory, fine for one
+# process only), and an optional LLM that phrases answers from the computed facts.
+CHROMA_URL = os.environ.get("CHROMA_URL", "")
+SMI_CHROMA_DIR = Path(os.environ.get("SMI_CHROMA_DIR", VAR_DIR / "chroma"))
+SMI_LLM_PROVIDER = os.environ.get("SMI_LLM_PROVIDER", "")  # "", "openai" or "ollama"
+SMI_LLM_MODEL = os.environ.get("SMI_LLM_MODEL", "")
+SMI_LLM_BASE_URL = os.environ.get("SMI_LLM_BASE_URL", "")
+SMI_LLM_API_KEY = os.environ.get("SMI_LLM_API_KEY", "")
 # HTTP delivery (documents and webhooks): seconds to wait for the other side.
 SMI_HTTP_TIMEOUT = float(os.environ.get("SMI_HTTP_TIMEOUT", "20"))

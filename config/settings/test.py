@@ -5,6 +5,8 @@ a real worker start one against that broker themselves (see tests/test_celery_wo
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key")
 
@@ -21,3 +23,5 @@ SMI_TEST_BROKER_URL = CELERY_BROKER_URL or os.environ.get(
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_RESULT_BACKEND = None
 MEDIA_ROOT = VAR_DIR / "test-media"
+# A fresh embedded Chroma directory per test run (one process); a test may point elsewhere.
+SMI_CHROMA_DIR = Path(tempfile.mkdtemp(prefix="smi-chroma-"))

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import AgreementTerm, Item, Location, Party, SupplierCapacity, SupplyAgreement
+from smi_core.services.hooks import agreements_changed
 
 AGREEMENT_FIELDS = {
     "currency": str,
@@ -56,6 +57,7 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     details: list[str] = field(default_factory=list)
+    agreements_changed: set[int] = field(default_factory=set)  # created or updated
 
 
 def agreements_import(*, path: Path, actor=None) -> ImportSummary:
@@ -279,6 +281,7 @@ def _import_json(data, *, base: Path, actor) -> ImportSummary:
     with transaction.atomic():
         for code, values, terms, capacities in checked:
             fields = {k: v for k, v in values.items() if k not in ("buyer", "supplier")}
+            before = summary.created + summary.updated
             agreement = _apply(
                 SupplyAgreement,
                 {"code": code},
@@ -287,6 +290,8 @@ def _import_json(data, *, base: Path, actor) -> ImportSummary:
                 f"agreement {code}",
                 actor,
             )
+            if summary.created + summary.updated > before:
+                summary.agreements_changed.add(agreement.pk)
             for term in terms:
                 lookup = {
                     "agreement": agreement,
@@ -316,6 +321,9 @@ def _import_json(data, *, base: Path, actor) -> ImportSummary:
                     f"capacity {cap['item'] or cap['item_group']}",
                     actor,
                 )
+    if summary.agreements_changed:
+        changed = sorted(summary.agreements_changed)
+        transaction.on_commit(lambda: agreements_changed(agreement_ids=changed))
     return summary
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
+from django.db.models import CharField, TextField
 
 NULL = "\\N"  # COPY's NULL
 
@@ -93,6 +94,19 @@ def insert(model, columns: Sequence[str], rows: Iterable[Sequence], *, batch: in
     rows = list(rows)
     if not rows:
         return 0
+    # COPY names its columns: a NOT NULL field left out would get NULL, not its default.
+    defaults = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key
+        and f.attname not in columns
+        and not f.null
+        and (f.has_default() or isinstance(f, CharField | TextField))
+    ]
+    if defaults:
+        columns = [*columns, *(f.attname for f in defaults)]
+        extra = tuple(f.get_default() for f in defaults)
+        rows = [(*row, *extra) for row in rows]
     if connection.vendor == "postgresql":
         fields = [
             model._meta.get_field(c.removesuffix("_id") if c.endswith("_id") else c)

@@ -44,3 +44,20 @@ def on_order_event(listener: OrderListener) -> OrderListener:
 def order_event(*, event: str, order_id: int) -> None:
     for listener in list(_order_listeners):
         listener(event=event, order_id=order_id)
+
+
+AgreementListener = Callable[..., None]
+_agreement_listeners: list[AgreementListener] = []
+
+
+def on_agreements_changed(listener: AgreementListener) -> AgreementListener:
+    """Register ``listener(agreement_ids=...)``: the assistant re-indexes their clauses."""
+    if listener not in _agreement_listeners:
+        _agreement_listeners.append(listener)
+    return listener
+
+
+def agreements_changed(*, agreement_ids: Iterable[int]) -> None:
+    ids = sorted(set(agreement_ids))
+    for listener in list(_agreement_listeners):
+        listener(agreement_ids=ids)

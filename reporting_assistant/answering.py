@@ -1,0 +1,537 @@
+"""Answer a finance question, tool-first: work out what is asked, compute the figures with
+the dashboard's selectors (under the asking user's visibility), retrieve the clauses of the
+agreements in question, and compose an answer that states every figure with how it was
+computed and quotes every clause with its agreement and number.
+
+An LLM, when configured, may only phrase the answer from those facts (``llm.py``); an answer
+that drops a figure or cites a clause that was not retrieved is replaced by the template.
+Every question and answer is recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from reporting_assistant.intent import FIGURE_WORDS, Intent, KnownParty, intent_for
+from reporting_assistant.models import AssistantQuestion
+from smi_core.finance.svg import bar_chart
+from smi_core.models import Party, SupplyAgreement
+from smi_core.selectors.finance import FinanceScope
+from smi_core.selectors.finance.figures import FIGURES, figure_compute
+from smi_core.selectors.finance.tables import columns, table_for
+
+EXAMPLES = (
+    "What is our inventory exposure to Acme in EUR?",
+    "Which agreements make us liable for obsolete stock?",
+    "How much cash goes out for replenishment in the next four weeks?",
+    "What does the City Mart agreement say about payment terms, and how much do we owe them now?",
+)
+CAN_ANSWER = (
+    "I answer questions about inventory value and exposure, cash out for replenishment, "
+    "amounts owed, turnover and DIO, working capital, FX and intercompany adjustments, fill "
+    "rate and stockouts, supplier scorecards and continuity, and what the agreements say "
+    "about payment terms, ownership, obsolete stock, service level, lead time, pricing and "
+    "currency."
+)
+
+
+@dataclass
+class Fact:
+    key: str  # stable id, e.g. "valuation.total.closing"
+    label: str
+    value: str  # as computed (Decimal text)
+    unit: str  # currency code, "days", "%", ""
+    how: str  # the selector, its filters, rates and their dates
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "value": self.value,
+            "unit": self.unit,
+            "how": self.how,
+        }
+
+
+@dataclass
+class Citation:
+    id: str  # the clause's vector id
+    agreement: str
+    number: str
+    title: str
+    quote: str
+    source: str
+
+    @property
+    def marker(self) -> str:
+        return f"[{self.agreement} §{self.number}]"
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "agreement": self.agreement,
+            "clause": self.number,
+            "title": self.title,
+            "quote": self.quote,
+            "source": self.source,
+            "marker": self.marker,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    intent: Intent
+    facts: list[Fact] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    table: dict | None = None
+    chart: str = ""
+    model: str = "template"
+    fallback_reason: str = ""
+    record_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "intent": self.intent.as_dict(),
+            "figures": [f.as_dict() for f in self.facts],
+            "citations": [c.as_dict() for c in self.citations],
+            "table": self.table,
+            "model": self.model,
+            "fallback_reason": self.fallback_reason,
+            "id": self.record_id,
+        }
+
+
+def _money(value: str, unit: str) -> str:
+    amount = Decimal(value)
+    return f"{unit} {amount:,.2f}" if unit and len(unit) == 3 else f"{value} {unit}".strip()
+
+
+def visible_parties(scope: FinanceScope) -> list[KnownParty]:
+    qs = Party.objects.all().order_by("code")
+    if scope.party_ids is not None:
+        qs = qs.filter(pk__in=scope.party_ids)
+    return [KnownParty(p.code, p.name, p.role) for p in qs]
+
+
+def _params(intent: Intent, as_of: date) -> dict:
+    params = {"as_of": intent.as_of or as_of.isoformat()}
+    if len(intent.suppliers) == 1:
+        params["supplier"] = intent.suppliers[0]
+    if len(intent.buyers) == 1:
+        params["buyer"] = intent.buyers[0]
+    if intent.currency:
+        params["currency"] = intent.currency
+    if intent.weeks:
+        params["weeks"] = str(intent.weeks)
+    return params
+
+
+def _how(name: str, params: dict, rates: list[dict] | None = None) -> str:
+    filters = ", ".join(f"{k}={v}" for k, v in params.items() if k != "as_of")
+    text = f"{name} (/api/v1/finance/{name}/) as of {params['as_of']}"
+    if filters:
+        text += f", filtered {filters}"
+    if rates:
+        text += "; rates " + ", ".join(
+            f"{r['pair']} {Decimal(r['rate']).normalize()} of {r['date']}"
+            for r in rates
+            if r.get("date")
+        )
+    return text
+
+
+def facts_for(name: str, data: dict, params: dict) -> tuple[list[Fact], str]:
+    """The headline facts of one figure, and a sentence stating them."""
+    if name == "valuation":
+        rates = [r for row in data["rows"] for r in row["rates"]]
+        unique = {f"{r['pair']}{r['date']}": r for r in rates}
+        cur = data["reporting_currency"]
+        how = _how(name, params, list(unique.values()))
+        facts = [
+            Fact(
+                "valuation.total.closing",
+                "inventory at the closing rate",
+                data["total"]["value_closing"],
+                cur,
+                how,
+            ),
+            Fact(
+                "valuation.total.historical",
+                "inventory at historical rates",
+                data["total"]["value_historical"],
+                cur,
+                how,
+            ),
+        ]
+        own = {}
+        for row in data["rows"]:
+            if row["value"] is not None:
+                own[row["currency_of_value"]] = own.get(
+                    row["currency_of_value"], Decimal(0)
+                ) + Decimal(row["value"])
+        for currency, value in sorted(own.items()):
+            if currency != cur:
+                facts.append(
+                    Fact(
+                        f"valuation.{currency}",
+                        f"at cost in {currency}",
+                        f"{value:.2f}",
+                        currency,
+                        how,
+                    )
+                )
+        if not data["rows"]:
+            return [], "There is no inventory matching that in the figures you may see."
+        owners = "; ".join(f"{r['owner']} {_money(r['value_closing'], cur)}" for r in data["rows"])
+        parts = [
+            f"Inventory {', '.join(f'{k}={v}' for k, v in params.items() if k not in ('as_of', 'weeks')) or 'overall'} as of {params['as_of']}:"
+        ]
+        parts += [f"{_money(f.value, f.unit)} {f.label}" for f in facts]
+        return facts, " ".join([parts[0], "; ".join(parts[1:]) + "."]) + f" By owner: {owners}."
+    if name == "cashflow":
+        cur = data["reporting_currency"]
+        how = _how(name, params, data["rates"])
+        totals: dict[str, Decimal] = {}
+        for bucket in data["buckets"]:
+            for currency, amount in bucket["by_currency"].items():
+                totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount)
+        facts = [
+            Fact(
+                "cashflow.total",
+                f"cash out in the next {data['weeks']} weeks",
+                data["total_reporting"],
+                cur,
+                how,
+            )
+        ]
+        facts += [
+            Fact(f"cashflow.{c}", f"of which in {c}", f"{v:.2f}", c, how)
+            for c, v in sorted(totals.items())
+            if c != cur
+        ]
+        return facts, (
+            f"Cash out for replenishment in the {data['weeks']} weeks from {params['as_of']}: "
+            f"{_money(data['total_reporting'], cur)}"
+            + "".join(f" ({_money(f.value, f.unit)} {f.label})" for f in facts[1:])
+            + ", from approved orders and open proposals by their payment terms and consigned stock as it is consumed."
+        )
+    if name == "owed":
+        how = _how(name, params)
+        facts = [
+            Fact(
+                f"owed.{r['supplier']}.{r['currency']}",
+                f"owed to {r['supplier']}",
+                r["total"],
+                r["currency"],
+                how,
+            )
+            for r in data["rows"]
+        ]
+        if not facts:
+            return (
+                [],
+                f"Nothing is owed for replenishment as of {params['as_of']} in the figures you may see.",
+            )
+        return facts, "Owed now: " + "; ".join(
+            f"{_money(f.value, f.unit)} {f.label}" for f in facts
+        ) + " (delivered orders not yet due, and consigned goods sold and not yet due)."
+    if name == "turnover":
+        overall = data["overall"]
+        how = _how(name, params) + f", period {data['start']} to {data['end']}"
+        facts = [
+            Fact("turnover.turnover", "inventory turnover", overall["turnover"] or "n/a", "", how),
+            Fact(
+                "turnover.dio",
+                "days inventory outstanding",
+                overall["dio_days"] or "n/a",
+                "days",
+                how,
+            ),
+        ]
+        return facts, (
+            f"From {data['start']} to {data['end']}: turnover {overall['turnover'] or 'not computable'}, "
+            f"DIO {overall['dio_days'] or 'not computable'} days, weeks of supply {overall['weeks_of_supply'] or 'n/a'}, "
+            f"COGS {_money(overall['cogs'], data['reporting_currency'])}."
+        )
+    if name == "working-capital":
+        how = _how(name, params)
+        if data.get("released") is None:
+            return [], "Working capital cannot be computed: " + data.get("note", "no sales")
+        cur = data["reporting_currency"]
+        facts = [
+            Fact(
+                "working-capital.released", "working capital released", data["released"], cur, how
+            ),
+            Fact(
+                "working-capital.saving",
+                "annual carrying-cost saving",
+                data["annual_carrying_saving"],
+                cur,
+                how,
+            ),
+        ]
+        return facts, (
+            f"DIO went from {data['baseline_dio']} to {data['current_dio']} days: "
+            f"{_money(data['released'], cur)} released, saving {_money(data['annual_carrying_saving'], cur)} a year "
+            f"at a {Decimal(data['carrying_rate']) * 100:.0f} % carrying rate."
+        )
+    if name == "fx":
+        cur = data["reporting_currency"]
+        how = _how(name, params)
+        write_down = sum((Decimal(r["write_down"]) for r in data["inventory"]), Decimal(0))
+        facts = [
+            Fact("fx.write_down", "NRV write-down", f"{write_down:.2f}", cur, how),
+            Fact(
+                "fx.gain_loss",
+                "FX gain (loss) on open invoices",
+                data["fx_gain_loss_total"],
+                cur,
+                how,
+            ),
+        ]
+        return facts, (
+            f"FX as of {params['as_of']}: write-down {_money(facts[0].value, cur)} (inventory stays at historical rates); "
+            f"gain or loss on open foreign-currency invoices {_money(facts[1].value, cur)}."
+        )
+    if name == "intercompany":
+        how = _how(name, params)
+        facts = [
+            Fact(
+                f"intercompany.{r['agreement']}",
+                f"unrealised profit eliminated ({r['agreement']})",
+                r["unrealised_profit"],
+                r["currency"],
+                how,
+            )
+            for r in data["rows"]
+        ]
+        if not facts:
+            return [], "No intercompany stock is on hand in the figures you may see."
+        return facts, "Intercompany: " + "; ".join(
+            f"{_money(f.value, f.unit)} {f.label}, Dr COGS / Cr Inventory" for f in facts
+        ) + "."
+    if name == "service":
+        overall = data["overall"]
+        how = _how(name, params) + f", period {data['start']} to {data['end']}"
+        facts = [
+            Fact("service.fill_rate", "fill rate", overall["fill_rate"] or "n/a", "", how),
+            Fact("service.stockouts", "stockouts", str(overall["stockouts"]), "", how),
+        ]
+        return facts, (
+            f"From {data['start']} to {data['end']}: fill rate {overall['fill_rate'] or 'n/a'}, "
+            f"in stock {overall['in_stock_pct'] or 'n/a'} %, {overall['stockouts']} stockouts."
+        )
+    if name == "scorecard":
+        how = _how(name, params)
+        facts = [
+            Fact(
+                f"scorecard.{code}.on_time",
+                f"{code} shipments on time (%)",
+                card["on_time_pct"] or "n/a",
+                "%",
+                how,
+            )
+            for code, card in data["suppliers"].items()
+        ]
+        return facts, "Scorecard: " + "; ".join(
+            f"{code}: {card['unit_fill_pct'] or 'n/a'} % of units shipped, {card['on_time_pct'] or 'n/a'} % on time"
+            for code, card in data["suppliers"].items()
+        ) if facts else "No orders have been confirmed yet, so there is no scorecard."
+    if name == "continuity":
+        how = _how(name, params)
+        facts = []
+        parts = []
+        for code, entry in data["suppliers"].items():
+            facts.append(
+                Fact(
+                    f"continuity.{code}",
+                    f"days until the first item runs out without {code}",
+                    entry["first_run_out_days"] or "n/a",
+                    "days",
+                    how,
+                )
+            )
+            first = ", ".join(
+                f"{e['item']} at {e['buyer']}/{e['location']} ({e['days_of_cover']} days)"
+                for e in entry["item_locations"][:3]
+            )
+            parts.append(
+                f"without {code}, the first item runs out in {entry['first_run_out_days'] or 'n/a'} days: {first}"
+            )
+        return facts, ("; ".join(parts) + ".") if parts else "No stock to assess."
+    raise KeyError(name)
+
+
+def _agreements_in_question(intent: Intent, scope: FinanceScope) -> list[SupplyAgreement]:
+    qs = SupplyAgreement.objects.select_related("supplier", "buyer").order_by("code")
+    if scope.party_ids is not None:
+        qs = qs.filter(supplier_id__in=scope.party_ids) | qs.filter(buyer_id__in=scope.party_ids)
+    agreements = list(qs.distinct())
+    named = set(intent.suppliers) | set(intent.buyers)
+    if named:
+        agreements = [a for a in agreements if {a.supplier.code, a.buyer.code} & named]
+        if intent.suppliers and intent.buyers:
+            both = [
+                a
+                for a in agreements
+                if a.supplier.code in intent.suppliers and a.buyer.code in intent.buyers
+            ]
+            agreements = both or agreements
+    return agreements
+
+
+def clauses_for(question: str, intent: Intent, scope: FinanceScope) -> list[Citation]:
+    from reporting_assistant.store import clauses_search
+
+    agreements = _agreements_in_question(intent, scope)
+    if not agreements:
+        return []
+    codes = [a.code for a in agreements]
+    if len(codes) > 1 and not (intent.suppliers or intent.buyers):
+        # "Which agreements ...": the best clause of each agreement.
+        hits = [h for code in codes for h in clauses_search(question, agreements=[code], k=1)]
+        if intent.topics:
+            on_topic = [h for h in hits if h.clause.topic in intent.topics]
+            hits = on_topic or hits
+    else:
+        hits = clauses_search(question, agreements=codes, k=3)
+        if intent.topics:
+            hits = sorted(hits, key=lambda h: (h.clause.topic not in intent.topics, h.score))
+        hits = hits[:2]
+    return [
+        Citation(
+            id=h.clause.vector_id,
+            agreement=h.clause.agreement.code,
+            number=h.clause.number,
+            title=h.clause.title,
+            quote=h.clause.text,
+            source=h.clause.source,
+        )
+        for h in hits
+    ]
+
+
+def _breakdown(names: list[str], data: dict) -> tuple[dict | None, str]:
+    for name in names:
+        rows = table_for(name, data[name])
+        if len(rows) < 2:
+            continue
+        keys = columns(rows)
+        table = {
+            "figure": name,
+            "columns": keys,
+            "rows": [[r.get(k, "") for k in keys] for r in rows],
+        }
+        value_key = next(
+            (
+                k
+                for k in (
+                    "value_closing",
+                    "amount_" + str(data[name].get("reporting_currency", "")) + "_reporting",
+                    "total",
+                    "days_of_cover",
+                    "dio_days",
+                )
+                if k in keys
+            ),
+            None,
+        )
+        label_key = keys[0] if keys[0] != value_key else keys[1]
+        chart = ""
+        if value_key:
+            bars = []
+            for row in rows[:20]:
+                try:
+                    bars.append(
+                        (str(row.get(label_key, "")), Decimal(str(row.get(value_key) or 0)))
+                    )
+                except ArithmeticError:
+                    continue
+            chart = bar_chart(f"{FIGURES[name].title}: {value_key}", bars, chart_id="answer-chart")
+        return table, chart
+    return None, ""
+
+
+def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -> Answer:
+    """Answer ``question`` for ``user`` (within what the user may see) and record it."""
+    started = time.monotonic()
+    question = " ".join(question.split())[:1000]
+    scope = FinanceScope.for_user(user)
+    as_of = as_of or timezone.localdate()
+    parties = visible_parties(scope)
+    intent = intent_for(question, parties)
+    answer = Answer(question=question, text="", intent=intent)
+    sentences: list[str] = []
+    if not question:
+        sentences.append("Ask a question. " + CAN_ANSWER)
+    elif intent.unknown_names and not (intent.suppliers or intent.buyers):
+        names = ", ".join(intent.unknown_names)
+        sentences.append(
+            f"I know no partner called {names} among those you may see "
+            f"({', '.join(p.name for p in parties) or 'none'}), so I cannot give figures or clauses for it."
+        )
+    elif intent.kind == "unknown":
+        sentences.append(
+            "I could not tell what figure or agreement clause you are asking about. " + CAN_ANSWER
+        )
+        sentences.append("For example: " + " / ".join(EXAMPLES))
+    else:
+        params = _params(intent, as_of)
+        computed = {}
+        for name in intent.figures:
+            computed[name] = figure_compute(name, scope=scope, params=params)
+            facts, sentence = facts_for(name, computed[name], params)
+            answer.facts += facts
+            sentences.append(sentence)
+        if intent.wants_clauses:
+            answer.citations = clauses_for(question, intent, scope)
+            if answer.citations:
+                for citation in answer.citations:
+                    sentences.append(
+                        f"{citation.marker} {citation.title}: \u201c{citation.quote}\u201d"
+                    )
+            else:
+                sentences.append("No agreement you may see has a clause on that.")
+        answer.table, answer.chart = _breakdown(list(computed), computed)
+    answer.text = "\n\n".join(sentences)
+    if llm is not None and (answer.facts or answer.citations):
+        from reporting_assistant.llm import llm_phrase
+
+        phrased, reason = llm_phrase(llm, answer, scope=scope, params=_params(intent, as_of))
+        if phrased is not None:
+            answer.text, answer.model = phrased, _model_name(llm)
+        else:
+            answer.fallback_reason = reason
+    record = AssistantQuestion.objects.create(
+        user=user,
+        question=question,
+        intent=intent.as_dict(),
+        answer=answer.text,
+        figures=[f.as_dict() for f in answer.facts],
+        clause_ids=[c.id for c in answer.citations],
+        model=answer.model,
+        fallback_reason=answer.fallback_reason[:300],
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    answer.record_id = record.pk
+    return answer
+
+
+def _model_name(llm) -> str:
+    for attribute in ("model_name", "model"):
+        value = getattr(llm, attribute, None)
+        if isinstance(value, str) and value:
+            return value[:120]
+    return type(llm).__name__[:120]
+
+
+__all__ = ["EXAMPLES", "FIGURE_WORDS", "Answer", "Citation", "Fact", "assistant_ask"]

@@ -1,0 +1,32 @@
+"""POST /api/v1/assistant/ask: {"question": "..."} -> answer, figures, citations."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class AskSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=1000)
+
+
+class AskView(APIView):
+    @extend_schema(
+        operation_id="assistant_ask",
+        request=inline_serializer("Ask", {"question": serializers.CharField()}),
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Answer a finance question with figures and agreement clauses",
+    )
+    def post(self, request):
+        from reporting_assistant.answering import assistant_ask
+        from reporting_assistant.llm import llm_from_settings
+
+        body = AskSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answer = assistant_ask(
+            user=request.user, question=body.validated_data["question"], llm=llm_from_settings()
+        )
+        return Response(answer.as_dict())

@@ -1,0 +1,306 @@
+"""What a finance question asks: which figures, which agreement clauses, and for which
+parties, currency and period. Keyword rules, deterministic and explainable; framework-free.
+
+>>> parties = [KnownParty("acme-supply", "Acme Supply", "supplier")]
+>>> intent_for("What is our inventory exposure to ACME in EUR?", parties).figures
+('valuation',)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# figure -> phrases that ask for it (checked on the lower-cased question)
+FIGURE_WORDS: dict[str, tuple[str, ...]] = {
+    "valuation": (
+        "exposure",
+        "inventory value",
+        "value of",
+        "worth",
+        "valuation",
+        "how much stock",
+        "how much inventory",
+        "stock value",
+    ),
+    "cashflow": (
+        "cash",
+        "pay out",
+        "payments",
+        "outflow",
+        "spend on replenishment",
+        "goes out",
+    ),
+    "owed": ("owe", "payable", "outstanding", "invoice"),
+    "turnover": (
+        "turnover",
+        "dio",
+        "days inventory",
+        "days of inventory",
+        "gmroi",
+        "weeks of supply",
+    ),
+    "working-capital": ("working capital", "carrying cost"),
+    "fx": (
+        "fx",
+        "exchange rate",
+        "currency loss",
+        "currency gain",
+        "remeasure",
+        "write-down",
+        "write down",
+        "nrv",
+    ),
+    "intercompany": (
+        "intercompany",
+        "inter-company",
+        "elimination",
+        "unrealised profit",
+        "unrealized profit",
+    ),
+    "service": (
+        "fill rate",
+        "stockout",
+        "stock-out",
+        "in-stock",
+        "in stock",
+        "service level achieved",
+    ),
+    "scorecard": ("scorecard", "on time", "on-time", "shipped versus", "shipped vs"),
+    "continuity": (
+        "run out",
+        "runs out",
+        "stop deliver",
+        "stops deliver",
+        "continuity",
+        "days of cover",
+        "last if",
+    ),
+}
+
+# clause topic -> phrases
+TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "payment_terms": (
+        "payment terms",
+        "pay within",
+        "terms of payment",
+        "when do we pay",
+        "due",
+        "net 30",
+        "days to pay",
+    ),
+    "ownership": (
+        "ownership",
+        "own the stock",
+        "owns",
+        "title",
+        "consignment",
+        "consigned",
+        "risk",
+    ),
+    "obsolescence": (
+        "obsolete",
+        "obsolescence",
+        "slow-moving",
+        "slow moving",
+        "dead stock",
+        "liable",
+        "liability",
+        "write off",
+        "unsold",
+    ),
+    "service_level": ("service level", "availability target", "fill target"),
+    "lead_time": ("lead time", "deliver within", "delivery time", "how fast", "how quickly"),
+    "pricing": ("price", "pricing", "unit cost", "cost per unit", "margin"),
+    "currency": ("currency", "invoiced in", "denominated"),
+    "data_sharing": ("852", "data sharing", "report inventory", "send data"),
+    "termination": ("terminate", "termination", "notice period", "end the agreement"),
+}
+
+CLAUSE_CUES = ("agreement", "contract", "clause", "say about", "says about", "terms", "what does")
+CURRENCIES = (
+    "USD",
+    "EUR",
+    "GBP",
+    "CHF",
+    "JPY",
+    "CAD",
+    "AUD",
+    "CNY",
+    "MXN",
+    "SEK",
+    "DKK",
+    "NOK",
+    "PLN",
+)
+WEEKS = re.compile(
+    r"(?:next|coming|following)\s+(\d+|one|two|three|four|five|six|eight|twelve)\s+weeks?"
+)
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "eight": 8,
+    "twelve": 12,
+}
+DATE = re.compile(r"\b(20\d\d-\d\d-\d\d)\b")
+
+
+@dataclass(frozen=True)
+class KnownParty:
+    code: str
+    name: str
+    role: str  # buyer, supplier, both
+
+
+@dataclass(frozen=True)
+class Intent:
+    figures: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    wants_clauses: bool = False
+    suppliers: tuple[str, ...] = ()
+    buyers: tuple[str, ...] = ()
+    unknown_names: tuple[str, ...] = ()
+    currency: str | None = None
+    weeks: int | None = None
+    as_of: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def kind(self) -> str:
+        if self.figures and self.wants_clauses:
+            return "both"
+        if self.figures:
+            return "figure"
+        if self.wants_clauses:
+            return "clause"
+        return "unknown"
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "figures": list(self.figures),
+            "topics": list(self.topics),
+            "suppliers": list(self.suppliers),
+            "buyers": list(self.buyers),
+            "unknown_names": list(self.unknown_names),
+            "currency": self.currency,
+            "weeks": self.weeks,
+            "as_of": self.as_of,
+        }
+
+
+def _has(text: str, phrase: str) -> bool:
+    if " " in phrase or "-" in phrase:
+        return phrase in text
+    return re.search(rf"\b{re.escape(phrase)}\b", text) is not None
+
+
+def _parties(question: str, parties: list[KnownParty]) -> tuple[list[KnownParty], list[str]]:
+    """Parties named in the question (by code, full name or a distinctive word of the
+    name), and capitalised names that match no party ("Globex")."""
+    text = question.lower()
+    found: list[KnownParty] = []
+    for party in parties:
+        names = {party.code.lower(), party.name.lower(), party.code.lower().replace("-", " ")}
+        if any(_has(text, name) for name in names if name):
+            found.append(party)
+    if not found:
+        for party in parties:
+            words = {w for w in re.split(r"[\s\-]+", party.name.lower()) if len(w) > 3}
+            words |= {party.code.split("-")[0].lower()}
+            if any(_has(text, w) for w in words if w not in GENERIC_WORDS):
+                found.append(party)
+    known_words = {w for p in parties for w in re.split(r"[\s\-]+", f"{p.name} {p.code}".lower())}
+    unknown = [
+        word
+        for word in re.findall(r"\b[A-Z][A-Za-z]{2,}\b", question)
+        if word.lower() not in known_words
+        and word.lower() not in STOP_CAPITALS
+        and word.upper() not in CURRENCIES
+    ]
+    return found, unknown
+
+
+GENERIC_WORDS = {"supply", "stores", "retail", "store", "mart", "demo", "group", "europe", "city"}
+STOP_CAPITALS = {
+    "what",
+    "which",
+    "how",
+    "does",
+    "do",
+    "is",
+    "are",
+    "our",
+    "we",
+    "the",
+    "and",
+    "show",
+    "give",
+    "list",
+    "tell",
+    "in",
+    "for",
+    "to",
+    "of",
+    "me",
+    "per",
+    "by",
+    "with",
+    "about",
+    "when",
+    "who",
+    "will",
+    "can",
+    "us",
+    "it",
+    "if",
+    "nrv",
+    "dio",
+    "gmroi",
+    "fx",
+    "po",
+    "usd",
+    "eur",
+}
+
+
+def intent_for(question: str, parties: list[KnownParty]) -> Intent:
+    text = " ".join(question.lower().split())
+    figures = [name for name, words in FIGURE_WORDS.items() if any(_has(text, w) for w in words)]
+    topics = [name for name, words in TOPIC_WORDS.items() if any(_has(text, w) for w in words)]
+    wants_clauses = bool(topics) and (
+        any(cue in text for cue in CLAUSE_CUES) or not figures or "liable" in text
+    )
+    if "payment terms" in text and "owed" not in figures:
+        figures = [f for f in figures if f != "cashflow" or "cash" in text]
+    found, unknown = _parties(question, parties)
+    suppliers = tuple(p.code for p in found if p.role in ("supplier", "both"))
+    buyers = tuple(p.code for p in found if p.role in ("buyer", "both"))
+    currency = next((c for c in CURRENCIES if re.search(rf"\b{c}\b", question.upper())), None)
+    weeks = None
+    match = WEEKS.search(text)
+    if match:
+        raw = match.group(1)
+        weeks = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
+    elif "next month" in text:
+        weeks = 4
+    date_match = DATE.search(text)
+    notes = []
+    if found and not suppliers and not buyers:
+        notes.append("the parties named have no buyer or supplier role")
+    return Intent(
+        figures=tuple(figures),
+        topics=tuple(topics),
+        wants_clauses=wants_clauses,
+        suppliers=suppliers,
+        buyers=buyers,
+        unknown_names=tuple(dict.fromkeys(unknown)),
+        currency=currency,
+        weeks=weeks,
+        as_of=date_match.group(1) if date_match else None,
+        notes=tuple(notes),
+    )

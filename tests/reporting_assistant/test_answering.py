@@ -1,0 +1,272 @@
+"""The assistant answers from the dashboard's own figures and the agreements' clauses,
+within what the asking user may see; an LLM may only phrase those facts (LangChain fake
+chat models, no network); every question is recorded."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from langchain_core.language_models.fake_chat_models import (
+    FakeMessagesListChatModel,
+    GenericFakeChatModel,
+)
+from langchain_core.messages import AIMessage
+from rest_framework.test import APIClient
+
+from reporting_assistant.answering import assistant_ask
+from reporting_assistant.models import AgreementClause, AssistantQuestion
+from reporting_assistant.store import agreement_index
+from smi_core.models import SupplyAgreement
+from smi_core.selectors.finance import Filters, FinanceScope, cash_forecast, valuation
+from smi_core.services.audit import Actor
+from smi_core.services.fx import finance_access_grant
+from tests.finance_world import build_finance_world
+from tests.orders import person
+
+pytestmark = pytest.mark.django_db
+AS_OF = date(2026, 11, 25)
+
+RETAIL_TEXT = """# Agreement: Acme Supply and Demo Retail
+
+## 1. Scope
+Supplier manages the household products at Demo Retail's store S001.
+
+## 4. Payment terms
+Buyer pays for consumed goods within 14 days of the end of the week in which they were
+sold, in US dollars.
+
+## 7. Obsolete and slow-moving stock
+Consigned stock that has not sold for 26 weeks is returned to Supplier at Supplier's cost;
+Buyer is not liable for obsolete consigned stock.
+"""
+
+EU_TEXT = """# Intercompany supply agreement: Acme Supply and EU Stores
+
+## 2. Ownership
+Title passes to the Buyer when the goods are received at the Berlin store.
+
+## 3. Payment terms
+Buyer pays each invoice 90 days after delivery, in euros.
+
+## 6. Obsolescence
+Buyer bears the full cost of stock that becomes obsolete or unsaleable after delivery.
+"""
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    found = build_finance_world(settings, tmp_path)
+    for code, text in (("retail", RETAIL_TEXT), ("eu-group", EU_TEXT)):
+        agreement = SupplyAgreement.objects.get(code=code)
+        agreement.text = text
+        agreement.save()
+        agreement_index(agreement_id=agreement.pk)
+    found["auditor"] = person("aud", "auditor")
+    return found
+
+
+def ask(user, question, **kw):
+    return assistant_ask(user=user, question=question, as_of=AS_OF, **kw)
+
+
+def test_cash_out_is_the_dashboards_figure_with_how_it_was_computed(world):
+    answer = ask(world["auditor"], "How much cash goes out for replenishment in the next 8 weeks?")
+
+    expected = cash_forecast(
+        scope=FinanceScope.everything(), filters=Filters(), as_of=AS_OF, weeks=8
+    )
+    total = next(f for f in answer.facts if f.key == "cashflow.total")
+    assert total.value == expected["total_reporting"] and total.unit == "USD"
+    assert "cashflow (/api/v1/finance/cashflow/) as of 2026-11-25" in total.how
+    assert f"USD {Decimal(total.value):,.2f}" in answer.text
+    assert answer.table["figure"] == "cashflow" and "answer-chart" in answer.chart
+    record = AssistantQuestion.objects.get(pk=answer.record_id)
+    assert record.user == world["auditor"] and record.figures[0]["value"] == total.value
+    assert record.model == "template"
+
+
+def test_exposure_in_eur_states_cost_in_euros_and_the_rates_used(world):
+    answer = ask(world["auditor"], "What is our inventory exposure to EU Stores in EUR?")
+
+    expected = valuation(
+        scope=FinanceScope.everything(),
+        filters=Filters(buyer="eu-stores", currency="EUR"),
+        as_of=AS_OF,
+        group_by=("supplier", "owner", "currency"),
+    )
+    facts = {f.key: f for f in answer.facts}
+    assert (
+        facts["valuation.total.closing"].value == expected["total"]["value_closing"] == "12000.00"
+    )
+    assert facts["valuation.EUR"].value == "10000.00"
+    assert "EUR/USD 1.1 of 2026-10-02" in facts["valuation.total.closing"].how
+    assert "EUR/USD 1.2 of 2026-11-20" in facts["valuation.total.closing"].how
+
+
+def test_a_clause_question_quotes_the_agreements_clause_with_its_number(world):
+    answer = ask(world["auditor"], "What does the Demo Retail agreement say about payment terms?")
+
+    assert next((c.agreement, c.number) for c in answer.citations) == ("retail", "4")
+    assert "[retail §4] Payment terms" in answer.text and "within 14 days" in answer.text
+    assert AssistantQuestion.objects.get(pk=answer.record_id).clause_ids[0].startswith("retail:")
+
+
+def test_which_agreements_make_us_liable_for_obsolete_stock_quotes_each(world):
+    answer = ask(world["auditor"], "Which agreements make us liable for obsolete stock?")
+
+    assert {(c.agreement, c.number) for c in answer.citations} == {
+        ("retail", "7"),
+        ("eu-group", "6"),
+    }
+    assert not answer.facts
+
+
+def test_terms_and_what_we_owe_in_one_answer(world):
+    answer = ask(
+        world["auditor"],
+        "What does the EU Stores agreement say about payment terms, and how much do we owe them now?",
+    )
+
+    assert ("eu-group", "3") in [(c.agreement, c.number) for c in answer.citations]
+    assert answer.intent.figures == ("owed",)
+    assert "Nothing is owed" in answer.text or any(f.key.startswith("owed.") for f in answer.facts)
+
+
+def test_an_unknown_partner_or_question_is_said_so_without_inventing_figures(world):
+    globex = ask(world["auditor"], "What does the Globex agreement say about payment terms?")
+    joke = ask(world["auditor"], "Tell me a joke")
+
+    assert "I know no partner called Globex" in globex.text and not globex.facts
+    assert not globex.citations
+    assert "I could not tell" in joke.text and "For example" in joke.text
+
+
+def test_a_finance_user_is_answered_only_from_what_they_may_see(world):
+    user = person("fin", "finance")
+    finance_access_grant(user=user, party=world["retail"].party, actor=Actor.system("test"))
+
+    answer = ask(user, "What is our inventory exposure to EU Stores?")
+    terms = ask(user, "Which agreements make us liable for obsolete stock?")
+
+    assert "I know no partner called" in answer.text and not answer.facts
+    assert {c.agreement for c in terms.citations} == {"retail"}
+
+
+def _cash_facts(world):
+    template = ask(world["auditor"], "How much cash goes out in the next 8 weeks?")
+    return template, [f for f in template.facts]
+
+
+def test_an_llm_phrases_the_facts_and_its_answer_is_used_when_it_keeps_them(world):
+    _template, facts = _cash_facts(world)
+    phrased = (
+        "Over the next eight weeks we pay " + ", ".join(f"{f.value} {f.unit}" for f in facts) + "."
+    )
+    llm = GenericFakeChatModel(messages=iter([AIMessage(content=phrased)]))
+
+    answer = ask(world["auditor"], "How much cash goes out in the next 8 weeks?", llm=llm)
+
+    assert answer.text == phrased and answer.model == "GenericFakeChatModel"
+    assert AssistantQuestion.objects.get(pk=answer.record_id).model == "GenericFakeChatModel"
+
+
+def test_an_llm_answer_that_drops_a_figure_is_replaced_by_the_template(world):
+    template, _ = _cash_facts(world)
+    llm = GenericFakeChatModel(messages=iter([AIMessage(content="We pay a fair amount soon.")]))
+
+    answer = ask(world["auditor"], "How much cash goes out in the next 8 weeks?", llm=llm)
+
+    assert answer.text == template.text and answer.model == "template"
+    assert answer.fallback_reason.startswith("the LLM's answer left out cash out")
+
+
+def test_an_llm_answer_citing_a_clause_not_retrieved_is_replaced(world):
+    question = "What does the Demo Retail agreement say about payment terms?"
+    llm = GenericFakeChatModel(
+        messages=iter(
+            [AIMessage(content="Payment is due in 14 days [retail §4], see also [retail §9].")]
+        )
+    )
+
+    answer = ask(world["auditor"], question, llm=llm)
+
+    assert answer.model == "template"
+    assert "not retrieved: [retail §9]" in answer.fallback_reason
+
+
+def test_an_llm_may_call_our_tools_and_must_then_state_what_they_returned(world):
+    owed_call = AIMessage(
+        content="",
+        tool_calls=[
+            {
+                "name": "finance_figure",
+                "args": {"name": "valuation", "buyer": "eu-stores"},
+                "id": "c1",
+            }
+        ],
+    )
+    llm = FakeMessagesListChatModel(
+        responses=[
+            owed_call,
+            AIMessage(content="EU Stores holds stock worth 12,000.00 USD [retail §4]."),
+        ]
+    )
+
+    answer = ask(
+        world["auditor"], "What does the Demo Retail agreement say about payment terms?", llm=llm
+    )
+
+    # The tool ran our valuation; the LLM stated its closing value but not the historical one.
+    assert answer.model == "template"
+    assert "left out inventory at historical rates" in answer.fallback_reason
+
+
+def test_the_api_and_the_command_answer_and_record(world):
+    client = APIClient()
+    client.force_authenticate(world["auditor"])
+
+    response = client.post("/api/v1/assistant/ask", {"question": "What is our DIO?"}, format="json")
+    out = io.StringIO()
+    call_command(
+        "ask", "How much cash goes out in the next 4 weeks?", "--as", "aud", "--json", stdout=out
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["figures"][1]["key"] == "turnover.dio" and body["intent"]["figures"] == ["turnover"]
+    assert json.loads(out.getvalue())["figures"][0]["label"] == "cash out in the next 4 weeks"
+    assert AssistantQuestion.objects.count() == 2
+    client.force_authenticate(person("plan", "planner"))
+    assert client.post("/api/v1/assistant/ask", {"question": "x"}, format="json").status_code == 403
+
+
+def test_the_chat_page_answers_lists_history_and_opens_cited_clauses(world, client):
+    client.force_login(world["auditor"])
+
+    page = client.post(
+        "/assistant/", {"question": "Which agreements make us liable for obsolete stock?"}
+    )
+    clause = AgreementClause.objects.get(agreement__code="retail", number="7")
+    opened = client.get(f"/assistant/clauses/{clause.vector_id}/")
+
+    assert page.status_code == 200 and 'id="citations"' in page.text
+    assert f"/assistant/clauses/{clause.vector_id}/" in page.text
+    assert "not liable for obsolete consigned stock" in opened.text
+    assert "Which agreements make us liable" in client.get("/assistant/").text  # history
+
+
+def test_reindexing_replaces_an_agreements_clauses(world):
+    agreement = SupplyAgreement.objects.get(code="retail")
+    agreement.text = "## 1. Scope\nEverything.\n\n## 2. Payment terms\nCash on delivery."
+    agreement.save()
+
+    assert agreement_index(agreement_id=agreement.pk) == 2
+
+    answer = ask(world["auditor"], "What does the Demo Retail agreement say about payment terms?")
+    assert next((c.number, c.quote) for c in answer.citations) == ("2", "Cash on delivery.")
+    assert AgreementClause.objects.filter(agreement=agreement).count() == 2
