@@ -100,3 +100,41 @@ def build_finance_world(settings, tmp_path) -> dict:
         control=200,
     )
     return {"supplier": supplier, "retail": retail, "eu": eu, "soap": soap, "tea": tea}
+
+
+RETAIL_TEXT = """# Agreement: Acme Supply and Demo Retail
+
+## 1. Scope
+Supplier manages the household products at Demo Retail's store S001.
+
+## 4. Payment terms
+Buyer pays for consumed goods within 14 days of the end of the week in which they were
+sold, in US dollars.
+
+## 7. Obsolete and slow-moving stock
+Consigned stock that has not sold for 26 weeks is returned to Supplier at Supplier's cost;
+Buyer is not liable for obsolete consigned stock.
+"""
+
+EU_TEXT = """# Intercompany supply agreement: Acme Supply and EU Stores
+
+## 2. Ownership
+Title passes to the Buyer when the goods are received at the Berlin store.
+
+## 3. Payment terms
+Buyer pays each invoice 90 days after delivery, in euros.
+
+## 6. Obsolescence
+Buyer bears the full cost of stock that becomes obsolete or unsaleable after delivery.
+"""
+
+
+def index_agreement_texts() -> None:
+    """Give the two agreements their text and index their clauses for the assistant."""
+    from reporting_assistant.store import agreement_index
+
+    for code, text in (("retail", RETAIL_TEXT), ("eu-group", EU_TEXT)):
+        agreement = SupplyAgreement.objects.get(code=code)
+        agreement.text = text
+        agreement.save()
+        agreement_index(agreement_id=agreement.pk)

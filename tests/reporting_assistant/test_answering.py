@@ -25,47 +25,17 @@ from smi_core.models import SupplyAgreement
 from smi_core.selectors.finance import Filters, FinanceScope, cash_forecast, valuation
 from smi_core.services.audit import Actor
 from smi_core.services.fx import finance_access_grant
-from tests.finance_world import build_finance_world
+from tests.finance_world import build_finance_world, index_agreement_texts
 from tests.orders import person
 
 pytestmark = pytest.mark.django_db
 AS_OF = date(2026, 11, 25)
 
-RETAIL_TEXT = """# Agreement: Acme Supply and Demo Retail
-
-## 1. Scope
-Supplier manages the household products at Demo Retail's store S001.
-
-## 4. Payment terms
-Buyer pays for consumed goods within 14 days of the end of the week in which they were
-sold, in US dollars.
-
-## 7. Obsolete and slow-moving stock
-Consigned stock that has not sold for 26 weeks is returned to Supplier at Supplier's cost;
-Buyer is not liable for obsolete consigned stock.
-"""
-
-EU_TEXT = """# Intercompany supply agreement: Acme Supply and EU Stores
-
-## 2. Ownership
-Title passes to the Buyer when the goods are received at the Berlin store.
-
-## 3. Payment terms
-Buyer pays each invoice 90 days after delivery, in euros.
-
-## 6. Obsolescence
-Buyer bears the full cost of stock that becomes obsolete or unsaleable after delivery.
-"""
-
 
 @pytest.fixture
 def world(settings, tmp_path):
     found = build_finance_world(settings, tmp_path)
-    for code, text in (("retail", RETAIL_TEXT), ("eu-group", EU_TEXT)):
-        agreement = SupplyAgreement.objects.get(code=code)
-        agreement.text = text
-        agreement.save()
-        agreement_index(agreement_id=agreement.pk)
+    index_agreement_texts()
     found["auditor"] = person("aud", "auditor")
     return found
 
