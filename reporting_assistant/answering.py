@@ -389,14 +389,45 @@ def _agreements_in_question(intent: Intent, scope: FinanceScope) -> list[SupplyA
     return agreements
 
 
-def clauses_for(question: str, intent: Intent, scope: FinanceScope) -> list[Citation]:
+# A clause this far (cosine distance) from a question that matched no rule is not offered.
+UNSURE_DISTANCE = 0.62
+CLAUSE_PHRASES = (
+    "who ",
+    "when does",
+    "when do",
+    "within how many",
+    "how many days",
+    "what happens",
+    "does the",
+    "do we",
+    "is the",
+    "are the",
+    "must",
+    "may we",
+    "allowed",
+    "responsible",
+    "bears",
+)
+
+
+def _about_clauses(question: str) -> bool:
+    text = question.lower()
+    return any(phrase in text for phrase in CLAUSE_PHRASES)
+
+
+def clauses_for(
+    question: str, intent: Intent, scope: FinanceScope, *, closer_than: float | None = None
+) -> list[Citation]:
     from reporting_assistant.store import clauses_search
 
     agreements = _agreements_in_question(intent, scope)
     if not agreements:
         return []
     codes = [a.code for a in agreements]
-    if len(codes) > 1 and not (intent.suppliers or intent.buyers):
+    plural = any(
+        w in question.lower() for w in ("which agreements", "agreements", "which contracts")
+    )
+    if len(codes) > 1 and not (intent.suppliers or intent.buyers) and plural:
         # "Which agreements ...": the best clause of each agreement.
         hits = [h for code in codes for h in clauses_search(question, agreements=[code], k=1)]
         if intent.topics:
@@ -406,7 +437,8 @@ def clauses_for(question: str, intent: Intent, scope: FinanceScope) -> list[Cita
         hits = clauses_search(question, agreements=codes, k=3)
         if intent.topics:
             hits = sorted(hits, key=lambda h: (h.clause.topic not in intent.topics, h.score))
-        hits = hits[:2]
+    if closer_than is not None:
+        hits = [h for h in hits if h.score <= closer_than]
     return [
         Citation(
             id=h.clause.vector_id,
@@ -479,11 +511,17 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
             f"I know no partner called {names} among those you may see "
             f"({', '.join(p.name for p in parties) or 'none'}), so I cannot give figures or clauses for it."
         )
-    elif intent.kind == "unknown":
+    elif intent.kind == "unknown" and not (
+        guess := clauses_for(question, intent, scope, closer_than=UNSURE_DISTANCE)
+    ):
         sentences.append(
             "I could not tell what figure or agreement clause you are asking about. " + CAN_ANSWER
         )
         sentences.append("For example: " + " / ".join(EXAMPLES))
+    elif intent.kind == "unknown":
+        answer.citations = guess
+        sentences.append("The agreement clauses closest to your question:")
+        sentences += [f"{c.marker} {c.title}: \u201c{c.quote}\u201d" for c in answer.citations]
     else:
         params = _params(intent, as_of)
         computed = {}
@@ -492,7 +530,7 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
             facts, sentence = facts_for(name, computed[name], params)
             answer.facts += facts
             sentences.append(sentence)
-        if intent.wants_clauses:
+        if intent.wants_clauses or _about_clauses(question):
             answer.citations = clauses_for(question, intent, scope)
             if answer.citations:
                 for citation in answer.citations:

@@ -117,7 +117,19 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "termination": ("terminate", "termination", "notice period", "end the agreement"),
 }
 
-CLAUSE_CUES = ("agreement", "contract", "clause", "say about", "says about", "terms", "what does")
+CLAUSE_CUES = (
+    "agreement",
+    "contract",
+    "clause",
+    "say about",
+    "says about",
+    "terms",
+    "what does",
+    "deal",
+    "supplier",
+    "buyer",
+    "seller",
+)
 CURRENCIES = (
     "USD",
     "EUR",
@@ -215,13 +227,24 @@ def _parties(question: str, parties: list[KnownParty]) -> tuple[list[KnownParty]
             if any(_has(text, w) for w in words if w not in GENERIC_WORDS):
                 found.append(party)
     known_words = {w for p in parties for w in re.split(r"[\s\-]+", f"{p.name} {p.code}".lower())}
-    unknown = [
-        word
-        for word in re.findall(r"\b[A-Z][A-Za-z]{2,}\b", question)
-        if word.lower() not in known_words
-        and word.lower() not in STOP_CAPITALS
-        and word.upper() not in CURRENCIES
-    ]
+    # A name is a run of capitalised words where a partner would stand: "the Globex
+    # agreement", "exposure to EU Stores", "owe Globex", "Globex's terms".
+    name = r"([A-Z][A-Za-z0-9&]+(?:\s+[A-Z][A-Za-z0-9&]+)*)"
+    candidates = re.findall(
+        rf"(?:\b(?:to|with|from|for|owe|of)\s+|\bthe\s+){name}"
+        rf"|{name}(?:'s\b|\s+(?:agreement|contract)\b)",
+        question,
+    )
+    known_names = {p.name.lower() for p in parties} | {p.code.lower() for p in parties}
+    unknown = []
+    for pair in candidates:
+        for candidate in pair:
+            words = [w for w in candidate.lower().split() if w not in STOP_CAPITALS]
+            if not words or candidate.upper() in CURRENCIES:
+                continue
+            if candidate.lower() in known_names or all(w in known_words for w in words):
+                continue
+            unknown.append(candidate)
     return found, unknown
 
 
@@ -265,6 +288,16 @@ STOP_CAPITALS = {
     "po",
     "usd",
     "eur",
+    "buyer",
+    "seller",
+    "supplier",
+    "schedule",
+    "agreement",
+    "intercompany",
+    "european",
+    "europe",
+    "retailer",
+    "customer",
 }
 
 
@@ -272,8 +305,9 @@ def intent_for(question: str, parties: list[KnownParty]) -> Intent:
     text = " ".join(question.lower().split())
     figures = [name for name, words in FIGURE_WORDS.items() if any(_has(text, w) for w in words)]
     topics = [name for name, words in TOPIC_WORDS.items() if any(_has(text, w) for w in words)]
-    wants_clauses = bool(topics) and (
-        any(cue in text for cue in CLAUSE_CUES) or not figures or "liable" in text
+    cue = any(c in text for c in CLAUSE_CUES)
+    wants_clauses = (bool(topics) and (cue or not figures or "liable" in text)) or (
+        not figures and cue
     )
     if "payment terms" in text and "owed" not in figures:
         figures = [f for f in figures if f != "cashflow" or "cash" in text]
