@@ -41,6 +41,8 @@ format: setup
 bench: setup
 	@$(BIN)/python bench/x12_parse.py
 	@$(BIN)/python bench/outbound.py
+	@$(BIN)/python bench/retrieval_eval.py
+	@$(BIN)/python bench/assistant.py
 	@$(BIN)/python bench/ingest_852.py
 	@$(BIN)/python bench/plan.py
 

@@ -76,7 +76,7 @@ def main() -> int:
                 found[kind][1] += 1
     times.sort()
     median = statistics.median(times)
-    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     print(f"{'measure':34}{'seconds':>10}")
     print(f"{'set-up (migrate + demo_load)':34}{setup:>10.2f}")
     print(f"{'first answer (loads the model)':34}{warm_up:>10.2f}")

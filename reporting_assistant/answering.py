@@ -435,8 +435,8 @@ def clauses_for(
             hits = on_topic or hits
     else:
         hits = clauses_search(question, agreements=codes, k=3)
-        if intent.topics:
-            hits = sorted(hits, key=lambda h: (h.clause.topic not in intent.topics, h.score))
+        # Clauses on the topic asked about first; the others stay, as topics are rules.
+        hits = sorted(hits, key=lambda h: (h.clause.topic not in intent.topics, h.score))
     if closer_than is not None:
         hits = [h for h in hits if h.score <= closer_than]
     return [

@@ -67,6 +67,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         for line in _demo_order():
             self.stdout.write(f"  {line}")
+        self.stdout.write(f"  {_index_agreements()}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write("  logins for the admin site (/admin/), one user per role:")
         for username, password in logins.items():
@@ -206,3 +207,16 @@ def _demo_order() -> list[str]:
             f" -> {settings.SMI_OUTBOX_DIR / order.buyer.code}"
         )
     return lines
+
+
+def _index_agreements() -> str:
+    """The assistant's clauses (agreements_import indexes what it changes; this covers a
+    fresh vector store directory)."""
+    from reporting_assistant.models import AgreementClause
+    from reporting_assistant.store import agreement_index
+    from smi_core.models import SupplyAgreement
+
+    if not AgreementClause.objects.exists():
+        for agreement in SupplyAgreement.objects.all():
+            agreement_index(agreement_id=agreement.pk)
+    return f"{AgreementClause.objects.count()} agreement clauses indexed for the assistant (/assistant/)"
