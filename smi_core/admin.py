@@ -180,6 +180,16 @@ class SupplyAgreementAdmin(NoRevertHistoryAdmin):
     search_fields = ["code", "text"]
     inlines = [AgreementTermInline]
 
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+
+        from smi_core.services.hooks import agreements_changed
+
+        super().save_model(request, obj, form, change)
+        if "text" in form.changed_data or not change:
+            # The assistant re-indexes the agreement's clauses after the commit.
+            transaction.on_commit(lambda: agreements_changed(agreement_ids=[obj.pk]))
+
 
 @admin.register(AgreementTerm)
 class AgreementTermAdmin(NoRevertHistoryAdmin):

@@ -240,3 +240,32 @@ def test_reindexing_replaces_an_agreements_clauses(world):
     answer = ask(world["auditor"], "What does the Demo Retail agreement say about payment terms?")
     assert next((c.number, c.quote) for c in answer.citations) == ("2", "Cash on delivery.")
     assert AgreementClause.objects.filter(agreement=agreement).count() == 2
+
+
+def test_editing_an_agreements_text_in_the_admin_reindexes_it(world, client):
+    from tests.orders import person as staff
+
+    admin_user = staff("root", superuser=True)
+    client.force_login(admin_user)
+    agreement = SupplyAgreement.objects.get(code="retail")
+    page = client.get(f"/admin/smi_core/supplyagreement/{agreement.pk}/change/")
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "text": "## 1. Payment terms\nBuyer pays within 60 days.",
+            "buyer": agreement.buyer_id,
+            "supplier": agreement.supplier_id,
+            "effective_from": "2026-01-01",
+            "terms-TOTAL_FORMS": "0",
+            "terms-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("effective_to", None)
+
+    response = client.post(f"/admin/smi_core/supplyagreement/{agreement.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(
+        AgreementClause.objects.filter(agreement=agreement).values_list("text", flat=True)
+    ) == ["Buyer pays within 60 days."]
