@@ -241,7 +241,11 @@ class OutboundView(APIView):
         partner = partner_of(request.user)
         qs = OutboundDocument.objects.select_related("partner", "order", "shipment")
         if partner is not None:
-            qs = qs.filter(partner=partner) | qs.filter(order__supplier=partner.party)
+            qs = (
+                qs.filter(partner=partner)
+                | qs.filter(order__supplier=partner.party)
+                | qs.filter(shipment__supplier=partner.party)
+            ).distinct()
         elif not request.user.has_perm("smi_edi.view_outbounddocument"):
             raise PermissionDenied("you need the smi_edi.view_outbounddocument permission")
         for name in ("status", "ack_status"):
