@@ -32,6 +32,7 @@ class ExceptionItem(models.Model):
         UNMATCHED_850 = "unmatched_850", "An 850 that matches no approved order"
         UNMATCHED_ACK = "unmatched_ack", "A 997/999 that answers nothing we sent"
         DELIVERY_FAILED = "delivery_failed", "A document could not be delivered"
+        DOCUMENT_INVALID = "document_invalid", "A document we built failed our validation"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -11,10 +11,12 @@ from django.utils import timezone
 
 from smi_core.models import ProposalLine, ReplenishmentProposal, Shipment
 from smi_core.services.audit import Actor
+from smi_core.services.exceptions import exception_raise
 from smi_core.services.orders import LineChange, order_lines_confirm, order_mark_ordered
 from smi_core.services.shipments import (
     PackLine,
     PackSpec,
+    ShipmentInvalid,
     ShipmentSpec,
     open_quantities,
     shipment_authorize,
@@ -190,11 +192,40 @@ def shipment_send(
     shipment_authorize(
         order_ids=sorted({pack.order_id for pack in spec.packs}), user=user, actor=actor
     )
-    with transaction.atomic():
-        shipment = shipment_create(supplier=supplier, spec=spec, user=user, actor=actor)
-        document = shipment_notify(shipment=shipment, actor=actor)
+    try:
+        with transaction.atomic():
+            shipment = shipment_create(supplier=supplier, spec=spec, user=user, actor=actor)
+            document = shipment_notify(shipment=shipment, actor=actor)
+            if document.status == D.Status.INVALID:
+                raise _Invalid856(document.validation_errors)
+    except _Invalid856 as exc:
+        # Nothing ships without its 856: the shipment is rolled back; the orders say why.
+        orders = ReplenishmentProposal.objects.filter(
+            pk__in={pack.order_id for pack in spec.packs}
+        ).select_related("buyer")
+        for order in orders:
+            exception_raise(
+                kind="document_invalid",
+                partner=order.buyer,
+                subject=f"856 for PO {order.po_number}",
+                message=f"The 856 for PO {order.po_number} failed our validation, so the "
+                "shipment was not recorded or sent: " + "; ".join(exc.errors[:5]),
+                action="Correct the shipment data (shipment number, carrier, references) "
+                "and report the shipment again.",
+                details={"errors": exc.errors},
+            )
+        raise ShipmentInvalid(
+            "the 856 failed our validation; nothing was shipped: " + "; ".join(exc.errors[:3]),
+            extra={"errors": exc.errors},
+        ) from None
     document.refresh_from_db()
     return shipment, document
+
+
+class _Invalid856(Exception):
+    def __init__(self, errors: list[str]):
+        super().__init__("856 failed validation")
+        self.errors = list(errors)
 
 
 def order_ship(
@@ -203,13 +234,9 @@ def order_ship(
     """Ship every open line of one order, one pack per line (for scripts and demos)."""
     order = ReplenishmentProposal.objects.filter(po_number=po_number).first()
     if order is None:
-        from smi_core.services.shipments import ShipmentInvalid
-
         raise ShipmentInvalid(f"there is no order with PO number {po_number!r}")
     open_lines = {pk: q for pk, q in open_quantities(order).items() if q > 0}
     if not open_lines:
-        from smi_core.services.shipments import ShipmentInvalid
-
         raise ShipmentInvalid(f"order {po_number} has nothing open to ship ({order.status})")
     spec = ShipmentSpec(
         ship_date=ship_date or timezone.localdate(),

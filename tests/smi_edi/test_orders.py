@@ -352,3 +352,30 @@ def test_an_850_for_no_approved_order_opens_an_exception(world):
     exception = ExceptionItem.objects.get(kind="unmatched_850")
     assert exception.subject == "PO PO-1001" and "matches no approved order" in exception.message
     assert not ReplenishmentProposal.objects.filter(po_number="PO-1001").exists()
+
+
+def test_a_shipment_whose_856_fails_validation_is_not_recorded_and_the_order_says_why(world):
+    from smi_core.models import ExceptionItem
+
+    order = _ordered(world)
+    first = order.lines.order_by("line_number").first()
+    shipper = world.users["shipper"]
+
+    with pytest.raises(ShipmentInvalid, match="the 856 failed our validation") as refused:
+        shipment_send(
+            supplier=world.supplier.party,
+            spec=ShipmentSpec(
+                ship_date=date(2026, 11, 26),
+                shipment_number="X",  # BSN02 takes 2 to 30 characters
+                packs=[PackSpec(order.pk, (PackLine(first.pk, Decimal(5)),))],
+            ),
+            user=shipper,
+            actor=Actor.user(shipper),
+        )
+
+    order.refresh_from_db()
+    assert any("BSN02" in e for e in refused.value.extra["errors"])
+    assert order.status == P.ORDERED and not Shipment.objects.exists()
+    assert not OutboundDocument.objects.filter(set_id="856").exists()
+    exception = ExceptionItem.objects.get(kind="document_invalid")
+    assert exception.subject == f"856 for PO {order.po_number}" and "BSN02" in exception.message
