@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 run: setup
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py demo_load
-	@echo "Serving on http://$(HOST):$(PORT)/admin/  (Ctrl-C stops)"
+	@echo "Serving on http://$(HOST):$(PORT)/admin/ (also /finance/ and /assistant/; Ctrl-C stops)"
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 test: setup
