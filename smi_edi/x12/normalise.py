@@ -32,6 +32,7 @@ import bisect
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .reader import ISA_FIELD_WIDTHS, InterchangeSummary, Source, X12Reader
 
@@ -85,6 +86,17 @@ class GroupContext:
 
 
 PlanGroup = Callable[[GroupContext], GroupPlan]
+
+
+class Sink(Protocol):
+    """Takes the copy's segments one by one instead of the text (streaming validation)."""
+
+    def feed(self, fields: list[str]) -> None: ...
+
+    def finish(self) -> tuple[object, dict[int, list[str]]]: ...
+
+
+SinkFactory = Callable[[X12Reader, str], Sink]  # (reader, the copy's ISA12) -> sink
 
 
 def _keep_group(ctx: GroupContext) -> GroupPlan:
@@ -163,6 +175,8 @@ class NormalisedInterchange:
     group_plans: dict[int, GroupPlan] = field(default_factory=dict)  # GS segment number ->
     notes: list[str] = field(default_factory=list)  # interchange-level sentences
 
+    checked: object | None = None  # what the sink's finish() returned (streaming mode)
+    recorded: dict[int, list[str]] = field(default_factory=dict)  # line -> fields (streaming)
     _segments: list[str] | None = None
 
     def segments(self) -> list[str]:
@@ -172,6 +186,8 @@ class NormalisedInterchange:
         return self._segments
 
     def segment_elements(self, line: int) -> list[str] | None:
+        if line in self.recorded:
+            return list(self.recorded[line])
         parts = self.segments()
         if 1 <= line <= len(parts):
             return parts[line - 1].split(self.element)
@@ -181,9 +197,12 @@ class NormalisedInterchange:
 class _Builder:
     """One interchange's copy under construction."""
 
-    def __init__(self, reader: X12Reader, summary: InterchangeSummary) -> None:
+    def __init__(
+        self, reader: X12Reader, summary: InterchangeSummary, sink: Sink | None = None
+    ) -> None:
         self.reader = reader
         self.summary = summary
+        self.sink = sink
         self.parts: list[str] = []
         self.lines = LineMap()
         self.seen: set[str] = set()
@@ -202,6 +221,20 @@ class _Builder:
     # -- emitting ---------------------------------------------------------------------
 
     def emit(self, elements: list[str], number: int) -> None:
+        sink = self.sink
+        if sink is not None:
+            joined = "".join(elements)
+            if joined.isascii() and _PLACEHOLDER not in joined and _COMPONENT_MARK not in joined:
+                fields = elements if elements[-1] != "" or len(elements) == 1 else list(elements)
+            else:
+                fields = [
+                    self._clean(value, number, elements[0], i) for i, value in enumerate(elements)
+                ]
+            while len(fields) > 1 and fields[-1] == "":
+                fields.pop()
+            self.lines.append(number)
+            sink.feed(fields)
+            return
         fields = [self._clean(value, number, elements[0], i) for i, value in enumerate(elements)]
         while len(fields) > 1 and fields[-1] == "":
             fields.pop()
@@ -246,6 +279,12 @@ class _Builder:
                 )
                 value = value[:width]
             padded.append(value.ljust(width))
+        if self.sink is not None:
+            component = self.reader.delimiters.component
+            padded.append(component if component.isascii() else "?")
+            self.lines.append(number)
+            self.sink.feed(["ISA", *padded])
+            return
         padded.append(_COMPONENT_MARK)  # ISA16: the copy's component separator, set at the end
         self.seen.update("".join(padded[:15]))
         self.parts.append("ISA" + _PLACEHOLDER + _PLACEHOLDER.join(padded))
@@ -261,6 +300,24 @@ class _Builder:
 
     def finish(self) -> NormalisedInterchange:
         delimiters = self.reader.delimiters
+        if self.sink is not None:
+            checked, recorded = self.sink.finish()
+            return NormalisedInterchange(
+                text="",
+                summary=self.summary,
+                lines=self.lines,
+                original_version=self.original_version,
+                version=self.version,
+                element=delimiters.element,
+                component=delimiters.component,
+                terminator=delimiters.segment,
+                replacements=self.replacements,
+                skipped_sets=self.skipped,
+                group_plans=self.plans,
+                notes=self.notes,
+                checked=checked,
+                recorded=recorded,
+            )
         data_chars = set(self.seen)
         data_chars.discard(delimiters.component)
         if delimiters.repetition:
@@ -309,10 +366,14 @@ def normalise(
     *,
     plan_group: PlanGroup | None = None,
     observe: Callable[[list[str], int], None] | None = None,
+    sink: SinkFactory | None = None,
 ) -> Iterator[NormalisedInterchange]:
     """Read ``reader`` to the end, yielding each interchange's copy after its IEA (or when
     the next ISA or the end of the file closes it). ``observe(elements, segment_number)``
-    sees every segment of the sets that are fed to pyx12, ST and SE included."""
+    sees every segment of the sets that are fed to pyx12, ST and SE included. With
+    ``sink``, each interchange's segments go to ``sink(reader, version)`` as they are read
+    and no text is built: the copy comes back with ``text`` empty and ``checked`` set to
+    what the sink returned (streaming validation, memory flat in the file's size)."""
     plan_group = plan_group or _keep_group
     builder: _Builder | None = None
     for elements in reader.segments():
@@ -323,7 +384,9 @@ def normalise(
                 yield builder.finish()
             summary = reader.current_interchange
             assert summary is not None
-            builder = _Builder(reader, summary)
+            builder = _Builder(
+                reader, summary, sink(reader, pyx12_version(summary.version)) if sink else None
+            )
             builder.emit_isa(elements, number)
             continue
         if builder is None:  # pragma: no cover - the reader starts with an ISA

@@ -52,6 +52,8 @@ from pyx12.map_if import segment_if
 
 from .acks import group_status
 from .envelope_results import REJECTING_GROUP_CODES, REJECTING_SET_CODES, results_from_envelopes
+from .fastcheck.engine import Engine
+from .fastcheck.tables import compile_directory
 from .normalise import GroupContext, GroupPlan, NormalisedInterchange, normalise
 from .reader import Source, X12Reader
 from .results import (
@@ -173,6 +175,39 @@ def run_pyx12(text: str, map_path: str | os.PathLike) -> Any:
     finally:
         _CAPTURE.reset(token)
     return sink[0] if sink else None
+
+
+class _FastSink:
+    """Feeds one interchange's normalised segments to the compiled validator. A failure
+    (a map it cannot use) stops this interchange's validation, never the file's."""
+
+    def __init__(self, tables: Any, element: str, component: str | None) -> None:
+        self.engine = Engine(tables, element=element, component=component)
+        self.feed = self.engine.feed  # keeps a failure to itself, like the pyx12 engine
+
+    def finish(self) -> tuple[tuple[Any, str | None], dict[int, list[str]]]:
+        tree = self.engine.finish()
+        recorded = {
+            node.cur_line: node.fields
+            for isa in tree.children
+            for gs in isa.children
+            for st in gs.children
+            for node in st.children
+            if node.fields is not None
+        }
+        return (tree, self.engine.failure), recorded
+
+
+def _fast_sink(map_path: Path):
+    tables = compile_directory(map_path)
+
+    def make(reader: X12Reader, _version: str) -> _FastSink:
+        component = reader.delimiters.component
+        return _FastSink(
+            tables, reader.delimiters.element, component if component.isascii() else None
+        )
+
+    return make
 
 
 # --------------------------------------------------------------------------------------
@@ -439,15 +474,28 @@ class _StructureChecks:
             self.found.append((self.st_number, error, f"{where}: {problem.message}", True))
 
 
+ENGINES = ("fast", "pyx12")
+# SMI_X12_ENGINE=pyx12 puts every validation back on pyx12 (a fallback switch for operators).
+DEFAULT_ENGINE = os.environ.get("SMI_X12_ENGINE", "fast")
+
+
 def validate(
-    source: Source, *, map_path: str | os.PathLike | None = None
+    source: Source, *, map_path: str | os.PathLike | None = None, engine: str | None = None
 ) -> list[InterchangeResult]:
-    """Validate every interchange in ``source`` (a path, bytes or a binary file object)."""
+    """Validate every interchange in ``source`` (a path, bytes or a binary file object).
+
+    ``engine`` "fast" (the default) runs the validator compiled from the map directory
+    (:mod:`smi_edi.x12.fastcheck`), streaming; "pyx12" runs pyx12 itself over a normalised
+    copy of each interchange, the reference the fast one is tested against."""
+    engine = engine or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise ValueError(f"unknown validation engine {engine!r}; choose one of {ENGINES}")
     maps = load_map_directory(map_path)
     reader = X12Reader(source)
     checks = _StructureChecks()
     findings: dict[int, _Findings] = {}  # ISA segment number ->
-    for copy in normalise(reader, plan_group=_planner(maps), observe=checks):
+    sink = _fast_sink(maps.path) if engine == "fast" else None
+    for copy in normalise(reader, plan_group=_planner(maps), observe=checks, sink=sink):
         findings[copy.summary.segment_number] = _validate_copy(copy, maps)
     for st_number, error, message, rejects in checks.found:
         for found in findings.values():
@@ -484,11 +532,14 @@ def _validate_copy(copy: NormalisedInterchange, maps: MapDirectory) -> _Findings
     if not any(plan.include for plan in copy.group_plans.values()):
         return found
     failure = None
-    try:
-        errh = run_pyx12(copy.text, maps.path)
-    except Exception as exc:  # pyx12 must never take the validation down with it
-        errh = getattr(exc, "errh", None)
-        failure = f"{type(exc).__name__}: {exc}"
+    if copy.checked is not None:  # the fast engine ran while the copy was read
+        errh, failure = copy.checked
+    else:
+        try:
+            errh = run_pyx12(copy.text, maps.path)
+        except Exception as exc:  # pyx12 must never take the validation down with it
+            errh = getattr(exc, "errh", None)
+            failure = f"{type(exc).__name__}: {exc}"
     if errh is not None:
         try:
             _read_tree(errh, copy, maps, found)

@@ -107,6 +107,13 @@ VALID = {
 }
 
 
+@pytest.fixture(autouse=True, params=validation.ENGINES)
+def engine(request, monkeypatch):
+    """Every test here runs on both engines: the fast one must give pyx12's verdicts."""
+    monkeypatch.setattr(validation, "DEFAULT_ENGINE", request.param)
+    return request.param
+
+
 def only_set(data: bytes):
     (result,) = validate(data)
     (set_result,) = result.sets
@@ -415,11 +422,16 @@ def test_a_segment_terminator_that_occurs_in_the_data_does_not_split_segments():
 # -- robustness ----------------------------------------------------------------------------
 
 
-def test_when_pyx12_fails_the_sets_are_not_accepted_and_the_reason_is_given(monkeypatch):
+def test_when_the_validator_fails_the_sets_are_not_accepted_and_the_reason_is_given(
+    monkeypatch, engine
+):
     def broken(*args, **kwargs):
         raise RuntimeError("map walker lost")
 
-    monkeypatch.setattr(validation.pyx12.x12n_document, "x12n_document", broken)
+    if engine == "pyx12":
+        monkeypatch.setattr(validation.pyx12.x12n_document, "x12n_document", broken)
+    else:
+        monkeypatch.setattr(validation.Engine, "_feed", broken)
 
     result, set_result = only_set(VALID["852-4010"])
 
