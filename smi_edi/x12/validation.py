@@ -43,6 +43,7 @@ from typing import Any
 
 import pyx12.error_handler
 import pyx12.errors
+import pyx12.map_if
 import pyx12.params
 import pyx12.path
 import pyx12.segment
@@ -149,6 +150,19 @@ def _speed_up_pyx12() -> None:
             return children[idx]
         return slow_child(self, idx)
 
+    # pyx12 parses each map file again for every document; the parsed maps hold no
+    # per-document state (counts live in the walker), so one parse per file is enough.
+    load_map_file = pyx12.map_if.load_map_file
+    loaded: dict[tuple, Any] = {}
+
+    def load_map_file_once(map_file, param, map_path=None):
+        key = (map_file, os.fspath(map_path) if map_path else None, param.get("charset"))
+        key += (param.get("exclude_external_codes"), _mtime(Path(map_path or ".") / map_file))
+        if key not in loaded:
+            loaded[key] = load_map_file(map_file, param, map_path)
+        return loaded[key]
+
+    pyx12.map_if.load_map_file = load_map_file_once
     segment_cls._parse_refdes = parse_refdes  # type: ignore[method-assign]
     segment_if.get_child_node_by_idx = child_by_idx  # type: ignore[method-assign]
     segment_cls._smi_fast = True  # type: ignore[attr-defined]

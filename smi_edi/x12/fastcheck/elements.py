@@ -317,6 +317,7 @@ def segment_errors(node: Segment, fields: list[str], comp: str | None) -> list[E
                 # pyx12 indexes past the composite's children here and crashes; report it.
                 text = f'Too many sub-elements in composite "{child.name}" ({child.refdes})'
                 errors.append(EleError("3", text, formatted(raw, split), f"{i + 1:02d}", None))
+                parts = parts[: len(child.children)]
             errors += composite_errors(child, parts)
             continue
         if i == 1 and seg_id == "DTP" and value(2) in ("RD8", "D8", "D6", "DT", "TM"):

@@ -1,0 +1,292 @@
+"""The fast validator (smi_edi.x12.fastcheck) gives pyx12's verdicts.
+
+pyx12 over the same maps is the reference: for every fixture, every public corpus file
+our reader accepts, and thousands of generated and mutated documents, the whole result
+(statuses, AK3/AK4 codes and positions, values, sentences) must be identical. Where the
+two differ because pyx12 is wrong, the case is written down here as its own test.
+"""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smi_edi.x12.errors import X12SyntaxError
+from smi_edi.x12.fastcheck.elements import segment_errors
+from smi_edi.x12.fastcheck.patterns import fast_check
+from smi_edi.x12.fastcheck.tables import CompositeDef, compile_directory
+from smi_edi.x12.results import SetStatus
+from smi_edi.x12.validation import DEFAULT_MAP_PATH, validate
+from tests.smi_edi.test_validation import REPORT_852, VALID, interchange
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = sorted((ROOT / "tests" / "fixtures" / "x12").glob("*.edi"))
+CORPUS_DIR = ROOT.parent / "shared" / "corpus" / "x12-public"
+CORPUS = sorted(p for p in CORPUS_DIR.glob("*") if p.suffix != ".md") if CORPUS_DIR.exists() else []
+
+
+def verdict(source, engine: str):
+    try:
+        return [asdict(result) for result in validate(source, engine=engine)]
+    except X12SyntaxError as exc:  # the reader refuses it: the same for both engines
+        return f"X12SyntaxError: {exc}"
+
+
+def assert_same_verdict(source) -> None:
+    assert verdict(source, "fast") == verdict(source, "pyx12")
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_every_fixture_gets_pyx12s_verdict(path):
+    assert_same_verdict(path)
+
+
+@pytest.mark.skipif(not CORPUS, reason="shared/corpus/x12-public is not beside the checkout")
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_every_public_corpus_file_gets_pyx12s_verdict(path):
+    assert_same_verdict(path)
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_every_set_we_take_gets_pyx12s_verdict(name):
+    assert_same_verdict(VALID[name])
+    assert verdict(VALID[name], "fast")[0]["groups"][0]["sets"][0]["status"] == "A"
+
+
+# -- generated documents ---------------------------------------------------------------
+
+DATES = st.sampled_from(["20261109", "20261115", "20260229", "20241301", "2026111", "261115"])
+QUANTITIES = st.sampled_from(["0", "12", "250", "-3", "1.5", "1234567890123456", "", "A"])
+STORES = st.sampled_from(["S1", "S0001", "DC01", "", "X" * 81, "Å1"])
+CODES = st.sampled_from(["QA", "QS", "QP", "QI", "QC", "XX", "EA", ""])
+
+
+@st.composite
+def reports(draw) -> bytes:
+    lines = []
+    for n in range(draw(st.integers(0, 4))):
+        segments = []
+        for _ in range(draw(st.integers(0, 3))):
+            segments.append(f"ZA*{draw(CODES)}*{draw(QUANTITIES)}*EA")
+            for _ in range(draw(st.integers(0, 3))):
+                pairs = [
+                    f"{draw(STORES)}*{draw(QUANTITIES)}" for _ in range(draw(st.integers(1, 11)))
+                ]
+                segments.append(
+                    f"SDQ*{draw(st.sampled_from(['EA', 'CA', 'ZZ']))}*92*" + "*".join(pairs)
+                )
+        lines.append((f"LIN**UP*{n:012d}*VN*V-{n}", segments))
+    body = [f"XQ*H*{draw(DATES)}*{draw(DATES)}", "N1*BY*Demo Retail*92*DEMORETAIL"]
+    for ids, segments in lines:
+        body += [ids, *segments]
+    body.append(f"CTT*{len(lines)}")
+    version = draw(st.sampled_from([("00401", "004010"), ("00501", "005010")]))
+    return interchange([("852", body)], isa12=version[0], gs08=version[1])
+
+
+@settings(
+    max_examples=1000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(reports())
+def test_generated_852s_get_pyx12s_verdict(data):
+    assert_same_verdict(data)
+
+
+# -- mutated documents -----------------------------------------------------------------
+
+VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "X",
+            "EA",
+            "ZZ",
+            "QA",
+            "00",
+            "92",
+            "20261399",
+            "20260230",
+            "2500",
+            "2561",
+            "-1.5",
+            "1.",
+            ".5",
+            "ABC ",
+            "   ",
+            "A>B",
+            "A>>",
+            "1>2>3>4>5>6>7",
+            "é",
+            "\x07",
+            "9" * 20,
+            "N1",
+        ]
+    ),
+    st.text(alphabet="AZ09 .-:>^", max_size=12),
+)
+
+
+@st.composite
+def mutants(draw) -> bytes:
+    base = VALID[draw(st.sampled_from(sorted(VALID)))].decode()
+    segments = [s.strip("\n") for s in base.split("~") if s.strip("\n")]
+    body = range(2, len(segments) - 2)  # keep ISA/GS/GE/IEA so most files stay readable
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.sampled_from(body))
+        fields = segments[i].split("*")
+        kind = draw(
+            st.sampled_from(
+                ["value", "value", "value", "drop", "repeat", "swap", "extra", "cut", "id"]
+            )
+        )
+        if kind == "value" and len(fields) > 1:
+            fields[draw(st.integers(1, len(fields) - 1))] = draw(VALUES)
+            segments[i] = "*".join(fields)
+        elif kind == "drop":
+            segments[i] = ""
+        elif kind == "repeat":
+            segments[i] = segments[i] + "~\n" + segments[i] * draw(st.integers(1, 1))
+        elif kind == "swap":
+            j = draw(st.sampled_from(body))
+            segments[i], segments[j] = segments[j], segments[i]
+        elif kind == "extra":
+            segments[i] = segments[i] + "*" + draw(VALUES)
+        elif kind == "cut":
+            segments[i] = "*".join(fields[: draw(st.integers(1, max(1, len(fields) - 1)))])
+        elif kind == "id":
+            fields[0] = draw(st.sampled_from(["LIN", "ZA", "SDQ", "HL", "N1", "ZZZ", "PO1", "DTM"]))
+            segments[i] = "*".join(fields)
+    return ("~\n".join(s for s in segments if s) + "~\n").encode("utf-8")
+
+
+@settings(
+    max_examples=3000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(mutants())
+def test_mutated_documents_get_pyx12s_verdict(data):
+    assert_same_verdict(data)
+
+
+# -- the compiled segment checks only ever accept what the thorough checks accept --------
+
+TABLES = compile_directory(DEFAULT_MAP_PATH)
+SEGMENTS = sorted(
+    {
+        (name, node.fullpath): node
+        for name in (
+            "850.4010.xml",
+            "852.4010.xml",
+            "852.5010.xml",
+            "855.4010.xml",
+            "856.5010.xml",
+            "997.4010.xml",
+            "999.5010.xml",
+        )
+        for node in TABLES.load(name).walk()
+        if node.is_segment
+    }.items()
+)
+
+
+def _plausible(element, draw) -> str:
+    choices = ["", "1", "-2.50", "20261115", "1230", "ABC", "ABC ", " ", "9" * 12, "A>B"]
+    if element.code_list:
+        choices += [c for c in element.code_list[:5] if c]
+    return draw(st.sampled_from(choices))
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(st.sampled_from(SEGMENTS), st.data())
+def test_a_segment_the_compiled_check_accepts_has_no_errors(entry, data):
+    _, node = entry
+    fields = [node.id]
+    for child in node.children[: data.draw(st.integers(0, len(node.children) + 1))]:
+        if isinstance(child, CompositeDef):
+            parts = [
+                _plausible(c, data.draw) for c in child.children[: data.draw(st.integers(1, 3))]
+            ]
+            fields.append(">".join(parts))
+        else:
+            fields.append(_plausible(child, data.draw))
+    while len(fields) > 1 and fields[-1] == "":
+        fields.pop()
+    check = fast_check(node, "*", ">")
+    if check is not None and check(fields):
+        assert segment_errors(node, fields, ">") == [], fields
+
+
+def test_the_compiled_check_accepts_the_common_segments():
+    """Otherwise every segment would take the thorough path: correct, but slow."""
+    sdq = next(n for (_, path), n in SEGMENTS if path.endswith("/ZA/SDQ"))
+    check = fast_check(sdq, "*", ">")
+    assert check(["SDQ", "EA", "92", "S0001", "12", "S0002", "250"])
+    assert not check(["SDQ", "EA", "92", "S0001", "12", "S0002"])  # a store without its quantity
+
+
+# -- where pyx12 is wrong ----------------------------------------------------------------
+
+
+def test_too_many_components_in_a_composite_is_an_error_where_pyx12_crashes():
+    """pyx12 4.0.0 indexes past the composite's definition (``children[count + 1]``) and
+    raises IndexError, so the whole set is only "could not be validated". We report the
+    element: AK4 code 3, too many components, on N907 (whose C040 has six)."""
+    body = [*REPORT_852[:4], "N9*IA*123*****IA>1>IA>2>IA>3>X", *REPORT_852[4:]]
+    data = interchange([("852", body)])
+
+    reference = validate(data, engine="pyx12")[0]
+    ours = validate(data, engine="fast")[0]
+
+    assert "IndexError" in reference.interchange_errors[0]
+    assert reference.groups[0].sets[0].segment_errors == []
+    fast_set = ours.groups[0].sets[0]
+    assert fast_set.status is SetStatus.REJECTED
+    assert [(e.segment_id, e.code) for e in fast_set.segment_errors] == [("N9", "8")]
+    assert [(e.position, e.code) for e in fast_set.segment_errors[0].elements] == [(7, "3")]
+    assert ours.interchange_errors == []
+
+
+# -- streaming ----------------------------------------------------------------------------
+
+
+def _big_852(items: int) -> bytes:
+    rnd = random.Random(items)
+    lines = []
+    for n in range(items):
+        segments = []
+        for code in ("QA", "QS"):
+            segments.append(f"ZA*{code}**EA")
+            pairs = "*".join(f"S{s:04d}*{rnd.randint(0, 99)}" for s in range(10))
+            segments += [f"SDQ*EA*92*{pairs}"] * 5
+        lines.append((f"UP*{n:012d}", segments))
+    body = [REPORT_852[0], REPORT_852[1]]
+    for ids, segments in lines:
+        body += [f"LIN**{ids}", *segments]
+    body.append(f"CTT*{items}")
+    return interchange([("852", body)])
+
+
+def test_memory_stays_flat_as_the_file_grows():
+    small, large = _big_852(300), _big_852(1500)
+    peaks = []
+    for data in (small, large):
+        validate(small)  # compile the maps outside the measurement
+        tracemalloc.start()
+        result = validate(data)
+        peaks.append(tracemalloc.get_traced_memory()[1] - len(data))
+        tracemalloc.stop()
+        assert result[0].groups[0].sets[0].status is SetStatus.ACCEPTED
+    assert len(large) > 4 * len(small)
+    # the input bytes themselves aside, validating 5x the data needs nowhere near 5x memory
+    assert peaks[1] < peaks[0] * 2 + 1_000_000, peaks
