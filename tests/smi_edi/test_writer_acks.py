@@ -276,3 +276,21 @@ def test_x12_validate_exit_codes_json_and_acknowledgments(tmp_path, capsys):
     assert [entry["readable"] for entry in report] == [True, True, False]
     assert report[1]["interchanges"][0]["groups"][0]["sets"][0]["status"] == "rejected"
     assert "does not start with an ISA" in report[2]["error"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("engine", ["fast", "pyx12"])
+def test_x12_validate_engine_option_gives_the_same_report(tmp_path, capsys, engine):
+    bad = tmp_path / "bad.edi"
+    bad.write_bytes(interchange([["XQ*H*20261109*20261115", "LIN**VN*A", "ZA*QA*X*EA"]]))
+
+    with pytest.raises(SystemExit) as exit_:
+        call_command("x12_validate", str(bad), "--json", "--engine", engine)
+    report = json.loads(capsys.readouterr().out)
+
+    assert exit_.value.code == 1
+    (set_result,) = report[0]["interchanges"][0]["groups"][0]["sets"]
+    assert set_result["status"] == "rejected"
+    (error,) = set_result["segment_errors"]
+    assert (error["segment_id"], error["position"], error["code"]) == ("ZA", 4, "8")
+    assert [(e["position"], e["code"], e["value"]) for e in error["elements"]] == [(2, "6", "X")]
