@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -144,6 +145,8 @@ class InterchangeAdmin(admin.ModelAdmin):
         ]
 
     def raw_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied  # as the admin's own pages answer: 403, not 404
         obj = self.get_object(request, pk)
         if obj is None or not self.has_view_permission(request, obj):
             raise Http404
@@ -154,6 +157,8 @@ class InterchangeAdmin(admin.ModelAdmin):
         )
 
     def ack_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         obj = self.get_object(request, pk)
         if obj is None or not obj.ack or not self.has_view_permission(request, obj):
             raise Http404

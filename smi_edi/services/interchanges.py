@@ -353,7 +353,6 @@ def _apply(interchange: Interchange, actor: str) -> None:
 
 
 def _apply_852(inbound_set: InboundSet, stream, interchange: Interchange):
-    from smi_core.models import ProductActivity
     from smi_core.services.shipments import shipments_receive_from_852
 
     outcome = activity_apply_852(
@@ -363,10 +362,8 @@ def _apply_852(inbound_set: InboundSet, stream, interchange: Interchange):
         supplier=interchange.receiver.party,
     )
     # What the buyer reports received (QR) closes our shipments.
-    received = ProductActivity.objects.filter(source_set=inbound_set, activity_code="QR")
     shipments_receive_from_852(
-        item_location_pairs=set(received.values_list("item_id", "location_id")),
-        source=f"interchange #{interchange.pk}",
+        item_location_pairs=outcome.received, source=f"interchange #{interchange.pk}"
     )
     return outcome
 

@@ -58,6 +58,26 @@ class Engine:
             if node is not None and fields[0] == node.id and node.repeats_alone:
                 key = node.match_key
                 if key is None or segment_value(fields, key[0], key[1], self.comp) in key[2]:
+                    # The common case in big files (SDQ after SDQ) in as few steps as
+                    # possible: not empty, nothing queued, within its count, and clean.
+                    check = self._checks.get(node)
+                    last = fields[-1]
+                    comp = self.comp
+                    if (
+                        check is not None
+                        and len(fields) > 1
+                        and last
+                        and not self.queued
+                        and (comp is None or comp not in last)
+                    ):
+                        counts = self.walker.counts
+                        count = counts[node.key] = counts.get(node.key, 0) + 1
+                        if count <= node.max_repeat and check(fields):
+                            self.seg_count += 1
+                            self.line += 1
+                            self.tree.add_seg(node, fields[0], self.seg_count, self.line, fields)
+                            return
+                        counts[node.key] = count - 1  # not clean: the full path counts it
                     self._repeat(node, fields)
                     return
             self._feed(fields)

@@ -79,7 +79,10 @@ class _Builder:
         if data_type[:1] == "N":
             return f"-?+[0-9]{{{max(low, 1)},{high}}}+"
         if data_type == "R":
-            return rf"-?+(?=(?:\.?[0-9]){{{low},{high}}}(?![0-9.]))[0-9]*+(?:\.[0-9]++)?+"
+            low = max(low, 1)  # never the empty string; "-" alone takes the thorough path
+            whole = rf"-?+[0-9]{{{low},{high}}}+(?![0-9.])"  # the usual case, tried first
+            decimal = rf"-?+(?=(?:\.?[0-9]){{{low},{high}}}(?![0-9.]))[0-9]*+(?:\.[0-9]++)?+"
+            return f"(?>{whole}|{decimal})"
         if data_type in ("DT", "D8", "D6", "TM"):
             name = f"d{len(self.dates)}"
             self.dates.append((name, data_type))
