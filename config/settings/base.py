@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SMI_VAR_DIR", BASE_DIR / "var"))
@@ -142,6 +143,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("SMI_BROKER_VISIBILITY_TIMEOUT", "3600"))
 }
 CELERY_BEAT_SCHEDULE: dict = {
+    # The nightly plan over every item-location under an agreement in force.
+    "plan-all-nightly": {
+        "task": "smi_core.plan_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "requeue-waiting-interchanges": {
         "task": "smi_edi.requeue_waiting_interchanges",
         "schedule": 300.0,

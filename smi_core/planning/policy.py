@@ -135,7 +135,7 @@ def round_order(
     """
     steps: list[str] = []
     quantity = max(raw, Decimal(0))
-    if minimum is not None and quantity > 0 and position + quantity < minimum:
+    if minimum is not None and position + quantity < minimum:  # even when raw <= 0
         quantity = minimum - position
         steps.append(f"raised to reach the agreed minimum {minimum}")
     if maximum is not None and position + quantity > maximum:
