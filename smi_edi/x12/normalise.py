@@ -93,6 +93,12 @@ class Sink(Protocol):
 
     def feed(self, fields: list[str]) -> None: ...
 
+    def run(self) -> tuple[Callable, int] | None:
+        """(accept, limit) when the segments after the last fed can be taken as a run."""
+        ...
+
+    def ran(self, texts: list[str]) -> None: ...
+
     def finish(self) -> tuple[object, dict[int, list[str]]]: ...
 
 
@@ -140,6 +146,12 @@ class LineMap:
         self._line_starts.append(line)
         self._file_starts.append(file_segment_number)
         self.count = line
+
+    def extend(self, first_file_segment_number: int, count: int) -> None:
+        """``count`` consecutive file segments, the first numbered as given."""
+        self.append(first_file_segment_number)
+        if count > 1:  # the rest continue the run append() just made or extended
+            self.count += count - 1
 
     def file_segment(self, line: int) -> int | None:
         if line < 1 or line > self.count:
@@ -426,8 +438,27 @@ def normalise(
             builder.emit(elements, number)
             if observe:
                 observe(elements, number)
+            if builder.sink is not None:
+                _take_run(reader, builder, elements[0], observe)
     if builder is not None:
         yield builder.finish()
+
+
+def _take_run(reader: X12Reader, builder: _Builder, segment_id: str, observe) -> None:
+    """Let the sink check the like segments that follow as one run, when it can and the
+    observer does not need to see them one by one."""
+    if observe is not None and not getattr(observe, "runs_ok", lambda _: False)(segment_id):
+        return
+    run = builder.sink.run()
+    if run is None:
+        return
+    first = reader.segment_number + 1
+    texts = reader.take_run(*run)
+    if texts:
+        builder.lines.extend(first, len(texts))
+        builder.sink.ran(texts)
+        if observe is not None:
+            observe.ran(segment_id, reader.segment_number)
 
 
 def _open_set(

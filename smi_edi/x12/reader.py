@@ -228,6 +228,7 @@ class X12Reader:
         self._raw_start = 0  # offset of the ISA
         self._parts: list[str] | None = None  # the current chunk's raw segments
         self._index = 0
+        self._resume = -1  # where to go on in the chunk after take_run()
         self._chunk_start = 0
         self._cursor_index = 0
         self._cursor_position = 0
@@ -480,7 +481,17 @@ class X12Reader:
                 buffer = ""
             self._parts, self._chunk_start = parts, position
             self._cursor_index, self._cursor_position = 0, position
-            for index, raw in enumerate(parts):
+            self._resume = -1
+            index, count = -1, len(parts)
+            while True:
+                if self._resume < 0:
+                    index += 1
+                else:  # take_run() consumed a run of segments after the last one yielded
+                    index, self._resume = self._resume, -1
+                    number = self.segment_number
+                if index >= count:
+                    break
+                raw = parts[index]
                 text = raw.strip(strip)
                 if not text:
                     continue
@@ -506,6 +517,36 @@ class X12Reader:
             if not chunk:
                 break
         self._finish()
+
+    def take_run(self, accept, limit: int) -> list[str]:
+        """Consume, without yielding them, the segments that directly follow the one last
+        yielded in the current chunk, as long as ``accept(text)`` matches each one (a
+        compiled ``fullmatch``) and at most ``limit``; return their texts.
+
+        For a consumer that can check a run of like segments at once (the validator, on
+        thousands of SDQ segments in a row). Only body segments can be in a run: an
+        ``accept`` must never match an envelope segment (ISA, GS, ST, SE, GE, IEA) or an
+        unknown segment id, which the reader has to see itself.
+        """
+        parts = self._parts
+        if parts is None or limit < 1:
+            return []
+        strip, element = self._strip, self.delimiters.element
+        taken: list[str] = []
+        index, count, last = self._index + 1, len(parts), self._index
+        while index < count and len(taken) < limit:
+            text = parts[index].strip(strip)
+            if text:
+                if text[-1] == element or accept(text) is None:
+                    break
+                taken.append(text)
+                last = index
+            index += 1
+        if taken:
+            self._resume = last + 1
+            self._index = last
+            self.segment_number += len(taken)
+        return taken
 
     def _decode(self, text: str) -> str:
         """A segment with non-ASCII bytes: UTF-8, or else Latin-1 (older systems), said once."""

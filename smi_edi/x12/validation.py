@@ -198,6 +198,8 @@ class _FastSink:
     def __init__(self, tables: Any, element: str, component: str | None) -> None:
         self.engine = Engine(tables, element=element, component=component)
         self.feed = self.engine.feed  # keeps a failure to itself, like the pyx12 engine
+        self.run = self.engine.run
+        self.ran = self.engine.ran
 
     def finish(self) -> tuple[tuple[Any, str | None], dict[int, list[str]]]:
         tree = self.engine.finish()
@@ -417,6 +419,13 @@ class _StructureChecks:
         self.sequence_noted = False
         # (ST number, SegmentError or None, message, rejects)
         self.found: list[tuple[int, SegmentError | None, str, bool]] = []
+
+    def runs_ok(self, segment_id: str) -> bool:
+        """Whether a run of these segments may pass unseen (only ST, LIN and HL matter)."""
+        return segment_id not in ("ST", "LIN", "HL")
+
+    def ran(self, segment_id: str, last_number: int) -> None:
+        self.previous, self.previous_number = segment_id, last_number
 
     def __call__(self, elements: list[str], number: int) -> None:
         segment_id = elements[0]

@@ -23,7 +23,7 @@ from smi_edi.x12.fastcheck.patterns import fast_check
 from smi_edi.x12.fastcheck.tables import CompositeDef, compile_directory
 from smi_edi.x12.results import SetStatus
 from smi_edi.x12.validation import DEFAULT_MAP_PATH, validate
-from tests.smi_edi.test_validation import REPORT_852, VALID, interchange
+from tests.smi_edi.test_validation import ACK_855, REPORT_852, VALID, interchange
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "x12").glob("*.edi"))
@@ -290,3 +290,30 @@ def test_memory_stays_flat_as_the_file_grows():
     assert len(large) > 4 * len(small)
     # the input bytes themselves aside, validating 5x the data needs nowhere near 5x memory
     assert peaks[1] < peaks[0] * 2 + 1_000_000, peaks
+
+
+# -- runs of like segments (checked as raw text, counted in one step) ---------------------
+
+
+@pytest.mark.parametrize("repeats", [11, 12, 13, 30])
+def test_a_run_of_like_segments_is_counted_against_its_maximum_as_pyx12_does(repeats):
+    """REF may occur 12 times in an 855's N1 loop: runs are cut at the limit, so the 13th
+    is reported (AK3 code 5) at the same position as pyx12 reports it."""
+    body = [*ACK_855[:3], *[f"REF*VR*ACME{n}" for n in range(repeats)], *ACK_855[3:]]
+    data = interchange([("855", body)], gs01="PR")
+
+    assert_same_verdict(data)
+    codes = [e.code for e in validate(data)[0].groups[0].sets[0].segment_errors]
+    assert ("5" in codes) is (repeats > 12)
+
+
+def test_a_bad_segment_in_the_middle_of_a_run_is_found_where_it_is():
+    pairs = "*".join(f"S{s:04d}*{s}" for s in range(10))
+    sdq = [f"SDQ*EA*92*{pairs}"] * 6
+    sdq[3] = sdq[3].replace("*S0004*4", "*S0004*X")
+    body = [*REPORT_852[:4], "ZA*QA**EA", *sdq, *REPORT_852[6:]]
+    data = interchange([("852", body)])
+
+    assert_same_verdict(data)
+    (error,) = validate(data)[0].groups[0].sets[0].segment_errors
+    assert (error.segment_id, error.position, error.elements[0].value) == ("SDQ", 10, "X")

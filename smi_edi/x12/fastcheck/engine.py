@@ -84,6 +84,34 @@ class Engine:
         except Exception as exc:
             self.failure = f"{type(exc).__name__}: {exc}"
 
+    def run(self):
+        """When the segments that follow can be checked as a run of raw texts: the compiled
+        check and how many more this node may take; else None (see ``X12Reader.take_run``).
+        A run is offered only where each segment of it would take the one-step path of
+        ``feed``: the same node again, the node's own compiled expression decides alone,
+        and the expression can only accept values that also select this node."""
+        node = self.node
+        if node is None or not node.repeats_alone or self.queued or self.failure is not None:
+            return None
+        raw = getattr(self._checks.get(node), "raw", None)
+        if raw is None:
+            return None
+        key = node.match_key
+        if key is not None:
+            element = node.children[key[0] - 1]
+            if key[1] is not None or element.external is not None or element.usage != "R":
+                return None
+        return raw, node.max_repeat - self.walker.counts.get(node.key, 0)
+
+    def ran(self, texts: list[str]) -> None:
+        """Count a run taken by ``X12Reader.take_run`` (every one of them clean)."""
+        node = self.node
+        counts = self.walker.counts
+        counts[node.key] = counts.get(node.key, 0) + len(texts)
+        self.seg_count += len(texts)
+        self.line += len(texts)
+        self.tree.add_seg(node, node.id, self.seg_count, self.line, texts[-1].split(self.element))
+
     def _repeat(self, node, fields: list[str]) -> None:
         """The same segment again, where pyx12's walk can only find this node again: count
         it (and report it when it occurs too often), then check its elements."""

@@ -235,6 +235,7 @@ def _build(node: Segment, element: str, component: str | None) -> FastCheck | No
         def check(fields: list[str]) -> bool:
             return fullmatch(join(fields)) is not None
 
+        check.raw = fullmatch  # type: ignore[attr-defined]  # for runs of raw segments
         return check
 
     def check_with_rules(fields: list[str]) -> bool:
