@@ -75,7 +75,13 @@ class _Builder:
         if high < 1:
             raise _NoFastPath
         if data_type in ("ID", "AN"):
-            return f"[{self.chars}]{{{max(low, 1)},{high}}}+(?<! )"
+            size = f"{{{max(low, 1)},{high}}}+"
+            # values without spaces (nearly all) first; a last character that is a space
+            # is an error (trailing spaces) the thorough path words
+            return (
+                f"(?:[{self.chars_no_space}]{size}(?![{self.chars}])"
+                f"|[{self.chars}]{size}(?<! ))"
+            )
         if data_type[:1] == "N":
             return f"-?+[0-9]{{{max(low, 1)},{high}}}+"
         if data_type == "R":
