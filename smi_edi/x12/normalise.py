@@ -97,7 +97,7 @@ class Sink(Protocol):
         """(accept, limit) when the segments after the last fed can be taken as a run."""
         ...
 
-    def ran(self, texts: list[str]) -> None: ...
+    def ran(self, count: int, last: str) -> None: ...
 
     def finish(self) -> tuple[object, dict[int, list[str]]]: ...
 
@@ -453,10 +453,10 @@ def _take_run(reader: X12Reader, builder: _Builder, segment_id: str, observe) ->
     if run is None:
         return
     first = reader.segment_number + 1
-    texts = reader.take_run(*run)
-    if texts:
-        builder.lines.extend(first, len(texts))
-        builder.sink.ran(texts)
+    taken, last = reader.take_run(*run)
+    if taken:
+        builder.lines.extend(first, taken)
+        builder.sink.ran(taken, last)
         if observe is not None:
             observe.ran(segment_id, reader.segment_number)
 

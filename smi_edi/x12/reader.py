@@ -518,10 +518,10 @@ class X12Reader:
                 break
         self._finish()
 
-    def take_run(self, accept, limit: int) -> list[str]:
+    def take_run(self, accept, limit: int) -> tuple[int, str]:
         """Consume, without yielding them, the segments that directly follow the one last
         yielded in the current chunk, as long as ``accept(text)`` matches each one (a
-        compiled ``fullmatch``) and at most ``limit``; return their texts.
+        compiled ``fullmatch``) and at most ``limit``; return how many, and the last one.
 
         For a consumer that can check a run of like segments at once (the validator, on
         thousands of SDQ segments in a row). Only body segments can be in a run: an
@@ -530,23 +530,22 @@ class X12Reader:
         """
         parts = self._parts
         if parts is None or limit < 1:
-            return []
+            return 0, ""
         strip, element = self._strip, self.delimiters.element
-        taken: list[str] = []
+        taken, text = 0, ""
         index, count, last = self._index + 1, len(parts), self._index
-        while index < count and len(taken) < limit:
-            text = parts[index].strip(strip)
-            if text:
-                if text[-1] == element or accept(text) is None:
+        while index < count:
+            candidate = parts[index].strip(strip)
+            if candidate:
+                if taken >= limit or candidate[-1] == element or accept(candidate) is None:
                     break
-                taken.append(text)
-                last = index
+                taken, text, last = taken + 1, candidate, index
             index += 1
         if taken:
             self._resume = last + 1
             self._index = last
-            self.segment_number += len(taken)
-        return taken
+            self.segment_number += taken
+        return taken, text
 
     def _decode(self, text: str) -> str:
         """A segment with non-ASCII bytes: UTF-8, or else Latin-1 (older systems), said once."""

@@ -103,14 +103,15 @@ class Engine:
                 return None
         return raw, node.max_repeat - self.walker.counts.get(node.key, 0)
 
-    def ran(self, texts: list[str]) -> None:
-        """Count a run taken by ``X12Reader.take_run`` (every one of them clean)."""
+    def ran(self, count: int, last: str) -> None:
+        """Count a run taken by ``X12Reader.take_run`` (every one of them clean); ``last``
+        is the text of its last segment."""
         node = self.node
         counts = self.walker.counts
-        counts[node.key] = counts.get(node.key, 0) + len(texts)
-        self.seg_count += len(texts)
-        self.line += len(texts)
-        self.tree.add_seg(node, node.id, self.seg_count, self.line, texts[-1].split(self.element))
+        counts[node.key] = counts.get(node.key, 0) + count
+        self.seg_count += count
+        self.line += count
+        self.tree.add_seg(node, node.id, self.seg_count, self.line, last.split(self.element))
 
     def _repeat(self, node, fields: list[str]) -> None:
         """The same segment again, where pyx12's walk can only find this node again: count

@@ -78,10 +78,7 @@ class _Builder:
             size = f"{{{max(low, 1)},{high}}}+"
             # values without spaces (nearly all) first; a last character that is a space
             # is an error (trailing spaces) the thorough path words
-            return (
-                f"(?:[{self.chars_no_space}]{size}(?![{self.chars}])"
-                f"|[{self.chars}]{size}(?<! ))"
-            )
+            return f"(?:[{self.chars_no_space}]{size}(?![{self.chars}])|[{self.chars}]{size}(?<! ))"
         if data_type[:1] == "N":
             return f"-?+[0-9]{{{max(low, 1)},{high}}}+"
         if data_type == "R":

@@ -380,6 +380,9 @@ class Tables:
     maps: dict[str, Root] = field(default_factory=dict)
     _descendants: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _all_keys: set[str] = field(default_factory=set)
+    # segment id -> where its qualifiers are read (element, component), over all maps
+    qualifiers: dict[str, tuple] = field(default_factory=dict)
+    plans: dict = field(default_factory=dict)  # the walker's plans, per component separator
 
     def map_file(self, icvn: str | None, vriic: str | None, fic: str | None) -> str | None:
         for entry_icvn, entry_vriic, entry_fic, name in self.index:
@@ -401,6 +404,11 @@ class Tables:
     def _index_keys(self, root: Root) -> None:
         self._all_keys.update(node.key for node in root.walk())
         self._descendants = {}
+        for node in root.walk():
+            if node.is_segment and node.match_key is not None:
+                specs = set(self.qualifiers.get(node.id, ()))
+                specs.add(node.match_key[:2])
+                self.qualifiers[node.id] = tuple(sorted(specs, key=lambda s: (s[0], s[1] or 0)))
 
     def descendants(self, key: str) -> tuple[str, ...]:
         """Counter keys pyx12's ``NodeCounter.reset_to_node(key)`` deletes."""

@@ -7,6 +7,12 @@ the way (a mandatory segment or loop missing, a segment or loop repeated too oft
 segment not used, a segment not found). Counting follows pyx12's ``NodeCounter``: counts
 keyed by node path, the counts under a loop cleared each time the loop starts again.
 Every rule and sentence is pyx12's, so verdicts and AK3 codes match it.
+
+It runs in two halves. Which nodes the walk passes, and where it stops, depends only on
+the map, the node it starts from and the segment's id and qualifier, never on the counts:
+that half is a *plan* (a short list of steps), computed once per (node, segment id,
+qualifier) and kept. The other half executes the plan against the counts, which is where
+missing and too-many findings come from, in pyx12's order.
 """
 
 from __future__ import annotations
@@ -38,7 +44,14 @@ class EngineError(Exception):
     """A map pyx12 itself would refuse while walking (bad usage code)."""
 
 
-_NOT_FOUND_GOTO = object()  # pyx12 returns a None node without a "not found" error
+# Plan steps: (kind, node, extra)
+_MISS_SEGMENT = 0  # a mandatory segment passed over: missing unless already counted
+_MISS_LOOP = 1  # a mandatory loop passed over (extra: its first segment)
+_SEGMENT = 2  # the segment is this node
+_ENTER = 3  # the segment starts this loop (extra: the loop's first segment)
+_NOT_FOUND = 4  # no node anywhere: "segment not found" (from the start node)
+_NOTHING = 5  # pyx12 found a loop but no segment in it: no node, no error
+_PLAN_CACHE_LIMIT = 100_000
 
 
 def segment_value(fields: list[str], element: int, component: int | None, comp: str | None):
@@ -59,6 +72,7 @@ class Walker:
         self.counts: dict[str, int] = {}
         self.missing: list[_Missing] = []
         self.errors: list[WalkError] = []
+        self.plans = tables.plans.setdefault(component, {})
 
     # -- counters ---------------------------------------------------------------------
 
@@ -86,82 +100,116 @@ class Walker:
         element, component, codes = key
         return segment_value(fields, element, component, self.comp) in codes
 
-    # -- the walk -------------------------------------------------------------------------
+    # -- the walk ----------------------------------------------------------------------
 
     def walk(self, node, fields: list[str], seg_count: int, line: int):
         """The node ``fields`` belongs to (None when there is none), and the errors found."""
-        self.missing = []
-        self.errors = []
-        orig = node
-        node_pos = node.pos
-        if not (node.is_loop or node.is_root):
-            node = node.parent
-        while True:
-            found = self._scan(node, node_pos, fields, seg_count, line)
-            if found is not None:
-                return (None if found is _NOT_FOUND_GOTO else found), self.errors
-            if node.is_root:
-                self._not_found(orig, fields, seg_count, line)
-                return None, self.errors
-            node_pos = node.pos
-            node = node.parent
+        seg_id = fields[0]
+        specs = self.tables.qualifiers.get(seg_id, ())
+        key = (node, seg_id, *(segment_value(fields, e, c, self.comp) for e, c in specs))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self._plan(node, fields)
+            if len(self.plans) < _PLAN_CACHE_LIMIT:
+                self.plans[key] = plan
+        return self._execute(plan, node, fields, seg_count, line)
 
-    def _scan(self, loop, node_pos: int, fields, seg_count: int, line: int):
+    # -- planning (pyx12's traversal, without the counts) -------------------------------------
+
+    def _plan(self, start, fields: list[str]) -> tuple:
+        steps: list[tuple] = []
+        node_pos = start.pos
+        loop = start if (start.is_loop or start.is_root) else start.parent
+        while True:
+            if self._plan_scan(loop, node_pos, fields, steps):
+                return tuple(steps)
+            if loop.is_root:
+                steps.append((_NOT_FOUND, start, None))
+                return tuple(steps)
+            node_pos = loop.pos
+            loop = loop.parent
+
+    def _plan_scan(self, loop, node_pos: int, fields, steps: list) -> bool:
         children = loop.children
-        counts = self.counts
         seg_id = fields[0]
         for i in range(bisect.bisect_left(loop.positions, node_pos), len(children)):
             child = children[i]
             if child.is_segment:
                 if child.id == seg_id and self.is_match(child, fields):
-                    if loop.is_loop and self._is_loop_match(loop, fields, seg_count, line):
-                        found = self._goto(loop, fields, seg_count, line)
-                        return _NOT_FOUND_GOTO if found is None else found
-                    key = child.key
-                    counts[key] = counts.get(key, 0) + 1
-                    self._check_segment_usage(child, fields, seg_count, line)
-                    if self.missing:
-                        eqkey = child.eqkey
-                        self.missing = [m for m in self.missing if m.node.eqkey != eqkey]
-                        self._flush(child.pos)
-                    return child
-                if child.usage == "R" and counts.get(child.key, 0) < 1:
-                    text = f'Mandatory segment "{child.name}" ({child.id}) missing'
-                    self.missing.append(_Missing(child, text, seg_count, line))
-            elif self._is_loop_match(child, fields, seg_count, line):
-                found = self._goto(child, fields, seg_count, line)
-                return _NOT_FOUND_GOTO if found is None else found
-        return None
+                    if loop.is_loop and self._plan_loop_match(loop, fields, steps):
+                        self._plan_goto(loop, fields, steps)
+                    else:
+                        steps.append((_SEGMENT, child, None))
+                    return True
+                if child.usage == "R":
+                    steps.append((_MISS_SEGMENT, child, None))
+            elif self._plan_loop_match(child, fields, steps):
+                self._plan_goto(child, fields, steps)
+                return True
+        return False
 
-    def _is_loop_match(self, loop: Loop, fields, seg_count: int, line: int) -> bool:
+    def _plan_loop_match(self, loop: Loop, fields, steps: list) -> bool:
         first = loop.first
         if first is None:
             return False
         if first.is_loop:
             return any(
-                child.is_loop and self._is_loop_match(child, fields, seg_count, line)
+                child.is_loop and self._plan_loop_match(child, fields, steps)
                 for child in loop.children
             )
         if self.is_match(first, fields):
             return True
-        if loop.usage == "R" and self.counts.get(loop.key, 0) < 1:
-            text = f'Mandatory loop "{loop.name}" ({loop.id}) missing'
-            self.missing.append(_Missing(first, text, seg_count, line))
+        if loop.usage == "R":
+            steps.append((_MISS_LOOP, loop, first))
         return False
 
-    def _goto(self, loop: Loop, fields, seg_count: int, line: int):
+    def _plan_goto(self, loop: Loop, fields, steps: list) -> None:
+        if not self._goto_found(loop, fields, steps):
+            steps.append((_NOTHING, None, None))
+
+    def _goto_found(self, loop: Loop, fields, steps: list) -> bool:
         first = loop.first
         if first is not None and first.is_segment and self.is_match(first, fields):
-            self._check_loop_usage(loop, fields, seg_count, line)
-            self.counts[first.key] = self.counts.get(first.key, 0) + 1
-            self._flush(None)
-            return first
-        for child in loop.children:
-            if child.is_loop:
-                found = self._goto(child, fields, seg_count, line)
-                if found is not None:
-                    return found
-        return None
+            steps.append((_ENTER, loop, first))
+            return True
+        return any(
+            child.is_loop and self._goto_found(child, fields, steps) for child in loop.children
+        )
+
+    # -- executing a plan (the counts, and what pyx12 reports from them) -----------------------
+
+    def _execute(self, plan: tuple, start, fields, seg_count: int, line: int):
+        self.missing = []
+        self.errors = []
+        counts = self.counts
+        for kind, node, extra in plan:
+            if kind == _SEGMENT:
+                counts[node.key] = counts.get(node.key, 0) + 1
+                self._check_segment_usage(node, fields, seg_count, line)
+                if self.missing:
+                    eqkey = node.eqkey
+                    self.missing = [m for m in self.missing if m.node.eqkey != eqkey]
+                    self._flush(node.pos)
+                return node, self.errors
+            if kind == _MISS_SEGMENT:
+                if counts.get(node.key, 0) < 1:
+                    text = f'Mandatory segment "{node.name}" ({node.id}) missing'
+                    self.missing.append(_Missing(node, text, seg_count, line))
+            elif kind == _MISS_LOOP:
+                if counts.get(node.key, 0) < 1:
+                    text = f'Mandatory loop "{node.name}" ({node.id}) missing'
+                    self.missing.append(_Missing(extra, text, seg_count, line))
+            elif kind == _ENTER:
+                self._check_loop_usage(node, fields, seg_count, line)
+                counts[extra.key] = counts.get(extra.key, 0) + 1
+                self._flush(None)
+                return extra, self.errors
+            elif kind == _NOT_FOUND:
+                self._not_found(start, fields, seg_count, line)
+                return None, self.errors
+            else:  # _NOTHING
+                return None, self.errors
+        raise EngineError("a walk plan that ends nowhere")  # pragma: no cover
 
     # -- usage and counts --------------------------------------------------------------
 
