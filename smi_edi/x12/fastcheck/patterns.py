@@ -83,9 +83,11 @@ class _Builder:
             return f"-?+[0-9]{{{max(low, 1)},{high}}}+"
         if data_type == "R":
             low = max(low, 1)  # never the empty string; "-" alone takes the thorough path
-            whole = rf"-?+[0-9]{{{low},{high}}}+(?![0-9.])"  # the usual case, tried first
-            decimal = rf"-?+(?=(?:\.?[0-9]){{{low},{high}}}(?![0-9.]))[0-9]*+(?:\.[0-9]++)?+"
-            return f"(?>{whole}|{decimal})"
+            # whole numbers (the usual case) first, then numbers with a decimal point: the
+            # two never match the same text, so a failing segment backtracks in linear time
+            whole = rf"-?+[0-9]{{{low},{high}}}+"
+            decimal = rf"-?+(?=(?:\.?[0-9]){{{low},{high}}}(?![0-9.]))[0-9]*+\.[0-9]++"
+            return f"(?:{whole}|{decimal})"
         if data_type in ("DT", "D8", "D6", "TM"):
             name = f"d{len(self.dates)}"
             self.dates.append((name, data_type))
@@ -125,7 +127,7 @@ class _Builder:
             if index in pairs:  # P rule on this element and the next: both or neither
                 second = node.children[index]
                 both = f"{self.value(child)}{sep}{self.value(second)}"
-                fields.append((f"(?>{both}|{sep})", False))
+                fields.append((f"(?:{both}|{sep})", False))  # disjoint: both, or neither
                 skip.add(index + 1)
             elif isinstance(child, CompositeDef):
                 if self.component is None:
