@@ -447,10 +447,10 @@ def normalise(
 def _take_run(reader: X12Reader, builder: _Builder, segment_id: str, observe) -> None:
     """Let the sink check the like segments that follow as one run, when it can and the
     observer does not need to see them one by one."""
-    if observe is not None and not getattr(observe, "runs_ok", lambda _: False)(segment_id):
-        return
     run = builder.sink.run()
     if run is None:
+        return
+    if observe is not None and not getattr(observe, "runs_ok", lambda _: False)(segment_id):
         return
     first = reader.segment_number + 1
     taken, last = reader.take_run(*run)

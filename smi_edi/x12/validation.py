@@ -203,8 +203,11 @@ class _FastSink:
 
     def finish(self) -> tuple[tuple[Any, str | None], dict[int, list[str]]]:
         tree = self.engine.finish()
+        element = self.engine.element
         recorded = {
-            node.cur_line: node.fields
+            node.cur_line: node.fields.split(element)
+            if isinstance(node.fields, str)
+            else node.fields
             for isa in tree.children
             for gs in isa.children
             for st in gs.children

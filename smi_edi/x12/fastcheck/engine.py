@@ -91,16 +91,11 @@ class Engine:
         ``feed``: the same node again, the node's own compiled expression decides alone,
         and the expression can only accept values that also select this node."""
         node = self.node
-        if node is None or not node.repeats_alone or self.queued or self.failure is not None:
+        if node is None or not node.runs or self.queued or self.failure is not None:
             return None
         raw = getattr(self._checks.get(node), "raw", None)
         if raw is None:
             return None
-        key = node.match_key
-        if key is not None:
-            element = node.children[key[0] - 1]
-            if key[1] is not None or element.external is not None or element.usage != "R":
-                return None
         return raw, node.max_repeat - self.walker.counts.get(node.key, 0)
 
     def ran(self, count: int, last: str) -> None:
@@ -111,7 +106,7 @@ class Engine:
         counts[node.key] = counts.get(node.key, 0) + count
         self.seg_count += count
         self.line += count
-        self.tree.add_seg(node, node.id, self.seg_count, self.line, last.split(self.element))
+        self.tree.add_seg(node, node.id, self.seg_count, self.line, last)  # split if needed
 
     def _repeat(self, node, fields: list[str]) -> None:
         """The same segment again, where pyx12's walk can only find this node again: count
@@ -143,6 +138,40 @@ class Engine:
             self._thorough(node, fields)
 
     def _feed(self, fields: list[str]) -> None:
+        seg_id = fields[0]
+        last = fields[-1]
+        if (
+            seg_id in self._valid_ids
+            and seg_id not in _ENVELOPE
+            and len(fields) > 1
+            and last
+            and (self.comp is None or self.comp not in last)
+        ):
+            self._body(seg_id, fields)  # a body segment with a known id, not empty
+            return
+        self._any(fields)
+
+    def _body(self, seg_id: str, fields: list[str]) -> None:
+        """``_any`` for the common case: no reader-level finding, not an envelope."""
+        self.seg_count += 1
+        self.line += 1
+        line = self.line
+        orig = self.node
+        node, errors = self.walker.walk(orig, fields, self.seg_count, line)
+        tree = self.tree
+        for error in errors:
+            if error.map_node is not None:
+                tree.add_seg(error.map_node, error.seg_id, error.seg_count, error.line, fields)
+            tree.seg_error(error.code, error.text)
+        if node is None:
+            return
+        tree.add_seg(node, seg_id, self.seg_count, line, fields)
+        if self.queued:
+            self._file_queued()
+        self.node = node
+        self._check_segment(node, fields)
+
+    def _any(self, fields: list[str]) -> None:
         seg_id = fields[0]
         if seg_id[:1] == " ":
             self.queued.append(("1", "Segment contains a leading space"))

@@ -36,7 +36,7 @@ class SegmentNode:
         self.cur_line = cur_line
         self.elements: list[ElementNode] = []
         self.errors: list[tuple[str, str, str | None]] = []
-        self.fields = fields
+        self.fields = fields  # the segment's fields, or its text (the last of a run)
 
 
 class _Envelope:

@@ -148,6 +148,7 @@ class Segment(Node):
         "pos",
         "qualifier",
         "repeats_alone",
+        "runs",
         "syntax",
     )
     is_segment = True
@@ -191,6 +192,7 @@ class Segment(Node):
         self.qualifier = self._qualifier()
         self.fast = {}  # (element sep, component sep) -> compiled fast check
         self.repeats_alone = False  # set once the parent loop is built
+        self.runs = False  # repeats alone, and its compiled check selects only this node
 
     def _first_three(self):
         c = self.children
@@ -361,6 +363,12 @@ def _build_children(node, elem, tables) -> None:
             first = node.first
             child.repeats_alone = (
                 first.is_segment and first.id != child.id and child.usage in ("R", "S")
+            )
+            key = child.match_key
+            qualifier = child.children[key[0] - 1] if key is not None else None
+            child.runs = child.repeats_alone and (
+                key is None
+                or (key[1] is None and qualifier.external is None and qualifier.usage == "R")
             )
 
 

@@ -73,6 +73,7 @@ class Walker:
         self.missing: list[_Missing] = []
         self.errors: list[WalkError] = []
         self.plans = tables.plans.setdefault(component, {})
+        self.qualifiers = tables.qualifiers  # grows in place as maps are compiled
 
     # -- counters ---------------------------------------------------------------------
 
@@ -105,8 +106,13 @@ class Walker:
     def walk(self, node, fields: list[str], seg_count: int, line: int):
         """The node ``fields`` belongs to (None when there is none), and the errors found."""
         seg_id = fields[0]
-        specs = self.tables.qualifiers.get(seg_id, ())
-        key = (node, seg_id, *(segment_value(fields, e, c, self.comp) for e, c in specs))
+        specs = self.qualifiers.get(seg_id)
+        if not specs:
+            key = (node, seg_id)
+        elif len(specs) == 1:
+            key = (node, seg_id, segment_value(fields, specs[0][0], specs[0][1], self.comp))
+        else:
+            key = (node, seg_id, *(segment_value(fields, e, c, self.comp) for e, c in specs))
         plan = self.plans.get(key)
         if plan is None:
             plan = self._plan(node, fields)
