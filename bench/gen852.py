@@ -8,15 +8,18 @@ retailers send them. Deterministic for a given seed.
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from pathlib import Path
 
 ACTIVITY_CODES = ("QA", "QS", "QP", "QI", "QC")
 HEADER = (
     "ISA*00*          *00*          *ZZ*DEMOBUYER      *ZZ*SMIHUB         *261120*0800*U*00401*"
-    "000000001*0*P*>~\n"
-    "GS*PD*DEMOBUYER*SMIHUB*20261120*0800*1*X*004010~\n"
-    "ST*852*0001~XQ*H*20261109*20261115~N1*BY*Demo Buyer*92*DEMOBUYER~N1*ST*Demo DC*92*DC01~\n"
+    "{control:09d}*0*P*>~\n"
+    "GS*PD*DEMOBUYER*SMIHUB*20261120*0800*{control}*X*004010~\n"
+    "ST*852*0001~XQ*H*{start:%Y%m%d}*{end:%Y%m%d}~N1*BY*Demo Buyer*92*DEMOBUYER~"
+    "N1*ST*Demo DC*92*DC01~\n"
 )
+FIRST_WEEK_END = date(2026, 11, 15)
 
 
 def write_852(
@@ -26,8 +29,12 @@ def write_852(
     items: int | None = None,
     stores: int = 100,
     seed: int = 1,
+    week: int = 1,
 ) -> dict:
-    """Write an 852 of about ``megabytes`` MB, or of exactly ``items`` items; return what it holds."""
+    """Write an 852 of about ``megabytes`` MB, or of exactly ``items`` items; return what it
+    holds. ``week``: the report's week (1 ends on 2026-11-15), also its ISA/GS control number."""
+    end = FIRST_WEEK_END + timedelta(weeks=week - 1)
+    header = HEADER.format(control=week, start=end - timedelta(days=6), end=end)
     target = int(megabytes * 1_000_000) if megabytes is not None else None
     limit = items
     rnd = random.Random(seed)
@@ -36,8 +43,8 @@ def write_852(
     items = 0
     quantities = 0
     with open(path, "w", encoding="ascii", newline="") as out:
-        out.write(HEADER)
-        size += len(HEADER)
+        out.write(header)
+        size += len(header)
         segments = 4
         while (target is None or size < target) and (limit is None or items < limit):
             items += 1
@@ -55,7 +62,7 @@ def write_852(
             out.write(text)
             size += len(text)
             segments += len(parts)
-        trailer = f"CTT*{items}~SE*{segments + 2}*0001~GE*1*1~IEA*1*000000001~\n"
+        trailer = f"CTT*{items}~SE*{segments + 2}*0001~GE*1*{week}~IEA*1*{week:09d}~\n"
         out.write(trailer)
     return {
         "items": items,

@@ -74,8 +74,21 @@ class InventoryPosition(models.Model):
     """The buyer's stock of one item at one location as of a report period end, derived from
     product activity. The buyer is the location's party, the supplier the item's."""
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="positions")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="positions")
+    # 852 ingestion upserts up to 10^6 positions per set. Per-row deferred foreign-key
+    # triggers would check each at commit (about 10 s for 10^6 rows), so the ingestion locks
+    # the items and locations it resolves (FOR KEY SHARE, what those checks take, once per
+    # set) and the keys are enforced by the application, as for ProductActivity. ``item``
+    # needs no index of its own: the unique (item, location) index starts with it.
+    item = models.ForeignKey(
+        Item,
+        on_delete=models.PROTECT,
+        related_name="positions",
+        db_constraint=False,
+        db_index=False,
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="positions", db_constraint=False
+    )
     on_hand = models.DecimalField(**QUANTITY, default=ZERO)
     on_order = models.DecimalField(**QUANTITY, default=ZERO)
     in_transit = models.DecimalField(**QUANTITY, default=ZERO)
@@ -83,7 +96,11 @@ class InventoryPosition(models.Model):
     sold_last_period = models.DecimalField(**QUANTITY, default=ZERO)
     as_of = models.DateField(help_text="End of the report period the figures come from.")
     source_set = models.ForeignKey(
-        "smi_edi.InboundSet", on_delete=models.SET_NULL, null=True, related_name="+"
+        "smi_edi.InboundSet",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
     )
     updated_at = models.DateTimeField(auto_now=True)
 

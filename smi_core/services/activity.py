@@ -7,6 +7,7 @@ with COPY on PostgreSQL (bulk INSERT elsewhere), positions with one upsert per b
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from smi_core.models import (
 )
 from smi_core.selectors import decimal_text
 from smi_core.services.bulk import NULL, copy_text, upsert
-from smi_core.services.exceptions import exception_raise
+from smi_core.services.exceptions import ExceptionSpec, exception_raise, exceptions_raise_many
 from smi_edi.x12.ts852 import Activity852, ActivityQuantity, LineItem
 
 # Activity codes that set a position field: stock levels take the latest value in the
@@ -49,6 +50,7 @@ class ApplyOutcome:
     skipped: int = (
         0  # quantities not applied (unknown item/location, bad unit): each in an exception
     )
+    received: set[tuple[int, int]] = field(default_factory=set)  # item-locations with QR rows
 
 
 def activity_apply_852(
@@ -65,10 +67,17 @@ def activity_apply_852(
         before_write=writer.pause,
     )
     outcome = ApplyOutcome()
+    # On PostgreSQL the figures of each LIN go to a spooled file as soon as the next LIN
+    # starts (memory stays flat in file size) and are merged into the positions by SQL;
+    # elsewhere they are gathered for the whole set.
+    staged = _StagedFigures() if writer.postgres else None
     figures = SetFigures()
+    received = outcome.received
     bad_units: dict[tuple[int, str], int] = defaultdict(int)
     period_start = period_end = None
     common = None
+    line = None
+    item = None
 
     for quantity in mapper.quantities(segments):
         if common is None:
@@ -77,23 +86,34 @@ def activity_apply_852(
                 mapper.problems.append(_no_period(quantity))
                 break
             common = (period_start, period_end, inbound_set.pk)
-        item = resolver.item(quantity.line)
+            writer.start(common)
+        if quantity.line is not line:
+            if staged is not None:
+                staged.add(figures)
+            line = quantity.line
+            item = resolver.item(line)
+        elif item is None:
+            resolver.unknown_items[line.key] += 1
         location = resolver.location(quantity.location_qualifier, quantity.location_id)
         if item is None or location is None:
             outcome.skipped += 1
             continue
         item_id, item_unit = item
-        writer.add(common, item_id, location, quantity)
-        key = (item_id, location)
+        writer.add(item_id, location, quantity)
+        if quantity.code == "QR":
+            received.add((item_id, location))
         if quantity.unit and quantity.unit != item_unit:
             bad_units[(item_id, quantity.unit)] += 1
             outcome.skipped += 1
             continue
-        figures.add(key, quantity.code, quantity.activity_date, quantity.quantity)
+        figures.add((item_id, location), quantity.code, quantity.activity_date, quantity.quantity)
 
     outcome.rows = writer.flush()
     outcome.period_start, outcome.period_end = period_start, period_end
-    if period_end is not None:
+    if staged is not None:
+        staged.add(figures)
+        figures = staged
+    if period_end is not None and outcome.rows:
         outcome.changed = _update_positions(
             figures, buyer=buyer, as_of=period_end, inbound_set=inbound_set
         )
@@ -125,6 +145,10 @@ class SetFigures:
 
     def keys(self) -> set[tuple[int, int]]:
         return set(self.latest) | set(self.flows)
+
+    def clear(self) -> None:
+        self.latest.clear()
+        self.flows.clear()
 
     def stated(self, key: tuple[int, int]) -> dict[str, Decimal]:
         """The position fields this report states for ``key``."""
@@ -181,6 +205,11 @@ class _Resolver:
             auto_register,
             source_set,
         )
+        if connection.vendor == "postgresql":
+            # The rows written refer to these items and locations with no foreign-key
+            # triggers: hold them against deletion until commit, as those checks would.
+            _lock_keys(Item, "supplier_id", supplier.pk)
+            _lock_keys(Location, "party_id", buyer.pk)
         items = Item.objects.filter(supplier=supplier).values_list(
             "pk", "vendor_item", "gtin", "unit"
         )
@@ -323,20 +352,32 @@ class _Resolver:
             )
 
 
+def _lock_keys(model, column: str, value: int) -> None:
+    """Lock ``model``'s rows where ``column`` is ``value`` FOR KEY SHARE, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {model._meta.db_table} "
+            f"WHERE {column} = %s FOR KEY SHARE) AS locked",
+            [value],
+        )
+
+
 # -- activity rows ----------------------------------------------------------------------
 
+# The set's constants first, then what an SDQ shares, then what changes with every row:
+# COPY names its columns, so the text of each line is built from a few cached pieces.
 _ROW_COLUMNS = (
     "period_start",
     "period_end",
     "source_set_id",
-    "item_id",
-    "location_id",
     "activity_code",
-    "quantity",
     "unit",
     "date_qualifier",
     "activity_date",
     "segment_number",
+    "item_id",
+    "location_id",
+    "quantity",
     "position",
 )
 
@@ -354,31 +395,46 @@ class _RowWriter:
         self.written = 0
         self.pending = 0
         self.postgres = connection.vendor == "postgresql"
+        self.common: tuple = ()
+        self._prefix = ""
+        self._segment = None
+        self._shared = ""
         self._cursor = None
         self._copy_cm = None
         self._copy = None
 
-    def add(self, common: tuple, item_id: int, location_id: int, q: ActivityQuantity) -> None:
+    def start(self, common: tuple) -> None:
+        """The values every row of the set shares: period start and end, the set's id."""
+        self.common = common
+        self._prefix = "".join(f"{copy_text(v)}\t" for v in common)
+
+    def add(self, item_id: int, location_id: int, q: ActivityQuantity) -> None:
         if self.postgres:
-            # One line of COPY text. Codes, units and qualifiers pass through _copy_text in
-            # case a partner's value holds a tab or a backslash.
+            # One line of COPY text. The quantities of one segment (an SDQ, or a ZA) share
+            # code, unit, qualifier and date: their text is built once per segment, through
+            # copy_text in case a partner's value holds a tab or a backslash.
+            if q.segment_number != self._segment:
+                self._segment = q.segment_number
+                self._shared = (
+                    f"{self._prefix}{copy_text(q.code)}\t{copy_text(q.unit)}\t"
+                    f"{copy_text(q.date_qualifier)}\t{q.activity_date or NULL}\t"
+                    f"{q.segment_number}\t"
+                )
             self.rows.append(
-                f"{common[0]}\t{common[1]}\t{common[2]}\t{item_id}\t{location_id}\t{copy_text(q.code)}\t"
-                f"{q.quantity}\t{copy_text(q.unit)}\t{copy_text(q.date_qualifier)}\t"
-                f"{q.activity_date or NULL}\t{q.segment_number}\t{q.position}\n"
+                f"{self._shared}{item_id}\t{location_id}\t{q.quantity}\t{q.position}\n"
             )
         else:
             self.rows.append(
                 (
-                    *common,
-                    item_id,
-                    location_id,
+                    *self.common,
                     q.code,
-                    q.quantity,
                     q.unit,
                     q.date_qualifier,
                     q.activity_date,
                     q.segment_number,
+                    item_id,
+                    location_id,
+                    q.quantity,
                     q.position,
                 )
             )
@@ -423,9 +479,11 @@ class _RowWriter:
 # -- positions --------------------------------------------------------------------------
 
 
-def _update_positions(
-    figures: SetFigures, *, buyer: Party, as_of: date, inbound_set
-) -> set[tuple[int, int]]:
+def _update_positions(figures, *, buyer: Party, as_of: date, inbound_set) -> set[tuple[int, int]]:
+    """Merge the set's figures (:class:`SetFigures`, or :class:`_StagedFigures` on
+    PostgreSQL) into the positions; return the item-locations changed."""
+    if isinstance(figures, _StagedFigures):
+        return _update_positions_sql(figures, buyer=buyer, as_of=as_of, inbound_set=inbound_set)
     keys = figures.keys()
     if not keys:
         return set()
@@ -455,15 +513,164 @@ def _update_positions(
         )
     upsert_positions(rows)
     _raise_position_exceptions(
-        stale,
+        len(stale),
         negatives,
         jumps,
         buyer=buyer,
         as_of=as_of,
         inbound_set=inbound_set,
-        existing=existing,
+        newest=max((existing[k]["as_of"] for k in stale), default=None),
     )
     return {(row[0], row[1]) for row in rows}
+
+
+# PostgreSQL: the same merge as merge_position, as set-based SQL over the figures staged
+# per LIN. A position newer than the report is kept.
+_STAGED_COLUMNS = (
+    "item_id bigint",
+    "location_id bigint",
+    *(f"{name} numeric, {name}_at date" for name in STOCK_FIELDS.values()),
+    *(f"{name} numeric" for name in FLOW_FIELDS.values()),
+    "seq integer",
+)
+
+
+class _StagedFigures:
+    """The figures of a set, one LIN at a time, spooled to a temporary file as COPY text:
+    per item-location each stock level it states with its ZA date, and its sales. An
+    item-location met again in a later LIN gets a second row (``seq`` keeps the order);
+    ``repeated`` says whether the rows must be merged."""
+
+    def __init__(self) -> None:
+        # Closed by load(), or with the object if the set stops early.
+        self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+        self.rows = 0
+        self.seq = 0
+        self.repeated = False
+        self._items: set[int] = set()
+
+    def add(self, figures: SetFigures) -> None:
+        if not figures.latest and not figures.flows:
+            return
+        self.seq += 1
+        seen = set()
+        lines = []
+        keys = figures.keys()
+        for key in keys:
+            item_id, location_id = key
+            seen.add(item_id)
+            latest = figures.latest.get(key, {})
+            flows = figures.flows.get(key, {})
+            values = [str(item_id), str(location_id)]
+            for code in STOCK_FIELDS:
+                found = latest.get(code)
+                values.append(NULL if found is None else str(found[1]))
+                values.append(NULL if found is None or found[0] is None else str(found[0]))
+            values.extend(str(flows[c]) if c in flows else NULL for c in FLOW_FIELDS)
+            values.append(str(self.seq))
+            lines.append("\t".join(values) + "\n")
+        if not self.repeated and not seen.isdisjoint(self._items):
+            self.repeated = True
+        self._items |= seen
+        self.file.write("".join(lines))
+        self.rows += len(lines)
+        figures.clear()
+
+    def load(self, cursor) -> str:
+        """COPY the staged rows into a temporary table; return the relation that holds one
+        row per item-location (stock levels and sales as the report states them)."""
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE _set_figures ({', '.join(_STAGED_COLUMNS)}) ON COMMIT DROP"
+        )
+        self.file.seek(0)
+        columns = [c.split()[0] for spec in _STAGED_COLUMNS for c in spec.split(", ")]
+        with cursor.cursor.copy(f"COPY _set_figures ({', '.join(columns)}) FROM STDIN") as copy:
+            while chunk := self.file.read(1 << 20):
+                copy.write(chunk)
+        self.file.close()
+        cursor.execute("ANALYZE _set_figures")
+        if not self.repeated:
+            return "_set_figures"
+        latest = ",\n".join(
+            f"(array_agg({name} ORDER BY coalesce({name}_at, '-infinity'::date) DESC, seq DESC) "
+            f"FILTER (WHERE {name} IS NOT NULL))[1] AS {name}"
+            for name in STOCK_FIELDS.values()
+        )
+        flows = ", ".join(f"sum({name}) AS {name}" for name in FLOW_FIELDS.values())
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE _set_stated ON COMMIT DROP AS SELECT item_id, location_id, "
+            f"{latest}, {flows} FROM _set_figures GROUP BY item_id, location_id"
+        )
+        cursor.execute("ANALYZE _set_stated")
+        return "_set_stated"
+
+
+_MERGE_SQL = """
+CREATE TEMPORARY TABLE _set_positions ON COMMIT DROP AS
+SELECT s.item_id, s.location_id, s.on_hand AS on_hand_s,
+       p.on_hand AS old_on_hand, p.as_of AS old_as_of,
+       coalesce(p.as_of > %(as_of)s, false) AS stale,
+       coalesce(s.on_hand, p.on_hand, 0) AS on_hand,
+       coalesce(s.on_order, p.on_order, 0) AS on_order,
+       coalesce(s.in_transit, p.in_transit, 0) AS in_transit,
+       coalesce(s.committed, p.committed, 0) AS committed,
+       coalesce(s.sold_last_period, CASE WHEN p.as_of = %(as_of)s THEN p.sold_last_period END, 0)
+           AS sold_last_period
+FROM {stated} s
+LEFT JOIN {position} p ON p.item_id = s.item_id AND p.location_id = s.location_id
+"""
+_UPSERT_SQL = """
+INSERT INTO {position} (item_id, location_id, {fields}, as_of, source_set_id, updated_at)
+SELECT item_id, location_id, {fields}, %(as_of)s, %(set)s, %(now)s
+FROM _set_positions WHERE NOT stale
+ON CONFLICT (item_id, location_id) DO UPDATE SET {assignments}
+RETURNING item_id, location_id
+"""
+
+
+def _update_positions_sql(
+    staged: _StagedFigures, *, buyer: Party, as_of: date, inbound_set
+) -> set[tuple[int, int]]:
+    if not staged.rows:
+        return set()
+    position = InventoryPosition._meta.db_table
+    params = {"as_of": as_of, "set": inbound_set.pk, "now": timezone.now()}
+    fields = ", ".join(POSITION_FIELDS)
+    assignments = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in (*POSITION_FIELDS, "as_of", "source_set_id", "updated_at")
+    )
+    with connection.cursor() as cursor:
+        stated = staged.load(cursor)
+        cursor.execute(_MERGE_SQL.format(stated=stated, position=position), params)
+        cursor.execute("SELECT count(*), max(old_as_of) FROM _set_positions WHERE stale")
+        stale_count, newest = cursor.fetchone()
+        cursor.execute(
+            "SELECT item_id, location_id, on_hand, old_on_hand FROM _set_positions "
+            "WHERE NOT stale AND on_hand_s IS NOT NULL AND (on_hand_s < 0 OR ("
+            "old_as_of IS NOT NULL AND on_hand_s - old_on_hand >= %s "
+            "AND on_hand_s >= %s * greatest(old_on_hand, 1))) ORDER BY item_id, location_id",
+            [JUMP_FLOOR, JUMP_FACTOR],
+        )
+        flagged = cursor.fetchall()
+        cursor.execute(
+            _UPSERT_SQL.format(position=position, fields=fields, assignments=assignments), params
+        )
+        changed = set(cursor)  # straight from the result, without a list in between
+        cursor.execute("DROP TABLE _set_positions, _set_figures")
+        if stated != "_set_figures":
+            cursor.execute(f"DROP TABLE {stated}")
+    negatives = [(i, loc, new) for i, loc, new, _ in flagged if new < 0]
+    jumps = [(i, loc, old, new) for i, loc, new, old in flagged if new >= 0]
+    _raise_position_exceptions(
+        stale_count,
+        negatives,
+        jumps,
+        buyer=buyer,
+        as_of=as_of,
+        inbound_set=inbound_set,
+        newest=newest,
+    )
+    return changed
 
 
 _POSITION_COLUMNS = (
@@ -508,46 +715,52 @@ def _existing_positions(keys: set[tuple[int, int]]) -> dict[tuple[int, int], dic
 
 
 def _raise_position_exceptions(
-    stale, negatives, jumps, *, buyer, as_of, inbound_set, existing
+    stale: int, negatives, jumps, *, buyer, as_of, inbound_set, newest: date | None
 ) -> None:
+    """``stale``: how many item-locations kept a position newer than the report (up to
+    ``newest``); ``negatives`` and ``jumps``: the on-hand figures to look at."""
     if stale:
-        newest = max(existing[k]["as_of"] for k in stale)
         exception_raise(
             kind=ExceptionItem.Kind.STALE_REPORT,
             partner=buyer,
             subject=f"set #{inbound_set.pk} period ending {as_of}",
             message=(
                 f"The 852 for the period ending {as_of} is older than positions already applied "
-                f"(up to {newest}) for {len(stale)} item-locations; those positions were kept."
+                f"(up to {newest}) for {stale} item-locations; those positions were kept."
             ),
             action="Nothing to undo; check with the buyer whether the old report was resent by mistake.",
-            details={"item_locations": len(stale), "newest_applied": str(newest)},
+            details={"item_locations": stale, "newest_applied": str(newest)},
             source_set=inbound_set,
         )
-    for item_id, location_id, quantity in negatives:
-        exception_raise(
-            kind=ExceptionItem.Kind.NEGATIVE_ON_HAND,
-            partner=buyer,
-            subject=f"item {item_id} at location {location_id}",
-            message=f"The buyer reports {quantity} on hand as of {as_of}.",
-            action="Ask the buyer to correct its inventory count; planning treats negative stock as zero.",
-            details={"on_hand": decimal_text(quantity)},
-            item_id=item_id,
-            location_id=location_id,
-            source_set=inbound_set,
-        )
-    for item_id, location_id, old, new in jumps:
-        exception_raise(
-            kind=ExceptionItem.Kind.SUDDEN_JUMP,
-            partner=buyer,
-            subject=f"item {item_id} at location {location_id}",
-            message=f"On hand jumped from {old} to {new} as of {as_of}.",
-            action="Check the unit of measure and the count with the buyer before planning on it.",
-            details={"before": decimal_text(old), "after": decimal_text(new)},
-            item_id=item_id,
-            location_id=location_id,
-            source_set=inbound_set,
-        )
+    # One exception per item-location: thousands when a whole report jumps (a unit change),
+    # so they are raised in bulk.
+    links = {"source_set_id": inbound_set.pk}
+    exceptions_raise_many(
+        [
+            ExceptionSpec(
+                kind=ExceptionItem.Kind.NEGATIVE_ON_HAND,
+                partner_id=buyer.pk,
+                subject=f"item {item_id} at location {location_id}",
+                message=f"The buyer reports {quantity} on hand as of {as_of}.",
+                action="Ask the buyer to correct its inventory count; planning treats negative stock as zero.",
+                details={"on_hand": decimal_text(quantity)},
+                links={**links, "item_id": item_id, "location_id": location_id},
+            )
+            for item_id, location_id, quantity in negatives
+        ]
+        + [
+            ExceptionSpec(
+                kind=ExceptionItem.Kind.SUDDEN_JUMP,
+                partner_id=buyer.pk,
+                subject=f"item {item_id} at location {location_id}",
+                message=f"On hand jumped from {old} to {new} as of {as_of}.",
+                action="Check the unit of measure and the count with the buyer before planning on it.",
+                details={"before": decimal_text(old), "after": decimal_text(new)},
+                links={**links, "item_id": item_id, "location_id": location_id},
+            )
+            for item_id, location_id, old, new in jumps
+        ]
+    )
 
 
 def _raise_unit_exceptions(bad_units, *, buyer, inbound_set) -> None:

@@ -260,6 +260,12 @@ def test_negative_on_hand_and_sudden_jumps_are_flagged(world):
     assert negative.details == {"on_hand": "-3"}
     jump = ExceptionItem.objects.get(kind="sudden_jump")
     assert jump.details == {"before": "20", "after": "900"}
+    assert (jump.item.vendor_item, jump.location.code, jump.source_set.control_number) == (
+        "ACME-1001",
+        "S002",
+        "0001",
+    )
+    assert (negative.location.code, negative.status, negative.occurrences) == ("S001", "open", 1)
     assert position("ACME-1001", "S002").on_hand == Decimal(900)
 
 
@@ -420,3 +426,114 @@ def test_a_test_interchange_is_answered_with_a_test_acknowledgment(world):
 
     assert ix.ack.split("*")[15] == "T"
     assert ingest(interchange([WEEK], control=78)).ack.split("*")[15] == "P"
+
+
+def test_the_newest_dated_level_wins_and_sales_add_up(world):
+    # given one report stating on hand twice (the later ZA dated earlier), on order twice
+    # with no dates, and sales in two ZA groups
+    report = report_852(
+        lines=[
+            (
+                "VN*ACME-1001",
+                [
+                    "ZA*QA**EA*007*20261114",
+                    "SDQ*EA*92*S001*10",
+                    "ZA*QA**EA*007*20261110",
+                    "SDQ*EA*92*S001*20",
+                    "ZA*QP**EA",
+                    "SDQ*EA*92*S001*3",
+                    "ZA*QP**EA",
+                    "SDQ*EA*92*S001*4",
+                    "ZA*QS**EA",
+                    "SDQ*EA*92*S001*5",
+                    "ZA*QS**EA",
+                    "SDQ*EA*92*S001*6",
+                ],
+            )
+        ]
+    )
+
+    result = ingest(interchange([report]))
+
+    assert result.status == S.APPLIED, result.status_reason
+    s001 = position("ACME-1001", "S001")
+    # the newest date, the last of the undated, the sum of the sales
+    assert (s001.on_hand, s001.on_order, s001.sold_last_period) == (
+        Decimal(10),
+        Decimal(4),
+        Decimal(11),
+    )
+
+
+def test_a_failure_while_applying_rolls_the_whole_set_back(world, monkeypatch):
+    import smi_core.services.shipments as shipments
+
+    received = interchange_receive(
+        source=interchange([WEEK]), transport="cli", source_name="week.edi", actor="test"
+    )
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    # when the last step of the set fails, after its rows and positions were written
+    monkeypatch.setattr(shipments, "shipments_receive_from_852", broken)
+    with pytest.raises(RuntimeError):
+        interchange_process(interchange_id=received.pk, actor="test")
+
+    # then nothing of the set is left, and it is not marked applied
+    assert ProductActivity.objects.count() == 0
+    assert InventoryPosition.objects.count() == 0
+    assert not received.sets.filter(applied_at__isnull=False).exists()
+
+    # and processing it again once fixed applies it exactly once
+    monkeypatch.undo()
+    again = interchange_process(interchange_id=received.pk, actor="test")
+    assert (again.status, again.activity_rows, again.positions_changed) == (S.APPLIED, 8, 5)
+    assert ProductActivity.objects.count() == 8
+    assert position("ACME-1001", "S001").on_hand == Decimal(15)
+
+
+def test_an_item_reported_in_two_lin_loops_is_merged_as_one(world):
+    # given the same item twice in one report (by vendor item, then by GTIN)
+    report = report_852(
+        lines=[
+            (
+                "VN*ACME-1001",
+                [
+                    "ZA*QA**EA*007*20261114",
+                    "SDQ*EA*92*S001*5",
+                    "ZA*QI**EA",
+                    "SDQ*EA*92*S001*1",
+                    "ZA*QS**EA",
+                    "SDQ*EA*92*S001*2",
+                ],
+            ),
+            (
+                "UP*614140010012",
+                [
+                    "ZA*QA**EA",
+                    "SDQ*EA*92*S001*7*S002*8",
+                    "ZA*QI**EA",
+                    "SDQ*EA*92*S001*4",
+                    "ZA*QP**EA",
+                    "SDQ*EA*92*S001*9",
+                    "ZA*QS**EA",
+                    "SDQ*EA*92*S001*3",
+                ],
+            ),
+        ]
+    )
+
+    result = ingest(interchange([report]))
+
+    # then the dated level beats the undated one, the later of two undated ones wins, the
+    # levels stated once are kept, and the sales add up
+    assert (result.status, result.positions_changed) == (S.APPLIED, 2)
+    s001 = position("ACME-1001", "S001")
+    assert (s001.on_hand, s001.in_transit, s001.on_order, s001.sold_last_period) == (
+        Decimal(5),
+        Decimal(4),
+        Decimal(9),
+        Decimal(5),
+    )
+    assert position("ACME-1001", "S002").on_hand == Decimal(8)
