@@ -147,7 +147,8 @@ def main() -> None:
 
     # Time the stages where the pipeline calls them; planning is not run (see above).
     validation.validate = timed("validate", validation.validate)
-    interchanges.acknowledgment_build = timed("997", interchanges.acknowledgment_build)
+    interchanges.acknowledgment_documents = timed("997", interchanges.acknowledgment_documents)
+    interchanges.acknowledgments_send = timed("997", interchanges.acknowledgments_send)
     interchanges.SET_HANDLERS["852"] = timed("852 set", interchanges.SET_HANDLERS["852"])
     activity._update_positions = timed("positions", activity._update_positions)
     planned: list[int] = []

@@ -261,8 +261,9 @@ class ControlNumberSequence(models.Model):
 
 
 class OutboundDocument(models.Model):
-    """An X12 document we send (855, 856): validated before it leaves, stored raw with its
-    control numbers, delivered by a task, and matched to the partner's 997/999."""
+    """An X12 document we send (855, 856, and the 997/999 for what partners send us):
+    validated before it leaves, stored raw with its control numbers, delivered by a task,
+    and (855, 856) matched to the partner's 997/999."""
 
     class Status(models.TextChoices):
         INVALID = "invalid", "Failed our validation (not sent)"
@@ -326,6 +327,14 @@ class OutboundDocument(models.Model):
     ack_due_at = models.DateTimeField(null=True, blank=True)
     resent_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
+    )
+    acknowledges = models.ForeignKey(
+        Interchange,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acknowledgments_sent",
+        help_text="For a 997/999: the inbound interchange it answers.",
     )
     created_by = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

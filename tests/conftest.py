@@ -93,3 +93,12 @@ def _audit_triggers_in_transactional_tests(request):
     with connection.cursor() as cursor:
         for sql in drops:
             cursor.execute(sql)
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path_factory):
+    """Stored files and outbound documents (every ingested file is answered with a
+    997/999) go to a temporary directory, never into the checkout's var/."""
+    base = tmp_path_factory.mktemp("var")
+    settings.SMI_RAW_STORE_DIR = base / "raw"
+    settings.SMI_OUTBOX_DIR = base / "outbox"

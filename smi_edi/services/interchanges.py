@@ -23,7 +23,7 @@ from smi_core.services.audit import Actor
 from smi_core.services.exceptions import exception_raise
 from smi_core.services.hooks import positions_changed
 from smi_edi.models import InboundSet, Interchange, InterchangeStatusChange, TradingPartner
-from smi_edi.services.acknowledgments import acknowledgment_build
+from smi_edi.services.acknowledgments import acknowledgment_documents, acknowledgments_send
 from smi_edi.services.raw_store import TooLarge, raw_path, raw_store
 from smi_edi.x12.errors import X12SyntaxError
 from smi_edi.x12.reader import X12Reader
@@ -236,11 +236,19 @@ def _validate(interchange: Interchange, actor: str) -> None:
                     )
         interchange.sets_accepted = counts["accepted"]
         interchange.sets_rejected = counts["rejected"]
+        acknowledgments = []
         if refusal is None and interchange.sender is not None:
-            interchange.ack = acknowledgment_build(interchange=interchange, results=results)
+            acknowledgments = acknowledgment_documents(interchange=interchange, results=results)
+            interchange.ack = "".join(acknowledgments)
         interchange.save(
             update_fields=["validation", "errors", "sets_accepted", "sets_rejected", "ack"]
         )
+        if acknowledgments:  # stored and queued for the partner, once per interchange
+            acknowledgments_send(
+                interchange=interchange,
+                documents=acknowledgments,
+                actor=Actor("system", actor),
+            )
         if refusal is not None:
             _set_status(interchange, S.REJECTED, actor, refusal)
         elif counts["accepted"] == 0:

@@ -37,6 +37,12 @@ D = OutboundDocument
 FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "850": "PO"}
 
 
+class ResendRefused(ApplicationError):
+    """This document is not one we resend under new control numbers."""
+
+    code = "resend_refused"
+
+
 class DeliveryFailed(ApplicationError):
     """A channel did not take the document; the delivery task retries."""
 
@@ -78,8 +84,6 @@ def outbound_create(
     now: datetime | None = None,
 ) -> OutboundDocument:
     """Write, validate and store one document; queue its delivery when it is valid."""
-    from smi_edi.x12.validation import validate
-
     version = partner.x12_version or "004010"
     functional_id = FUNCTIONAL_IDS[set_id]
     writer = InterchangeWriter(
@@ -98,6 +102,40 @@ def outbound_create(
     )
     st02 = writer.add_set(set_id, segments)
     data = writer.finish()
+    return outbound_store(
+        data=data,
+        partner=partner,
+        set_id=set_id,
+        functional_id=functional_id,
+        version=version,
+        interchange_control_number=writer.interchange_control_number,
+        group_control_number=group,
+        set_control_number=st02,
+        segments=segments,
+        actor=actor,
+        extra={"order": order, "shipment": shipment, "resent_from": resent_from},
+    )
+
+
+def outbound_store(
+    *,
+    data: bytes,
+    partner: TradingPartner,
+    set_id: str,
+    functional_id: str,
+    version: str,
+    interchange_control_number: str,
+    group_control_number: str,
+    set_control_number: str,
+    segments: list[list],
+    actor: Actor,
+    awaits_ack: bool = True,
+    extra: dict | None = None,
+) -> OutboundDocument:
+    """Validate written bytes with our maps, store them, record the document (with who made
+    it) and queue its delivery when it is valid; an invalid one is kept and not sent."""
+    from smi_edi.x12.validation import validate
+
     results = validate(data)
     errors = [
         message
@@ -109,16 +147,15 @@ def outbound_create(
     ]
     valid = bool(results) and results[0].all_accepted
     stored = raw_store(data)
+    extra = {k: v for k, v in (extra or {}).items() if v is not None}
     document = OutboundDocument.objects.create(
         partner=partner,
         set_id=set_id,
-        order=order,
-        shipment=shipment,
         functional_id=functional_id,
         version=version,
-        interchange_control_number=writer.interchange_control_number,
-        group_control_number=group,
-        set_control_number=st02,
+        interchange_control_number=interchange_control_number,
+        group_control_number=group_control_number,
+        set_control_number=set_control_number,
         segments=[[_text(v) for v in seg] for seg in segments],
         raw_file=stored.name,
         sha256=stored.sha256,
@@ -126,10 +163,12 @@ def outbound_create(
         status=D.Status.QUEUED if valid else D.Status.INVALID,
         status_reason="" if valid else "failed our validation; not sent",
         validation_errors=errors if not valid else [],
-        ack_status=D.AckStatus.AWAITING if valid else D.AckStatus.NONE,
-        resent_from=resent_from,
+        ack_status=D.AckStatus.AWAITING if valid and awaits_ack else D.AckStatus.NONE,
         created_by=f"{actor.type}:{actor.name}",
+        **extra,
     )
+    resent_from = extra.get("resent_from")
+    acknowledges = extra.get("acknowledges")
     audit_record(
         actor=actor,
         action="outbound.create",
@@ -139,11 +178,12 @@ def outbound_create(
             "set": set_id,
             "partner": partner.code,
             "isa13": document.interchange_control_number,
-            "gs06": group,
-            "st02": st02,
+            "gs06": group_control_number,
+            "st02": set_control_number,
             "status": document.status,
             "sha256": stored.sha256,
             "resent_from": resent_from.pk if resent_from else None,
+            "acknowledges": acknowledges.pk if acknowledges else None,
         },
     )
     if valid:
@@ -311,6 +351,11 @@ def outbound_resend(*, document_id: int, actor: Actor) -> OutboundDocument:
     the one it replaces, and both the resend and who asked for it are recorded."""
     with transaction.atomic():
         original = OutboundDocument.objects.select_related("partner").get(pk=document_id)
+        if original.acknowledges_id is not None:
+            raise ResendRefused(
+                "a 997/999 is sent once, as our verdict on the partner's interchange; "
+                "if its delivery failed, deliver it again instead"
+            )
         sender = _sender_of(original)
         document = outbound_create(
             sender=sender,

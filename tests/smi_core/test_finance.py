@@ -119,6 +119,7 @@ def _eur_order(world, quantity):
         currency="EUR",
         value=quantity * 10,
         as_of=date(2026, 9, 30),
+        po_date=AS_OF,  # the order date is the test's, not the calendar's
         created_by="user:planner",
         proposed_by=planner,
     )

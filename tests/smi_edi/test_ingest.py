@@ -7,12 +7,15 @@ from decimal import Decimal
 import pytest
 
 from smi_core.models import ExceptionItem, InventoryPosition, Item, Location, ProductActivity
+from smi_core.services.audit import Actor
 from smi_core.services.hooks import _listeners, on_positions_changed
-from smi_edi.models import Interchange
+from smi_edi.models import Interchange, OutboundDocument
+from smi_edi.services.acknowledgments import acknowledgments_send
 from smi_edi.services.interchanges import (
     interchange_process,
     interchange_receive,
 )
+from smi_edi.services.outbound import ResendRefused, outbound_resend
 from smi_edi.services.partners import partner_add
 from tests.factories import ItemCrossReferenceFactory, ItemFactory, LocationFactory
 from tests.pipeline import ingest
@@ -537,3 +540,48 @@ def test_an_item_reported_in_two_lin_loops_is_merged_as_one(world):
         Decimal(5),
     )
     assert position("ACME-1001", "S002").on_hand == Decimal(8)
+
+
+def test_the_997_is_stored_as_an_outbound_document_and_delivered_once(world, settings, tmp_path):
+    settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
+    received = ingest(interchange([WEEK], control=41))
+
+    (ack,) = OutboundDocument.objects.filter(acknowledges=received)
+    assert (ack.set_id, ack.functional_id, ack.status) == ("997", "FA", "sent")
+    assert ack.ack_status == ""  # acknowledgments are not acknowledged
+    assert ack.partner == world["buyer"]
+    delivered = list((tmp_path / "outbox" / "demo-retail").iterdir())
+    assert [p.read_text() for p in delivered] == [received.ack]
+    assert "AK1*PD*41" in received.ack and "AK9*A*1*1*1" in received.ack
+    assert ack.delivery_attempts.filter(ok=True).count() == 1
+
+    interchange_process(interchange_id=received.pk, actor="test")
+    again = acknowledgments_send(
+        interchange=received, documents=[received.ack], actor=Actor.system("test")
+    )
+
+    assert again == []
+    assert OutboundDocument.objects.filter(acknowledges=received).count() == 1
+    assert len(list((tmp_path / "outbox" / "demo-retail").iterdir())) == 1
+
+
+def test_a_partner_that_asks_for_999_gets_one_and_a_997_is_not_resent(world):
+    buyer = world["buyer"]
+    buyer.ack_type = "999"
+    buyer.x12_version = "005010"
+    buyer.save()
+    received = ingest(interchange([WEEK], control=42))
+
+    (ack,) = OutboundDocument.objects.filter(acknowledges=received)
+    assert (ack.set_id, ack.status) == ("999", "sent")
+    with pytest.raises(ResendRefused):
+        outbound_resend(document_id=ack.pk, actor=Actor.system("test"))
+
+
+def test_a_file_from_an_unknown_sender_is_answered_by_no_one(world):
+    data = interchange([WEEK], control=43, sender="STRANGER")
+
+    received = ingest(data)
+
+    assert received.status == S.REJECTED
+    assert not OutboundDocument.objects.filter(acknowledges=received).exists()
