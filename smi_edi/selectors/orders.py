@@ -153,6 +153,7 @@ def outbound_as_dict(document: OutboundDocument, *, with_x12: bool = False) -> d
         "attempts": document.attempts,
         "errors": document.validation_errors or document.ack_errors,
         "resent_from": document.resent_from_id,
+        "acknowledges_interchange": document.acknowledges_id,
     }
     if with_x12:
         row["x12"] = raw_path(document.raw_file).read_bytes().decode("utf-8")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from smi_core.models import ExceptionItem, InventoryPosition, Item, Location, ProductActivity
 from smi_core.services.audit import Actor
@@ -585,3 +588,17 @@ def test_a_file_from_an_unknown_sender_is_answered_by_no_one(world):
 
     assert received.status == S.REJECTED
     assert not OutboundDocument.objects.filter(acknowledges=received).exists()
+
+
+def test_x12_outbox_lists_the_997_with_the_interchange_it_answers(world):
+    received = ingest(interchange([WEEK], control=44))
+    text, data = StringIO(), StringIO()
+
+    call_command("x12_outbox", "--type", "997", stdout=text)
+    call_command("x12_outbox", "--type", "997", "--json", stdout=data)
+
+    (line,) = [row for row in text.getvalue().splitlines()[1:] if "997" in row]
+    assert f"interchange {received.pk}" in line and "sent" in line
+    (row,) = json.loads(data.getvalue())
+    assert (row["acknowledges_interchange"], row["po_number"]) == (received.pk, None)
+    assert "AK1*PD*44" in row["x12"]

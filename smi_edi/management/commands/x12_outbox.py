@@ -9,7 +9,10 @@ from smi_edi.selectors.orders import outbound_as_dict
 
 
 class Command(BaseCommand):
-    help = "List outbound X12 documents (855, 856) with delivery and 997/999 status."
+    help = (
+        "List outbound X12 documents (855, 856, and the 997/999 answering partners' files) "
+        "with delivery and acknowledgment status."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -18,7 +21,7 @@ class Command(BaseCommand):
             "(awaiting, accepted, accepted_with_errors, rejected, overdue)",
         )
         parser.add_argument("--partner", help="partner code")
-        parser.add_argument("--type", dest="set_id", help="855 or 856")
+        parser.add_argument("--type", dest="set_id", help="855, 856, 997 or 999")
         parser.add_argument("--json", action="store_true", help="JSON with the raw X12")
 
     def handle(self, *args, **o):
@@ -43,10 +46,10 @@ class Command(BaseCommand):
         if not qs.exists():
             self.stdout.write("no outbound documents match")
             return
-        header = f"{'id':>5} {'type':4} {'partner':14} {'ISA13':9} {'status':8} {'ack':21} {'order/shipment':16} sent"
+        header = f"{'id':>5} {'type':4} {'partner':14} {'ISA13':9} {'status':8} {'ack':21} {'answers':16} sent"
         self.stdout.write(header)
         for d in qs:
-            ref = d.order.po_number if d.order_id else d.shipment.shipment_number
+            ref = _answers(d)
             sent = d.sent_at.strftime("%Y-%m-%d %H:%M") if d.sent_at else "-"
             self.stdout.write(
                 f"{d.pk:>5} {d.set_id:4} {d.partner.code[:14]:14} {d.interchange_control_number:9} "
@@ -54,3 +57,14 @@ class Command(BaseCommand):
             )
             for error in (d.validation_errors or d.ack_errors)[:5]:
                 self.stdout.write(f"      ! {error}")
+
+
+def _answers(document: OutboundDocument) -> str:
+    """What the document is about: its order, its shipment, or the interchange it answers."""
+    if document.order_id:
+        return document.order.po_number
+    if document.shipment_id:
+        return document.shipment.shipment_number
+    if document.acknowledges_id:
+        return f"interchange {document.acknowledges_id}"
+    return "-"
