@@ -25,7 +25,15 @@ from datetime import datetime
 
 from .envelope_results import REJECTING_GROUP_CODES
 from .errors import X12WriteError
-from .reader import Delimiters, GroupSummary, InterchangeSummary, SetSummary, Source, X12Reader
+from .reader import (
+    Delimiters,
+    GroupSummary,
+    InterchangeSummary,
+    SetSummary,
+    Source,
+    X12Reader,
+    is_digits,
+)
 from .results import (
     ELEMENT_ERROR_TEXT,
     GROUP_ERROR_TEXT,
@@ -103,13 +111,13 @@ def _ack_version(group: GroupResult, interchange_version: str) -> str:
     005010), without an X12N guide suffix that names another transaction's guide."""
     version = group.version.strip()
     if not version:
-        return interchange_version + "0" if interchange_version.isdigit() else "004010"
+        return interchange_version + "0" if is_digits(interchange_version) else "004010"
     match = _GUIDE_SUFFIX.match(version)
     return match.group(1) if match else version
 
 
 def _is_5010(version: str) -> bool:
-    return version[:6].isdigit() and version[:6] >= "005010"
+    return is_digits(version[:6]) and version[:6] >= "005010"
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ def _segment_code(error: SegmentError, style: _Style, has_elements: bool) -> str
         return code
     if code in _SEGMENT_CODE_IN_997:
         return _SEGMENT_CODE_IN_997[code]
-    if code.isdigit() and code in SEGMENT_ERROR_TEXT:
+    if is_digits(code) and code in SEGMENT_ERROR_TEXT:
         return code
     return "8" if has_elements else "2"  # not a code an acknowledgment can carry
 
@@ -176,7 +184,7 @@ def _segment_notes(result: SetResult, style: _Style) -> list[list]:
                 [
                     f"{style.tag}4",
                     position,
-                    reference if reference.isdigit() and len(reference) <= 4 else "",
+                    reference if is_digits(reference) and len(reference) <= 4 else "",
                     code,
                     _clean(element.value, style),
                 ]
@@ -280,7 +288,7 @@ def _isa12(result: InterchangeResult, ack_type: str, version: str | None) -> str
         return "00501"
     if version:
         return isa_version(version)
-    if len(result.version) == 5 and result.version.isdigit():
+    if len(result.version) == 5 and is_digits(result.version):
         return result.version
     return "00401"
 
@@ -741,11 +749,11 @@ def _status(code: str) -> SetStatus | None:
 
 def _int(value: str) -> int | None:
     value = value.strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if is_digits(value) else None
 
 
 def _same_number(a: str, b: str) -> bool:
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
+    if is_digits(a) and is_digits(b):
         return int(a) == int(b)
     return a == b

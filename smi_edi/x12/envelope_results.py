@@ -7,7 +7,7 @@ is broken is rejected whatever its content.
 
 from __future__ import annotations
 
-from .reader import InterchangeSummary, X12Reader
+from .reader import InterchangeSummary, X12Reader, is_digits
 from .results import SET_ERROR_TEXT, GroupResult, InterchangeResult, SetResult, SetStatus
 
 # AK502 codes that reject a set; AK905 codes that reject a group.
@@ -40,7 +40,7 @@ def _interchange(ix: InterchangeSummary) -> InterchangeResult:
             receiver_id=gs.receiver_id,
             group_errors=sorted({e.code for e in gs.errors}, key=_code_order),
             declared_set_count=int(gs.trailer[1])
-            if gs.trailer and len(gs.trailer) > 1 and gs.trailer[1].isdigit()
+            if gs.trailer and len(gs.trailer) > 1 and is_digits(gs.trailer[1])
             else None,
         )
         for st in gs.sets:
@@ -66,7 +66,7 @@ def _interchange(ix: InterchangeSummary) -> InterchangeResult:
 
 
 def _code_order(code: str) -> tuple[int, str]:
-    return (int(code), code) if code.isdigit() else (10_000, code)
+    return (int(code), code) if is_digits(code) else (10_000, code)
 
 
 def describe_set_codes(codes: list[str]) -> list[str]:

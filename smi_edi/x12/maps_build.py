@@ -40,6 +40,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from .reader import is_digits
+
 MAPS_DIR = Path(__file__).resolve().parent.parent / "maps"
 PYX12_MAP_DIR = files("pyx12").joinpath("map")
 
@@ -1441,7 +1443,7 @@ def build_dataele() -> etree._Element:
 
 
 def _element_sort_key(num: str) -> tuple[int, int, str]:
-    return (0, int(num), "") if num.isdigit() else (1, 0, num)
+    return (0, int(num), "") if is_digits(num) else (1, 0, num)
 
 
 def build_codes() -> etree._Element:

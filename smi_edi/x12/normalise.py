@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .reader import ISA_FIELD_WIDTHS, InterchangeSummary, Source, X12Reader
+from .reader import ISA_FIELD_WIDTHS, InterchangeSummary, Source, X12Reader, is_digits
 
 PYX12_VERSIONS = ("00401", "00501")
 _PLACEHOLDER = "\x00"  # element separator while a copy is being built
@@ -279,7 +279,7 @@ class _Builder:
         fields[11] = self.version
         if self.version == "00401":
             fields[10] = "U"
-        if fields[12].isdigit():
+        if is_digits(fields[12]):
             fields[12] = fields[12].zfill(9)
         padded = []
         for i, (value, width) in enumerate(zip(fields[:15], ISA_FIELD_WIDTHS[:15], strict=True)):
@@ -304,7 +304,7 @@ class _Builder:
 
     def emit_iea(self, elements: list[str], number: int) -> None:
         elements = list(elements)
-        if len(elements) > 2 and elements[2].isdigit():
+        if len(elements) > 2 and is_digits(elements[2]):
             elements[2] = elements[2].zfill(9)
         self.emit(elements, number)
 

@@ -181,9 +181,15 @@ def _get(elements: list[str], index: int) -> str:
     return elements[index] if len(elements) > index else ""
 
 
+def is_digits(value: str) -> bool:
+    """Only ASCII digits: ``str.isdigit`` also takes "\u00b9" and other Unicode digits that
+    ``int`` refuses, and a damaged file may hold any byte."""
+    return value.isascii() and value.isdigit()
+
+
 def _same_number(a: str, b: str) -> bool:
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
+    if is_digits(a) and is_digits(b):
         return int(a) == int(b)
     return a == b
 
@@ -365,7 +371,7 @@ class X12Reader:
         raw_elements = raw_isa.split(element)
         isa = [value.strip(" ") for value in raw_elements]  # spaces only: ISA16 may be 0x1F
         version = isa[12]
-        if not (len(version) == 5 and version.isdigit()):
+        if not (len(version) == 5 and is_digits(version)):
             raise X12SyntaxError(
                 f"ISA12 version {version!r} is not a 5-digit version number",
                 offset=start,
@@ -638,7 +644,7 @@ class X12Reader:
             self._missing_trailers("IEA")
         ix.trailer = iea
         count, control = _get(iea, 1), _get(iea, 2)
-        if not count.isdigit() or int(count) != len(ix.groups):
+        if not is_digits(count) or int(count) != len(ix.groups):
             ix.errors.append(
                 self._error(
                     "interchange",
@@ -695,7 +701,7 @@ class X12Reader:
             self._missing_trailers("GE")
         group.trailer = ge
         count, control = _get(ge, 1), _get(ge, 2)
-        if not count.isdigit() or int(count) != len(group.sets):
+        if not is_digits(count) or int(count) != len(group.sets):
             group.errors.append(
                 self._error(
                     "group",
@@ -753,7 +759,7 @@ class X12Reader:
         ts.trailer = se
         ts.segment_count = self.segment_number - ts.segment_number + 1
         count, control = _get(se, 1), _get(se, 2)
-        if not count.isdigit() or int(count) != ts.segment_count:
+        if not is_digits(count) or int(count) != ts.segment_count:
             ts.errors.append(
                 self._error(
                     "set",

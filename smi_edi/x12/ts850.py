@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from .reader import is_digits
+
 __all__ = ["OrderLine850", "PurchaseOrder850", "product_id", "read_850"]
 
 DELIVERY_REQUESTED = "002"  # DTM01 / SCH05
@@ -83,9 +85,9 @@ def parse_date(value: str) -> date | None:
     """CCYYMMDD (YYMMDD as sent in 3xxx versions: years below 50 are 20xx)."""
     value = value.strip()
     try:
-        if len(value) == 8 and value.isdigit():
+        if len(value) == 8 and is_digits(value):
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        if len(value) == 6 and value.isdigit():
+        if len(value) == 6 and is_digits(value):
             year = int(value[:2])
             return date(2000 + year if year < 50 else 1900 + year, int(value[2:4]), int(value[4:]))
     except ValueError:

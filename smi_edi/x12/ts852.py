@@ -25,6 +25,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from .reader import is_digits
+
 ACTIVITY_CODES = {
     "QA": "on hand available",
     "QS": "sold",
@@ -114,7 +116,7 @@ class Header852:
 def normalise_gtin(value: str) -> str:
     """A UPC-A (12), EAN-13 or GTIN-14 as a zero-padded GTIN-14; other text unchanged."""
     digits = value.strip()
-    if digits.isdigit() and len(digits) in (8, 12, 13, 14):
+    if is_digits(digits) and len(digits) in (8, 12, 13, 14):
         return digits.zfill(14)
     return digits
 

@@ -56,7 +56,7 @@ from .envelope_results import REJECTING_GROUP_CODES, REJECTING_SET_CODES, result
 from .fastcheck.engine import Engine
 from .fastcheck.tables import compile_directory
 from .normalise import GroupContext, GroupPlan, NormalisedInterchange, normalise
-from .reader import Source, X12Reader
+from .reader import Source, X12Reader, is_digits
 from .results import (
     ELEMENT_ERROR_TEXT,
     SEGMENT_ERROR_TEXT,
@@ -326,7 +326,7 @@ def _family(gs08: str, copy_version: str) -> tuple[str, bool]:
         return "4", False
     if head == "005":
         return "5", False
-    if head.isdigit() and len(head) == 3:
+    if is_digits(head) and len(head) == 3:
         return ("4" if head < "005" else "5"), True
     return ("5" if copy_version == "00501" else "4"), True
 
@@ -1009,4 +1009,4 @@ def _merge_set(result: SetResult, entry: _SetFindings) -> None:
         result.status = SetStatus.ACCEPTED_WITH_ERRORS
     if result.segment_errors and "5" not in result.set_errors:
         result.set_errors.append("5")
-    result.set_errors.sort(key=lambda c: (int(c), c) if c.isdigit() else (10_000, c))
+    result.set_errors.sort(key=lambda c: (int(c), c) if is_digits(c) else (10_000, c))

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from .errors import X12WriteError
-from .reader import Delimiters
+from .reader import Delimiters, is_digits
 
 __all__ = [
     "DEFAULT_DELIMITERS",
@@ -130,7 +130,7 @@ class GroupSpec:
 def isa_version(gs_version: str) -> str:
     """The ISA12 that goes with a GS08: 004010 -> 00401, 005010X231A1 -> 00501."""
     digits = gs_version[:6]
-    if len(digits) == 6 and digits.isdigit():
+    if len(digits) == 6 and is_digits(digits):
         return digits[:5]
     raise X12WriteError(f"GS08 version {gs_version!r} does not start with a 6-digit version")
 
@@ -239,7 +239,7 @@ class InterchangeWriter:
         authorization: tuple[str, str] = ("00", ""),
         security: tuple[str, str] = ("00", ""),
     ):
-        if not (len(version) == 5 and version.isdigit()):
+        if not (len(version) == 5 and is_digits(version)):
             raise X12WriteError(f"ISA12 version {version!r} is not a 5-digit version such as 00401")
         if usage not in ("P", "T"):
             raise X12WriteError(f"ISA15 usage {usage!r} must be P (production) or T (test)")
@@ -297,7 +297,7 @@ class InterchangeWriter:
             raise X12WriteError(f"GS08 version {version!r} must be 1 to 12 characters")
         number = str(_control("group", self._control_numbers.next_group()))
         # GS04 is CCYYMMDD from 004010 on, YYMMDD before (003040 and older).
-        date = "%Y%m%d" if not version[:6].isdigit() or version[:6] >= "004010" else "%y%m%d"
+        date = "%Y%m%d" if not is_digits(version[:6]) or version[:6] >= "004010" else "%y%m%d"
         self._write(
             [
                 "GS",

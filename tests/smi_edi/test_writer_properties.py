@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -246,6 +247,31 @@ def test_damaged_interchanges_end_in_a_result_or_a_syntax_error(case, cuts, chun
         start %= len(data) + 1
         data[start : start + length] = junk
     read_or_refuse(bytes(data), chunk_size)
+
+
+@pytest.mark.parametrize("trailer", ["SE", "GE", "IEA"])
+def test_a_unicode_digit_in_a_trailer_count_is_an_envelope_error_not_a_crash(trailer):
+    """Hypothesis found it: Latin-1 byte 0xB9 reads as "\u00b9", which str.isdigit() takes
+    and int() refuses; counts and control numbers are ASCII digits or wrong."""
+    writer = InterchangeWriter(
+        sender=Party("ZZ", "ACMESUPPLY"),
+        receiver=Party("ZZ", "DEMORETAIL"),
+        control_numbers=CountingControlNumbers(),
+        delimiters=Delimiters("*", ":", "~", None),
+        version="00401",
+        now=NOW,
+    )
+    writer.begin_group("PR", sender_id="A", receiver_id="B", version="004010")
+    writer.add_set("855", [["BAK", "00", "AC", "1", "20261125"]])
+    data = writer.finish()
+    at = data.index(f"~{trailer}*".encode()) + len(trailer) + 2
+    damaged = data[:at] + b"\xb9" + data[at:]
+
+    reader = X12Reader(damaged)
+    reader.read_all()
+
+    assert reader.envelope_errors
+    read_or_refuse(damaged, 256)
 
 
 # -- acknowledgments read back to what was written ---------------------------------------
