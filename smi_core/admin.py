@@ -261,28 +261,39 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
         "lines__item__vendor_item",
         "outbound_documents__interchange_control_number",
     ]
+    # Every field is read-only: who proposed and last edited decides SoD-01, and the lines,
+    # status and order data change only through the services (edit, approve, cancel, 855).
     readonly_fields = [
-        "supplier",
-        "buyer",
-        "ship_to",
-        "agreement",
-        "status",
-        "currency",
-        "value",
-        "as_of",
-        "plan_run",
-        "created_at",
-        "created_by",
-        "proposed_by",
-        "po_number",
-        "po_source",
-        "po_date",
-        "requested_delivery",
-        "erp_reference",
-        "confirmed_at",
+        *(f.name for f in ReplenishmentProposal._meta.fields),
         "documents",
     ]
     inlines = [ProposalLineInline]
+    actions = ["cancel"]
+
+    def has_cancel_permission(self, request):
+        from smi_core.services.roles import role_names
+
+        return bool(role_names(request.user) & {"planner", "approver"})
+
+    @admin.action(description="Cancel the selected proposals or orders", permissions=["cancel"])
+    def cancel(self, request, queryset):
+        from smi_core.services.audit import Actor
+        from smi_core.services.proposals import proposal_cancel
+
+        done = 0
+        for proposal in queryset.order_by("pk"):
+            try:
+                proposal_cancel(
+                    proposal_id=proposal.pk,
+                    user=request.user,
+                    reason=f"cancelled in the admin by {request.user.get_username()}",
+                    actor=Actor.user(request.user, request),
+                )
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} proposal(s) cancelled", messages.SUCCESS)
 
     @admin.display(description="documents sent (855/856) and their acknowledgments")
     def documents(self, obj):

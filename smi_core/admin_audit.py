@@ -9,7 +9,7 @@ import hashlib
 import io
 from datetime import timedelta
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -450,12 +450,32 @@ class SodOverrideAdmin(ReadOnly):
         "rule_codes",
         "requested_by",
         "requested_at",
+        "approver",
         "granted_by",
         "granted_at",
         "expires_at",
         "used_at",
     ]
     list_filter = ["granted_at", "used_at"]
+    actions = ["grant"]
+
+    def has_grant_permission(self, request):
+        return request.user.has_perm("smi_core.grant_sodoverride")
+
+    @admin.action(description="Grant the selected overrides", permissions=["grant"])
+    def grant(self, request, queryset):
+        from smi_core.exceptions import ApplicationError
+        from smi_core.services.proposals import override_grant
+
+        done = 0
+        for override in queryset.order_by("pk"):
+            try:
+                override_grant(override_id=override.pk, user=request.user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} override(s) granted", messages.SUCCESS)
 
 
 def chain_status() -> dict:
@@ -507,12 +527,20 @@ class RoleCheckedUserAdmin(UserAdmin):
 
         class Checked(form):
             def clean(self):
-                from smi_core.services.roles import exclusive_role_conflicts
+                from smi_core.services.roles import exclusive_role_conflicts, role_conflict_record
 
                 cleaned = super().clean()
                 roles = {g.name for g in cleaned.get("groups", [])}
-                for code, reason in exclusive_role_conflicts(roles):
+                conflicts = exclusive_role_conflicts(roles)
+                for code, reason in conflicts:
                     self.add_error("groups", f"{code}: {reason}")
+                if conflicts and self.instance.pk:
+                    role_conflict_record(
+                        user=self.instance,
+                        roles=roles,
+                        conflicts=conflicts,
+                        actor=Actor.user(request.user, request),
+                    )
                 return cleaned
 
         return Checked

@@ -45,8 +45,9 @@ class SodRule(models.Model):
 
 
 class SodOverride(models.Model):
-    """Permission to act despite SoD rules, for one proposal, with a written justification,
-    approved by a third person holding the override permission, until it expires."""
+    """Permission for one named approver to act despite SoD rules, for one proposal, with a
+    written justification, granted by a third person (neither the requester, the proposer,
+    the last editor nor the approver) holding the override permission, until it expires."""
 
     proposal = models.ForeignKey(
         ReplenishmentProposal, on_delete=models.PROTECT, related_name="overrides"
@@ -57,6 +58,14 @@ class SodOverride(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField(auto_now_add=True)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The one person who may approve with this override; never its grantor.",
+    )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

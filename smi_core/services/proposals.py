@@ -142,7 +142,7 @@ def proposal_approve(*, proposal_id: int, user, actor: Actor | None = None) -> A
         breaches = approval_breaches(proposal=proposal, user=user)
         codes = [b.code for b in breaches]
         override = (
-            usable_override(proposal=proposal, codes=codes)
+            usable_override(proposal=proposal, codes=codes, user=user)
             if breaches and "ROLE" not in codes
             else None
         )
@@ -191,7 +191,8 @@ def proposal_approve(*, proposal_id: int, user, actor: Actor | None = None) -> A
             from smi_core.services.orders import order_open  # orders builds on this module
 
             order_open(order=proposal, actor=actor)
-            transaction.on_commit(lambda: order_event(event="order.approved", order_id=proposal_id))
+            # The webhook row commits with the approval; only its POST waits for the commit.
+            order_event(event="order.approved", order_id=proposal_id)
             audit_record(
                 actor=actor,
                 action="proposal.approve",
@@ -259,10 +260,19 @@ def proposal_reject(*, proposal_id: int, user, reason: str, actor: Actor | None 
 def proposal_line_edit(
     *, proposal_id: int, item_id: int, quantity: Decimal, user, actor: Actor | None = None
 ) -> ProposalLine:
-    """Change a line's quantity before approval; editing an approved proposal voids the approval."""
+    """Change a line's quantity before approval; editing an approved proposal voids the
+    approval. Only a planner edits (deny by default; superusers are not exempt)."""
     if quantity < 0:
         raise ApplicationError("a quantity cannot be negative", code="bad_quantity")
     actor = actor or Actor.user(user)
+    _require_role(
+        user=user,
+        roles={"planner"},
+        actor=actor,
+        action="proposal.line.edit.denied",
+        proposal_id=proposal_id,
+        doing="edit proposals",
+    )
     with transaction.atomic():
         proposal = _locked(proposal_id)
         if proposal.status not in (P.PROPOSED, P.APPROVED):
@@ -304,23 +314,109 @@ def proposal_line_edit(
     return line
 
 
-def approval_is_valid(proposal: ReplenishmentProposal) -> bool:
-    """Whether the latest approval still matches the lines and the agreement version."""
+def _require_role(
+    *, user, roles: set[str], actor: Actor, action: str, proposal_id: int, doing: str
+) -> None:
+    """Refuse (recorded, then raised as SodViolation ROLE) unless ``user`` holds one of
+    ``roles`` as a group: a permission a superuser merely has is not enough."""
+    from smi_core.services.roles import role_names
+
+    if role_names(user) & roles:
+        return
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="proposal",
+        object_id=proposal_id,
+        rule_codes=["ROLE"],
+    )
+    raise SodViolation(
+        f"{user.get_username()} may not {doing}: that needs the {' or '.join(sorted(roles))} role",
+        ["ROLE"],
+    )
+
+
+def proposal_cancel(*, proposal_id: int, user, reason: str, actor: Actor | None = None) -> None:
+    """Cancel a proposal or an order not yet shipped (as TRANSITIONS allows), by a planner
+    or an approver, with a reason; recorded as a status change and an audit event."""
+    if not reason.strip():
+        raise ApplicationError("a cancellation needs a reason", code="reason_required")
+    actor = actor or Actor.user(user)
+    _require_role(
+        user=user,
+        roles={"planner", "approver"},
+        actor=actor,
+        action="proposal.cancel.denied",
+        proposal_id=proposal_id,
+        doing="cancel proposals",
+    )
+    with transaction.atomic():
+        proposal = _locked(proposal_id)
+        proposal_transition(proposal=proposal, to=P.CANCELLED, actor=actor, reason=reason)
+
+
+def proposal_close(
+    *, proposal_id: int, user, reason: str = "received and closed", actor: Actor | None = None
+) -> None:
+    """Close a received order (as TRANSITIONS allows), by a planner or an approver."""
+    actor = actor or Actor.user(user)
+    _require_role(
+        user=user,
+        roles={"planner", "approver"},
+        actor=actor,
+        action="proposal.close.denied",
+        proposal_id=proposal_id,
+        doing="close orders",
+    )
+    with transaction.atomic():
+        proposal = _locked(proposal_id)
+        proposal_transition(proposal=proposal, to=P.CLOSED, actor=actor, reason=reason)
+
+
+class ApprovalInvalid(ApplicationError):
+    """The approval no longer matches the lines or the agreement version it was bound to."""
+
+    code = "approval_invalid"
+    http_status = 409
+
+
+def approval_invalid_reason(proposal: ReplenishmentProposal) -> str | None:
+    """Why the latest approval no longer binds the proposal (None while it does): no
+    approval, lines changed since, or a newer agreement version than the one it saw."""
     approval = (
         proposal.approvals.filter(decision=Approval.Decision.APPROVED)
-        .order_by("-decided_at")
+        .order_by("-decided_at", "-id")
         .first()
     )
-    return (
-        approval is not None
-        and approval.lines_hash == lines_hash(proposal, approval.agreement_version)
-        and (approval.agreement_version == proposal.agreement.version)
-    )
+    if approval is None:
+        return f"proposal #{proposal.pk} has no approval in force"
+    if approval.agreement_version != proposal.agreement.version:
+        return (
+            f"agreement {proposal.agreement.code} changed after approval #{approval.pk} "
+            f"(version {approval.agreement_version}, now {proposal.agreement.version})"
+        )
+    if approval.lines_hash != lines_hash(proposal, approval.agreement_version):
+        return f"the lines of proposal #{proposal.pk} changed after approval #{approval.pk}"
+    return None
+
+
+def approval_is_valid(proposal: ReplenishmentProposal) -> bool:
+    """Whether the latest approval still matches the lines and the agreement version."""
+    return approval_invalid_reason(proposal) is None
 
 
 def override_request(
-    *, proposal_id: int, rule_codes: list[str], justification: str, user, hours: int = 24
+    *,
+    proposal_id: int,
+    rule_codes: list[str],
+    justification: str,
+    user,
+    approver=None,
+    hours: int = 24,
 ) -> SodOverride:
+    """Ask for an override that lets ``approver`` (by default the requester) approve this
+    one proposal despite ``rule_codes``; only that person may use it once granted."""
+    approver = approver or user
     if len(justification.strip()) < 20:
         raise ApplicationError(
             "an override needs a written justification of at least 20 characters",
@@ -333,6 +429,7 @@ def override_request(
             rule_codes=sorted(set(rule_codes)),
             justification=justification,
             requested_by=user,
+            approver=approver,
             expires_at=timezone.now() + timedelta(hours=hours),
         )
         audit_record(
@@ -342,6 +439,7 @@ def override_request(
             object_id=proposal.pk,
             after={
                 "override": override.pk,
+                "approver": approver.get_username(),
                 "justification": justification,
                 "expires_at": override.expires_at,
             },
@@ -351,16 +449,24 @@ def override_request(
 
 
 def override_grant(*, override_id: int, user) -> SodOverride:
-    """A third person holding the override permission (the compliance role) grants it."""
+    """A third person holding the override permission (the compliance role) grants it: not
+    the requester, the proposer, the last editor, nor the approver it names (superusers are
+    not exempt), so nobody approves with an override they granted."""
     from smi_core.services.roles import role_names
 
     with transaction.atomic():
         override = (
             SodOverride.objects.select_for_update().select_related("proposal").get(pk=override_id)
         )
+        if override.granted_by_id or override.used_at or override.expires_at <= timezone.now():
+            raise ApplicationError(
+                f"override #{override.pk} is already granted, used or expired",
+                code="override_not_grantable",
+            )
         proposal = override.proposal
-        third = user.pk not in (
+        third = override.approver_id is not None and user.pk not in (
             override.requested_by_id,
+            override.approver_id,
             proposal.proposed_by_id,
             proposal.last_edited_by_id,
         )
@@ -387,7 +493,9 @@ def override_grant(*, override_id: int, user) -> SodOverride:
             denied = False
     if denied:
         raise SodViolation(
-            "an override is granted only by a third person (not the requester, proposer or editor) holding the compliance role",
+            f"{user.get_username()} may not grant override #{override_id}: an override is "
+            "granted only by a third person (not the requester, the proposer, the last editor "
+            "or the approver it names) holding the compliance role",
             ["OVERRIDE"],
         )
     return override

@@ -85,15 +85,10 @@ ROLES: dict[str, list[str]] = {
         "smi_core.view_exchangerate",
         "smi_core.add_exchangerate",
         "smi_core.change_exchangerate",
-        "smi_core.view_financeaccess",
-        "smi_core.view_inventoryposition",
-        "smi_core.view_replenishmentproposal",
-        "smi_core.view_proposalline",
-        "smi_core.view_supplyagreement",
-        "smi_core.view_agreementterm",
-        "smi_core.view_item",
-        "smi_core.view_location",
-        "smi_core.view_party",
+        # No view permission on positions, proposals, agreements, items, locations, parties
+        # or the grants themselves: those would show every party's rows (and every user's
+        # grants) in the admin and the API. Finance users see the finance views, scoped to
+        # their grants (FinanceScope).
     ],
     "compliance": [
         "smi_core.view_sodoverride",
@@ -153,6 +148,7 @@ def user_roles_set(*, user, roles: list[str], actor) -> None:
         )
     conflicts = exclusive_role_conflicts(set(roles))
     if conflicts:
+        role_conflict_record(user=user, roles=roles, conflicts=conflicts, actor=actor)
         raise RoleConflict(
             f"{user.get_username()} may not hold {' and '.join(sorted(roles))}: "
             + "; ".join(f"{code}: {reason}" for code, reason in conflicts),
@@ -169,3 +165,18 @@ def user_roles_set(*, user, roles: list[str], actor) -> None:
             before={"roles": before},
             after={"roles": sorted(roles)},
         )
+
+
+def role_conflict_record(*, user, roles, conflicts: list[tuple[str, str]], actor) -> None:
+    """Record a refused role assignment like any other SoD denial, with the rule codes."""
+    from smi_core.services.audit import Actor, audit_record
+
+    audit_record(
+        actor=actor if isinstance(actor, Actor) else Actor.user(actor),
+        action="roles.set.denied",
+        object_type="user",
+        object_id=user.pk,
+        before={"roles": sorted(role_names(user))},
+        after={"roles": sorted(roles)},
+        rule_codes=[code for code, _ in conflicts],
+    )

@@ -95,12 +95,24 @@ def shipping_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
     return breaches
 
 
-def usable_override(*, proposal: ReplenishmentProposal, codes: list[str]) -> SodOverride | None:
-    """A granted, unexpired, unused override of this proposal covering every code."""
+def usable_override(
+    *, proposal: ReplenishmentProposal, codes: list[str], user
+) -> SodOverride | None:
+    """A granted, unexpired, unused override of this proposal covering every code, naming
+    ``user`` as its approver and not granted by ``user`` (nobody approves with an override
+    they granted themselves)."""
     now = timezone.now()
-    for override in SodOverride.objects.filter(
-        proposal=proposal, granted_by__isnull=False, used_at__isnull=True, expires_at__gt=now
-    ).order_by("-granted_at"):
+    for override in (
+        SodOverride.objects.filter(
+            proposal=proposal,
+            approver=user,
+            granted_by__isnull=False,
+            used_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .exclude(granted_by=user)
+        .order_by("-granted_at")
+    ):
         if set(codes) <= set(override.rule_codes):
             return override
     return None
