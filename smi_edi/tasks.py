@@ -77,54 +77,29 @@ def requeue_waiting_interchanges(older_than_minutes: int = 10) -> int:
     return interchanges_requeue_waiting(older_than_minutes=older_than_minutes)
 
 
-DELIVERY_RETRIES = 8  # with backoff 1, 2, 4 ... 256 minutes: about eight and a half hours
+@shared_task(
+    name="smi_edi.deliver_outbound",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
+def deliver_outbound(document_id: int) -> str:
+    """Try to deliver one outbound document once. A refusal leaves it queued with the
+    attempt recorded; ``outbound_redeliver_queued`` (beat) tries it again after the
+    backoff, and the last allowed attempt marks it failed with the reason."""
+    from smi_edi.services.outbound import outbound_attempt
 
-
-def _backoff(retries: int) -> int:
-    return min(60 * 2**retries, 4 * 3600)
-
-
-@shared_task(name="smi_edi.deliver_outbound", bind=True, acks_late=True, max_retries=None)
-def deliver_outbound(self, document_id: int) -> str:
-    """Deliver one outbound document; retry with backoff while a channel refuses, then
-    mark it failed with the reason. In-process (no broker), a failure leaves the document
-    queued for the next ``outbound_redeliver_queued`` or a resend."""
-    from smi_edi.services.outbound import (
-        DeliveryFailed,
-        outbound_deliver,
-        outbound_delivery_gave_up,
-    )
-
-    try:
-        return outbound_deliver(document_id=document_id).status
-    except DeliveryFailed as exc:
-        if self.request.is_eager:
-            return "queued"
-        if self.request.retries >= DELIVERY_RETRIES:
-            outbound_delivery_gave_up(document_id=document_id, reason=exc.message)
-            return "failed"
-        raise self.retry(countdown=_backoff(self.request.retries)) from exc
+    return outbound_attempt(document_id=document_id)
 
 
 @shared_task(name="smi_edi.outbound_redeliver_queued")
-def outbound_redeliver_queued(older_than_minutes: int = 10) -> int:
-    """Queue again documents never tried (their task was lost before it ran); documents
-    being retried have their own task waiting."""
-    from datetime import timedelta
+def outbound_redeliver_queued() -> int:
+    """Beat: queue again documents whose backoff since their last attempt has passed (and
+    those never tried whose task was lost)."""
+    from smi_edi.services.outbound import outbound_redeliver_due
 
-    from django.utils import timezone
-
-    from smi_edi.models import OutboundDocument
-
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    ids = list(
-        OutboundDocument.objects.filter(
-            status=OutboundDocument.Status.QUEUED, attempts=0, created_at__lt=cutoff
-        ).values_list("pk", flat=True)
-    )
-    for document_id in ids:
-        deliver_outbound.delay(document_id)
-    return len(ids)
+    return len(outbound_redeliver_due())
 
 
 @shared_task(name="smi_edi.outbound_overdue_check")
@@ -135,17 +110,25 @@ def outbound_overdue_check() -> int:
     return check()
 
 
-@shared_task(name="smi_edi.deliver_webhook", bind=True, acks_late=True, max_retries=None)
-def deliver_webhook(self, delivery_id: int) -> str:
-    """POST one signed event to a supplier's ERP; retry until it answers 2xx."""
-    from smi_edi.services.webhooks import WebhookFailed, webhook_deliver, webhook_gave_up
+@shared_task(
+    name="smi_edi.deliver_webhook",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
+def deliver_webhook(delivery_id: int) -> str:
+    """POST one signed event to a supplier's ERP once; until it answers 2xx,
+    ``webhooks_redeliver`` (beat) sends it again after the backoff, without end."""
+    from smi_edi.services.webhooks import webhook_attempt
 
-    try:
-        return webhook_deliver(delivery_id=delivery_id).status
-    except WebhookFailed as exc:
-        if self.request.is_eager:
-            return "pending"
-        if self.request.retries >= DELIVERY_RETRIES:
-            webhook_gave_up(delivery_id=delivery_id, reason=exc.message)
-            return "failed"
-        raise self.retry(countdown=_backoff(self.request.retries)) from exc
+    return webhook_attempt(delivery_id=delivery_id)
+
+
+@shared_task(name="smi_edi.webhooks_redeliver")
+def webhooks_redeliver() -> int:
+    """Beat: send again every unacknowledged webhook whose backoff has passed, and announce
+    approved orders whose announcement was lost."""
+    from smi_edi.services.webhooks import webhooks_redeliver_due
+
+    return len(webhooks_redeliver_due())

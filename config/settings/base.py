@@ -156,9 +156,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "smi_edi.outbound_overdue_check",
         "schedule": 900.0,
     },
+    # Retries of what we send live in the database: these sweeps send again whatever is
+    # due (backoff 1 min doubling to 4 h), whether the first try ran in a worker or in-process.
     "outbound-redeliver": {
         "task": "smi_edi.outbound_redeliver_queued",
-        "schedule": 600.0,
+        "schedule": 120.0,
+    },
+    "webhooks-redeliver": {
+        "task": "smi_edi.webhooks_redeliver",
+        "schedule": 120.0,
     },
 }
 

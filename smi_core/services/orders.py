@@ -44,7 +44,7 @@ class OrderLineError(ApplicationError):
 @dataclass(frozen=True)
 class LineChange:
     """What the supplier's ERP says about one line: the quantity it will ship, the date it
-    promises, whether the rest is backordered, and why."""
+    promises, whether the rest is backordered (with no quantity: the whole line), and why."""
 
     quantity: Decimal | None = None
     promised_date: date | None = None
@@ -58,7 +58,16 @@ def po_number_for(order: ReplenishmentProposal) -> str:
 
 def order_open(*, order: ReplenishmentProposal, actor: Actor) -> None:
     """Give a just-approved proposal its PO number and number its lines (caller holds the
-    lock and the transaction)."""
+    lock and the transaction).
+
+    The approval is new, so the ordered quantities are the approved ones (a re-approval
+    after an edit must not keep the old ones); only a buyer's 850 already linked keeps its
+    own ordered quantities. Refused when the approval no longer binds the lines."""
+    from smi_core.services.proposals import ApprovalInvalid, approval_invalid_reason
+
+    invalid = approval_invalid_reason(order)
+    if invalid:
+        raise ApprovalInvalid(f"order {order.po_number or order.pk} cannot be opened: {invalid}")
     if not order.po_number:
         order.po_number = po_number_for(order)
         order.po_source = "smi"
@@ -67,7 +76,7 @@ def order_open(*, order: ReplenishmentProposal, actor: Actor) -> None:
     lines = list(order.lines.order_by("item_id"))
     for n, line in enumerate(lines, start=1):
         line.line_number = line.line_number or str(n)
-        if line.ordered_quantity is None:
+        if order.po_source != "850" or line.ordered_quantity is None:
             line.ordered_quantity = line.quantity
         # Our own orders ship at once: a promised ship date after the PO date is a DR.
         line.requested_date = line.requested_date or order.po_date
@@ -99,8 +108,10 @@ def order_lines_confirm(
 ) -> list[ProposalLine]:
     """Record the supplier's confirmation of an approved order's lines and their ACK codes.
 
-    A line the ERP does not mention is confirmed as approved. The caller holds the order
-    locked in a transaction.
+    A line the ERP does not mention is confirmed as approved. A backordered line is
+    confirmed in full (what ships now plus the backordered rest, which stays open to ship)
+    with ACK code IB; each returned line carries ``backordered_quantity`` (the rest) for
+    the 855's ACK*IB. The caller holds the order locked in a transaction.
     """
     if order.status != P.APPROVED:
         raise TransitionRefused(
@@ -120,18 +131,26 @@ def order_lines_confirm(
     for line in lines:
         change = changes.get(line.pk, LineChange())
         confirmed = line.quantity if change.quantity is None else change.quantity
+        if change.backordered and change.quantity is None:
+            confirmed = ZERO  # backordered, nothing said about now: the whole line waits
         if confirmed < 0:
             raise OrderLineError(f"line {line.pk}: a confirmed quantity cannot be negative")
         ordered = line.ordered_quantity if line.ordered_quantity is not None else line.quantity
         before.append({"line": line.pk, "confirmed": _text(line.confirmed_quantity)})
-        line.confirmed_quantity = confirmed
+        backordered = max(ordered - confirmed, ZERO) if change.backordered else ZERO
+        line.backordered_quantity = backordered  # not stored: the 855's ACK*IB quantity
+        line.confirmed_quantity = confirmed + backordered  # the backorder stays open
         line.promised_date = change.promised_date or line.requested_date
-        line.ack_code = ack_code_for(
-            ordered=ordered,
-            confirmed=confirmed,
-            requested=line.requested_date or order.requested_delivery,
-            promised=change.promised_date,
-            backordered=change.backordered,
+        line.ack_code = (
+            "IB"
+            if backordered
+            else ack_code_for(
+                ordered=ordered,
+                confirmed=confirmed,
+                requested=line.requested_date or order.requested_delivery,
+                promised=change.promised_date,
+                backordered=change.backordered,
+            )
         )
         line.ack_note = change.note[:200]
     ProposalLine.objects.bulk_update(
@@ -152,6 +171,7 @@ def order_lines_confirm(
                 {
                     "line": line.pk,
                     "confirmed": _text(line.confirmed_quantity),
+                    "backordered": _text(line.backordered_quantity),
                     "ack": line.ack_code,
                     "promised": line.promised_date.isoformat() if line.promised_date else None,
                 }
@@ -182,6 +202,7 @@ class PurchaseOrderLine:
 def order_link_850(
     *,
     buyer: Party,
+    supplier: Party,
     po_number: str,
     po_date: date | None,
     ship_to_code: str | None,
@@ -192,19 +213,20 @@ def order_link_850(
 ) -> ReplenishmentProposal | None:
     """Adopt the buyer's PO number for the approved order it was issued for.
 
-    The order is the approved one (855 not yet sent) for the same buyer and ship-to whose
-    items cover every 850 line; the 850's quantities become the ordered quantities, so a
+    The order is the approved one (855 not yet sent) for the same buyer, the supplier the
+    850 was sent to (its interchange's receiver) and the same ship-to, whose items (that
+    supplier's) cover every 850 line; the 850's quantities become the ordered quantities, so a
     difference from ours (pack rounding, capacity) shows as IQ in the 855. An 850 that
     matches nothing opens an exception. Receiving the same 850 again changes nothing.
     """
     existing = ReplenishmentProposal.objects.filter(
-        buyer=buyer, po_number=po_number, po_source="850"
+        buyer=buyer, supplier=supplier, po_number=po_number, po_source="850"
     ).first()
     if existing is not None:
         return existing
-    items = {line.line_number: _item_for(buyer, line.ids) for line in lines}
+    items = {line.line_number: _item_for(buyer, supplier, line.ids) for line in lines}
     candidates = ReplenishmentProposal.objects.filter(
-        buyer=buyer, status=P.APPROVED, po_source__in=["", "smi"]
+        buyer=buyer, supplier=supplier, status=P.APPROVED, po_source__in=["", "smi"]
     ).order_by("created_at", "pk")
     if ship_to_code:
         location = Location.objects.filter(party=buyer, code=ship_to_code).first()
@@ -223,8 +245,9 @@ def order_link_850(
             partner=buyer,
             subject=f"PO {po_number}",
             message=(
-                f"{buyer.code} sent purchase order {po_number} ({source}), which matches no "
-                "approved order for the same ship-to and items."
+                f"{buyer.code} sent purchase order {po_number} ({source}) to "
+                f"{supplier.code}, which matches no approved order of {supplier.code} for the "
+                "same ship-to and items."
             ),
             action="Check the PO against the approved proposals; approve the matching "
             "proposal, or tell the buyer which items or location are unknown.",
@@ -266,7 +289,9 @@ def order_link_850(
     return order
 
 
-def _item_for(buyer: Party, ids: Mapping[str, str]) -> int | None:
+def _item_for(buyer: Party, supplier: Party, ids: Mapping[str, str]) -> int | None:
+    """The supplier's item the 850 line names: vendor item numbers are unique only per
+    supplier, so every lookup is within ``supplier``'s items."""
     from smi_core.models import Item
 
     for qualifier in ("VN", "UP", "EN", "UK"):
@@ -275,13 +300,17 @@ def _item_for(buyer: Party, ids: Mapping[str, str]) -> int | None:
             continue
         field = "vendor_item" if qualifier == "VN" else "gtin"
         query = {field: value if qualifier == "VN" else normalise_gtin(value)}
-        item_id = Item.objects.filter(**query).values_list("pk", flat=True).first()
+        item_id = (
+            Item.objects.filter(supplier=supplier, **query).values_list("pk", flat=True).first()
+        )
         if item_id:
             return item_id
     for qualifier in ("IN", "BP"):
         value = ids.get(qualifier)
         if value:
-            ref = ItemCrossReference.objects.filter(buyer=buyer, buyer_item=value).first()
+            ref = ItemCrossReference.objects.filter(
+                buyer=buyer, buyer_item=value, item__supplier=supplier
+            ).first()
             if ref:
                 return ref.item_id
     return None

@@ -384,6 +384,7 @@ def _apply_850(inbound_set: InboundSet, stream, interchange: Interchange):
     po = read_850([elements for elements, _ in stream])
     order = order_link_850(
         buyer=interchange.sender.party,
+        supplier=interchange.receiver.party,
         po_number=po.po_number,
         po_date=po.po_date,
         ship_to_code=po.ship_to[1] if po.ship_to else None,

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from smi_core.models import ProposalLine, ReplenishmentProposal, Shipment
-from smi_core.services.audit import Actor
+from smi_core.services.audit import Actor, audit_record
 from smi_core.services.exceptions import exception_raise
 from smi_core.services.orders import LineChange, order_lines_confirm, order_mark_ordered
+from smi_core.services.proposals import ApprovalInvalid, approval_invalid_reason
 from smi_core.services.shipments import (
     PackLine,
     PackSpec,
@@ -78,6 +80,7 @@ def acknowledgment_855(
                 ack_code=line.ack_code,
                 ack_quantity=line.confirmed_quantity,
                 ack_date=line.promised_date,
+                backordered_quantity=getattr(line, "backordered_quantity", Decimal(0)),
             )
         )
     return Acknowledgment855(
@@ -98,33 +101,53 @@ def order_acknowledge(
 ) -> OutboundDocument:
     """Confirm an approved order's lines (as approved, or as the ERP changed them) and send
     the 855. When the 855 fails our validation nothing is sent, the order stays approved,
-    and the document shows the errors."""
+    and the document shows the errors. When the approval no longer binds the order (its
+    lines or the agreement changed since), nothing is sent and the refusal is recorded."""
     with transaction.atomic():
         order = (
             ReplenishmentProposal.objects.select_for_update()
-            .select_related("buyer", "supplier", "ship_to")
+            .select_related("buyer", "supplier", "ship_to", "agreement")
             .get(pk=order_id)
         )
-        lines = order_lines_confirm(
-            order=order, changes=changes, erp_reference=erp_reference, actor=actor
+        invalid = (
+            approval_invalid_reason(order)
+            if order.status == ReplenishmentProposal.Status.APPROVED
+            else None
         )
-        document = outbound_create(
-            sender=partner_for(order.supplier),
-            partner=partner_for(order.buyer),
-            set_id="855",
-            segments=segments_855(
-                acknowledgment_855(order, lines),
-                version=partner_for(order.buyer).x12_version or "004010",
-            ),
-            actor=actor,
-            order=order,
-        )
-        if document.status != D.Status.INVALID:
-            order_mark_ordered(
-                order=order,
+        if invalid:
+            audit_record(
                 actor=actor,
-                reason=f"855 ISA13 {document.interchange_control_number} sent",
+                action="order.acknowledge.refused",
+                object_type="proposal",
+                object_id=order.pk,
+                after={"po_number": order.po_number, "reason": invalid},
             )
+        else:
+            lines = order_lines_confirm(
+                order=order, changes=changes, erp_reference=erp_reference, actor=actor
+            )
+            document = outbound_create(
+                sender=partner_for(order.supplier),
+                partner=partner_for(order.buyer),
+                set_id="855",
+                segments=segments_855(
+                    acknowledgment_855(order, lines),
+                    version=partner_for(order.buyer).x12_version or "004010",
+                ),
+                actor=actor,
+                order=order,
+            )
+            if document.status != D.Status.INVALID:
+                order_mark_ordered(
+                    order=order,
+                    actor=actor,
+                    reason=f"855 ISA13 {document.interchange_control_number} sent",
+                )
+    if invalid:  # the refusal is recorded (committed above); now refuse
+        raise ApprovalInvalid(
+            f"order {order.po_number or order.pk} is not acknowledged: {invalid}; "
+            "it needs a new approval"
+        )
     document.refresh_from_db()  # delivery may have run already (in-process tasks)
     return document
 

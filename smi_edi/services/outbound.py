@@ -5,6 +5,12 @@ partner's 997/999.
 
 A document that fails our validation is stored with its errors and status ``invalid`` and
 never delivered; the order or shipment it belongs to shows why.
+
+Retries live in the database, not in the task: a refused delivery leaves the document
+queued with its attempts counted, and ``outbound_redeliver_due`` (Celery beat, every few
+minutes) tries it again once its last attempt is older than the backoff (1 min doubling to
+4 h). After DELIVERY_RETRIES retries the document is marked failed with an exception. This
+works the same whether the first attempt ran in a worker or in-process (no broker).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from smi_core.exceptions import ApplicationError
@@ -35,6 +42,8 @@ from smi_edi.x12.writer import InterchangeWriter, Party, isa_version
 log = logging.getLogger(__name__)
 D = OutboundDocument
 FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "850": "PO"}
+DELIVERY_RETRIES = 8  # after the first attempt, 1, 2, 4 ... 128 minutes apart
+LOST_AFTER = timedelta(minutes=10)  # a document never tried by then lost its task
 
 
 class ResendRefused(ApplicationError):
@@ -235,7 +244,7 @@ def channels_for(partner: TradingPartner) -> list[tuple[str, str]]:
 
 def outbound_deliver(*, document_id: int) -> OutboundDocument:
     """Hand the document to every channel that has not taken it yet; raise DeliveryFailed
-    (the task retries) when one refuses. Idempotent: a delivered document is left alone."""
+    (counted in ``attempts``; retried by ``outbound_redeliver_due``) when one refuses. Idempotent: a delivered document is left alone."""
     document = OutboundDocument.objects.select_related("partner__party").get(pk=document_id)
     if document.status != D.Status.QUEUED:
         return document
@@ -282,6 +291,50 @@ def outbound_deliver(*, document_id: int) -> OutboundDocument:
             document.ack_due_at = now + timedelta(hours=document.partner.ack_window_hours)
             document.save(update_fields=["status", "sent_at", "status_reason", "ack_due_at"])
     return document
+
+
+def delivery_backoff(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failed tries before the next: 1 min, doubling,
+    at most 4 h."""
+    return min(timedelta(minutes=1) * 2 ** min(max(attempts - 1, 0), 16), timedelta(hours=4))
+
+
+def outbound_attempt(*, document_id: int) -> str:
+    """One delivery try (what the task runs). A refusal leaves the document queued for
+    ``outbound_redeliver_due``; the one that uses up the retries marks it failed."""
+    try:
+        return outbound_deliver(document_id=document_id).status
+    except DeliveryFailed as exc:
+        attempts = OutboundDocument.objects.values_list("attempts", flat=True).get(pk=document_id)
+        if attempts > DELIVERY_RETRIES:
+            outbound_delivery_gave_up(document_id=document_id, reason=exc.message)
+            return D.Status.FAILED
+        return D.Status.QUEUED
+
+
+def outbound_redeliver_due(*, now: datetime | None = None) -> list[int]:
+    """Queue again every document still queued whose backoff has passed since its last
+    attempt, and those never tried whose task was lost (older than LOST_AFTER)."""
+    now = now or timezone.now()
+    queued = (
+        OutboundDocument.objects.filter(status=D.Status.QUEUED)
+        .annotate(last_try=Max("delivery_attempts__at"))
+        .only("pk", "attempts", "created_at")
+        .order_by("pk")
+    )
+    due = [
+        document.pk
+        for document in queued
+        if (
+            document.created_at + LOST_AFTER <= now
+            if document.attempts == 0
+            else (document.last_try or document.created_at) + delivery_backoff(document.attempts)
+            <= now
+        )
+    ]
+    for document_id in due:
+        outbound_enqueue(document_id)
+    return due
 
 
 def outbound_delivery_gave_up(*, document_id: int, reason: str) -> None:

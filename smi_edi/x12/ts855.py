@@ -4,6 +4,10 @@ BAK (purpose, type AC/AD/RJ, PO number, PO date, ... BAK09 acknowledgment date),
 optional N1*ST, per line PO1 (line number, ordered quantity, unit, price, product ids)
 with its ACK (status code, quantity, unit, 068 + promised date), and CTT (number of PO1
 lines, sum of their quantities).
+
+A backorder is ``ACK*IB`` with ACK02 the backordered quantity. A line partly shipped now
+and partly backordered has two ACKs (the ACK loop repeats within PO1 in our 855 maps,
+up to 104 times): IA (or IQ) with the quantity shipped now, then IB with the rest.
 """
 
 from __future__ import annotations
@@ -62,6 +66,32 @@ class AckLine:
     ack_code: str
     ack_quantity: Decimal
     ack_date: date | None
+    backordered_quantity: Decimal = Decimal(0)  # > 0: a second ACK, IB with this quantity
+
+    def __post_init__(self) -> None:
+        # Settled at construction (what read_855 returns equals what was written). A
+        # backordered line may be given as the order line holds it: IB with the confirmed
+        # quantity (shipped now plus backordered) and the backordered part.
+        code, quantity, backordered = self.ack_code, self.ack_quantity, self.backordered_quantity
+        if code == "IB" and 0 < backordered < quantity:  # partial: ship some now
+            code = "IA" if quantity == self.ordered_quantity else "IQ"
+            quantity -= backordered
+        elif code == "IB" and backordered and backordered == quantity:  # all backordered
+            backordered = Decimal(0)
+        elif code == "IB" and quantity == 0 and not backordered:  # ACK02: backordered qty
+            quantity = self.ordered_quantity
+        object.__setattr__(self, "ack_code", code)
+        object.__setattr__(self, "ack_quantity", quantity)
+        object.__setattr__(self, "backordered_quantity", backordered)
+
+    @property
+    def ack_codes(self) -> tuple[str, ...]:
+        """Every ACK01 of the line, in order."""
+        return (self.ack_code, "IB") if self.backordered_quantity else (self.ack_code,)
+
+
+def _codes(lines: Iterable[AckLine]) -> list[str]:
+    return [code for line in lines for code in line.ack_codes]
 
 
 @dataclass(frozen=True)
@@ -78,11 +108,11 @@ class Acknowledgment855:
         # Settled at construction, so what read_855 returns (BAK02 as written) equals the
         # acknowledgment it was written from.
         if self.ack_type is None:
-            object.__setattr__(self, "ack_type", ack_type_for(line.ack_code for line in self.lines))
+            object.__setattr__(self, "ack_type", ack_type_for(_codes(self.lines)))
 
     @property
     def bak02(self) -> str:
-        return self.ack_type or ack_type_for(line.ack_code for line in self.lines)
+        return self.ack_type or ack_type_for(_codes(self.lines))
 
 
 def number(value: Decimal) -> str:
@@ -135,6 +165,8 @@ def segments_855(ack: Acknowledgment855, *, version: str = "004010") -> list[lis
         if line.ack_date:
             ack_segment += [SCHEDULED_SHIP, _d8(line.ack_date)]
         segments.append(ack_segment)
+        if line.backordered_quantity:
+            segments.append(["ACK", "IB", number(line.backordered_quantity), line.unit])
         total += line.ordered_quantity
     segments.append(["CTT", str(len(ack.lines)), number(total)])
     return segments
@@ -187,7 +219,11 @@ def read_855(segments: Iterable[Sequence[str]]) -> Acknowledgment855:
                 "ack_code": "",
                 "ack_quantity": Decimal(0),
                 "ack_date": None,
+                "backordered_quantity": Decimal(0),
             }
+        elif tag == "ACK" and current is not None and current["ack_code"]:
+            if _at(elements, 1) == "IB":  # the backordered rest of a partly shipped line
+                current["backordered_quantity"] += Decimal(_at(elements, 2) or "0")
         elif tag == "ACK" and current is not None:
             current["ack_code"] = _at(elements, 1)
             current["ack_quantity"] = Decimal(_at(elements, 2) or "0")

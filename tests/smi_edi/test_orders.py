@@ -102,7 +102,8 @@ def test_the_erps_changes_decide_each_lines_ack_code(world):
     acks = {line.item.vendor_item: line.ack_code for line in order.lines.select_related("item")}
     assert acks == {"ACME-1001": "IQ", "ACME-1002": "IB", "ACME-1003": "DR"}
     assert body(document, "BAK")[0][2] == "AC"
-    assert [a[1:3] for a in body(document, "ACK")] == [["IQ", "20"], ["IB", "0"], ["DR", "6"]]
+    # ACK02 of IB is the backordered quantity: all 12 of the line
+    assert [a[1:3] for a in body(document, "ACK")] == [["IQ", "20"], ["IB", "12"], ["DR", "6"]]
     assert body(document, "ACK")[2][4:6] == ["068", "20261209"]
     event = AuditEvent.objects.filter(action="order.confirm", object_id=str(order.pk)).get()
     assert event.actor == "acme-supply" and event.after["erp_reference"] == "SO-7781"
