@@ -11,16 +11,18 @@ Every question and answer is recorded.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from reporting_assistant.intent import FIGURE_WORDS, Intent, KnownParty, intent_for
 from reporting_assistant.models import AssistantQuestion
+from smi_core.exceptions import ApplicationError
 from smi_core.finance.svg import bar_chart
-from smi_core.models import Party, SupplyAgreement
+from smi_core.models import InventoryPosition, Party, ReplenishmentProposal, SupplyAgreement
 from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
 from smi_core.selectors.finance.tables import columns, table_for
@@ -116,14 +118,46 @@ def _money(value: str, unit: str) -> str:
 
 
 def visible_parties(scope: FinanceScope) -> list[KnownParty]:
+    """The parties the user may name: those granted and their counterparties in the
+    business the grants show (agreements, positions and orders in which a granted party is
+    a side), the same rule as ``FinanceScope.positions/proposals``. Naming a counterparty
+    narrows the figures; it never widens them beyond the scope."""
     qs = Party.objects.all().order_by("code")
     if scope.party_ids is not None:
-        qs = qs.filter(pk__in=scope.party_ids)
+        granted = scope.party_ids
+        ids = set(granted)
+        for buyer, supplier in SupplyAgreement.objects.filter(
+            Q(buyer_id__in=granted) | Q(supplier_id__in=granted)
+        ).values_list("buyer_id", "supplier_id"):
+            ids |= {buyer, supplier}
+        for buyer, supplier in (
+            scope.positions(InventoryPosition.objects.all())
+            .values_list("location__party_id", "item__supplier_id")
+            .distinct()
+        ):
+            ids |= {buyer, supplier}
+        for buyer, supplier in (
+            scope.proposals(ReplenishmentProposal.objects.all())
+            .values_list("buyer_id", "supplier_id")
+            .distinct()
+        ):
+            ids |= {buyer, supplier}
+        qs = qs.filter(pk__in=ids)
     return [KnownParty(p.code, p.name, p.role) for p in qs]
+
+
+def visible_codes(scope: FinanceScope) -> tuple[list[str], list[str]]:
+    """The item and location codes of the positions the user may see."""
+    positions = scope.positions(InventoryPosition.objects.all())
+    items = positions.values_list("item__vendor_item", flat=True).distinct()
+    locations = positions.values_list("location__code", flat=True).distinct()
+    return sorted(set(items)), sorted(set(locations))
 
 
 def _params(intent: Intent, as_of: date) -> dict:
     params = {"as_of": intent.as_of or as_of.isoformat()}
+    if intent.start and intent.end:  # "from A to B": the period of turnover, service, ...
+        params["start"], params["end"] = intent.start, intent.end
     if len(intent.suppliers) == 1:
         params["supplier"] = intent.suppliers[0]
     if len(intent.buyers) == 1:
@@ -135,16 +169,21 @@ def _params(intent: Intent, as_of: date) -> dict:
     return params
 
 
-def _how(name: str, params: dict, rates: list[dict] | None = None) -> str:
-    filters = ", ".join(f"{k}={v}" for k, v in params.items() if k != "as_of")
+def _how(
+    name: str, params: dict, rates: list[dict] | None = None, period: str | None = None
+) -> str:
+    filters = ", ".join(
+        f"{k}={v}" for k, v in params.items() if k not in ("as_of", "start", "end", "group_by")
+    )
     text = f"{name} (/api/v1/finance/{name}/) as of {params['as_of']}"
+    if period:
+        text += f", period {period}"
     if filters:
         text += f", filtered {filters}"
-    if rates:
+    dated = [r for r in rates or () if r.get("date")]  # same-currency rates have none
+    if dated:
         text += "; rates " + ", ".join(
-            f"{r['pair']} {Decimal(r['rate']).normalize()} of {r['date']}"
-            for r in rates
-            if r.get("date")
+            f"{r['pair']} {Decimal(r['rate']).normalize()} of {r['date']}" for r in dated
         )
     return text
 
@@ -246,7 +285,7 @@ def facts_for(name: str, data: dict, params: dict) -> tuple[list[Fact], str]:
         ) + " (delivered orders not yet due, and consigned goods sold and not yet due)."
     if name == "turnover":
         overall = data["overall"]
-        how = _how(name, params) + f", period {data['start']} to {data['end']}"
+        how = _how(name, params, data["rates"], period=f"{data['start']} to {data['end']}")
         facts = [
             Fact("turnover.turnover", "inventory turnover", overall["turnover"] or "n/a", "", how),
             Fact(
@@ -263,7 +302,13 @@ def facts_for(name: str, data: dict, params: dict) -> tuple[list[Fact], str]:
             f"COGS {_money(overall['cogs'], data['reporting_currency'])}."
         )
     if name == "working-capital":
-        how = _how(name, params)
+        how = _how(
+            name,
+            params,
+            data["rates"],
+            period=f"{data['current']['start']} to {data['current']['end']} against the "
+            f"baseline {data['baseline']['start']} to {data['baseline']['end']}",
+        )
         if data.get("released") is None:
             return [], "Working capital cannot be computed: " + data.get("note", "no sales")
         cur = data["reporting_currency"]
@@ -280,13 +325,15 @@ def facts_for(name: str, data: dict, params: dict) -> tuple[list[Fact], str]:
             ),
         ]
         return facts, (
+            f"From {data['current']['start']} to {data['current']['end']} against "
+            f"{data['baseline']['start']} to {data['baseline']['end']}: "
             f"DIO went from {data['baseline_dio']} to {data['current_dio']} days: "
             f"{_money(data['released'], cur)} released, saving {_money(data['annual_carrying_saving'], cur)} a year "
             f"at a {Decimal(data['carrying_rate']) * 100:.0f} % carrying rate."
         )
     if name == "fx":
         cur = data["reporting_currency"]
-        how = _how(name, params)
+        how = _how(name, params, data["rates"])
         write_down = sum((Decimal(r["write_down"]) for r in data["inventory"]), Decimal(0))
         facts = [
             Fact("fx.write_down", "NRV write-down", f"{write_down:.2f}", cur, how),
@@ -321,7 +368,7 @@ def facts_for(name: str, data: dict, params: dict) -> tuple[list[Fact], str]:
         ) + "."
     if name == "service":
         overall = data["overall"]
-        how = _how(name, params) + f", period {data['start']} to {data['end']}"
+        how = _how(name, params, period=f"{data['start']} to {data['end']}")
         facts = [
             Fact("service.fill_rate", "fill rate", overall["fill_rate"] or "n/a", "", how),
             Fact("service.stockouts", "stockouts", str(overall["stockouts"]), "", how),
@@ -452,10 +499,13 @@ def clauses_for(
     ]
 
 
-def _breakdown(names: list[str], data: dict) -> tuple[dict | None, str]:
+def _breakdown(
+    names: list[str], data: dict, always: tuple[str, ...] = ()
+) -> tuple[dict | None, str]:
+    """The first figure's table with two rows or more (or any rows, for ``always``)."""
     for name in names:
         rows = table_for(name, data[name])
-        if len(rows) < 2:
+        if len(rows) < (1 if name in always else 2):
             continue
         keys = columns(rows)
         table = {
@@ -493,6 +543,73 @@ def _breakdown(names: list[str], data: dict) -> tuple[dict | None, str]:
     return None, ""
 
 
+def _narrowing(intent: Intent) -> str:
+    """ "item SOAP at location S001" for a question narrowed to items or locations."""
+    parts = []
+    if intent.items:
+        parts.append("item " + ", ".join(intent.items))
+    if intent.locations:
+        parts.append("location " + ", ".join(intent.locations))
+    return " at ".join(parts)
+
+
+def _row_matches(row: dict, intent: Intent) -> bool:
+    item_ok = not intent.items or row["item"].lower() in {i.lower() for i in intent.items}
+    code = row["location"].split("/", 1)[-1].lower()
+    location_ok = not intent.locations or {code, row["location"].lower()} & {
+        loc.lower() for loc in intent.locations
+    }
+    return bool(item_ok and location_ok)
+
+
+def _narrowed_valuation(data: dict, params: dict, intent: Intent) -> tuple[list[Fact], str]:
+    """The valuation rows (grouped by item and location) of the items and locations asked
+    about: the narrowed figure, never the overall total."""
+    cur = data["reporting_currency"]
+    narrowed = _narrowing(intent)
+    rows = [r for r in data["rows"] if _row_matches(r, intent)]
+    if not rows:
+        return [], (
+            f"There is no inventory of {narrowed} as of {params['as_of']} in the figures you "
+            "may see; the valuation by item and location you may see is in the table."
+        )
+    facts = []
+    for row in rows:
+        how = (
+            _how("valuation", params, row["rates"])
+            + f", row item={row['item']} location={row['location']}"
+        )
+        where = f"{row['item']} at {row['location']}"
+        facts += [
+            Fact(
+                f"valuation.{row['item']}.{row['location']}.closing",
+                f"inventory of {where} at the closing rate",
+                row["value_closing"],
+                cur,
+                how,
+            ),
+            Fact(
+                f"valuation.{row['item']}.{row['location']}.historical",
+                f"inventory of {where} at historical rates",
+                row["value_historical"],
+                cur,
+                how,
+            ),
+        ]
+    return facts, (
+        f"Inventory of {narrowed} as of {params['as_of']} (the rows of the valuation by item "
+        "and location): " + "; ".join(f"{_money(f.value, f.unit)} {f.label}" for f in facts) + "."
+    )
+
+
+def _missing(name: str, exc: ApplicationError) -> str:
+    title = FIGURES[name].title if name in FIGURES else name
+    return (
+        f"I cannot give the {name} figure ({title}): {exc.message.rstrip('.')}. "
+        "Ask for a date the data covers, or about another figure or an agreement's clauses."
+    )
+
+
 def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -> Answer:
     """Answer ``question`` for ``user`` (within what the user may see) and record it."""
     started = time.monotonic()
@@ -500,7 +617,8 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
     scope = FinanceScope.for_user(user)
     as_of = as_of or timezone.localdate()
     parties = visible_parties(scope)
-    intent = intent_for(question, parties)
+    items, locations = visible_codes(scope)
+    intent = intent_for(question, parties, items=items, locations=locations)
     answer = Answer(question=question, text="", intent=intent)
     sentences: list[str] = []
     if not question:
@@ -511,6 +629,12 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
             f"I know no partner called {names} among those you may see "
             f"({', '.join(p.name for p in parties) or 'none'}), so I cannot give figures or clauses for it."
         )
+    elif intent.out_of_scope:
+        sentences.append(
+            f"That is outside what I can answer ({', '.join(intent.out_of_scope)}): I have no "
+            "figures on it and the agreements do not cover it. " + CAN_ANSWER
+        )
+        sentences.append("For example: " + " / ".join(EXAMPLES))
     elif intent.kind == "unknown" and not (
         guess := clauses_for(question, intent, scope, closer_than=UNSURE_DISTANCE)
     ):
@@ -524,12 +648,56 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
         sentences += [f"{c.marker} {c.title}: \u201c{c.quote}\u201d" for c in answer.citations]
     else:
         params = _params(intent, as_of)
+        narrowed = _narrowing(intent)
         computed = {}
+        by_item_location = None
+        if narrowed and intent.figures:
+            # Only the valuation can be narrowed to items and locations (its rows by item
+            # and location); the other figures are said to be for all of them.
+            try:
+                by_item_location = figure_compute(
+                    "valuation", scope=scope, params=params | {"group_by": "item,location"}
+                )
+            except ApplicationError as exc:
+                sentences.append(_missing("valuation", exc))
+        failed = False
         for name in intent.figures:
-            computed[name] = figure_compute(name, scope=scope, params=params)
+            if narrowed and name == "valuation":
+                if by_item_location is None:
+                    failed = True
+                    continue
+                facts, sentence = _narrowed_valuation(by_item_location, params, intent)
+                answer.facts += facts
+                sentences.append(sentence)
+                continue
+            try:
+                computed[name] = figure_compute(name, scope=scope, params=params)
+            except ApplicationError as exc:
+                failed = True
+                sentences.append(_missing(name, exc))
+                continue
             facts, sentence = facts_for(name, computed[name], params)
+            if narrowed:
+                sentence = (
+                    f"Not narrowed to {narrowed}: the {name} figure cannot be narrowed to an "
+                    "item or a location, so this is for every item and location you may see. "
+                    f"{sentence}"
+                )
+                facts = [
+                    replace(f, label=f"{f.label} (all items and locations, not {narrowed})")
+                    for f in facts
+                ]
             answer.facts += facts
             sentences.append(sentence)
+        if by_item_location is not None:
+            if "valuation" not in intent.figures:
+                sentences.append(
+                    f"The inventory value by item and location is in the table, {narrowed} "
+                    "among its rows."
+                )
+            computed = {"valuation": by_item_location, **computed}
+        if failed and not answer.facts:
+            sentences.append(CAN_ANSWER)
         if intent.wants_clauses or _about_clauses(question):
             answer.citations = clauses_for(question, intent, scope)
             if answer.citations:
@@ -539,7 +707,9 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
                     )
             else:
                 sentences.append("No agreement you may see has a clause on that.")
-        answer.table, answer.chart = _breakdown(list(computed), computed)
+        answer.table, answer.chart = _breakdown(
+            list(computed), computed, always=("valuation",) if by_item_location else ()
+        )
     answer.text = "\n\n".join(sentences)
     if llm is not None and (answer.facts or answer.citations):
         from reporting_assistant.llm import llm_phrase

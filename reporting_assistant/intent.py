@@ -159,6 +159,45 @@ NUMBER_WORDS = {
     "twelve": 12,
 }
 DATE = re.compile(r"\b(20\d\d-\d\d-\d\d)\b")
+# "item SOAP", "location S001", "store S001": an item or a location the question narrows to
+# (a code: starts with a capital letter or a digit, so "per item and location" is not one).
+ITEM_NAMED = re.compile(r"\b(?:item|sku|article)\s+([A-Z0-9][A-Za-z0-9_./-]*)")
+LOCATION_NAMED = re.compile(
+    r"\b(?:location|store|site|warehouse|dc|shop)\s+([A-Z0-9][A-Za-z0-9_./-]*)"
+)
+# Questions about the business as a whole, which no figure or clause here answers; they
+# must not pull clauses through a weak word ("margin" in "EBITDA margin").
+OUT_OF_SCOPE: tuple[str, ...] = (
+    "ebitda",
+    "ebit",
+    "revenue",
+    "revenues",
+    "net profit",
+    "net income",
+    "operating profit",
+    "profit and loss",
+    "p&l",
+    "profit margin",
+    "operating margin",
+    "net margin",
+    "margin of the business",
+    "business margin",
+    "headcount",
+    "employees",
+    "staff",
+    "salary",
+    "salaries",
+    "payroll",
+    "share price",
+    "stock price",
+    "market cap",
+    "dividend",
+    "dividends",
+    "tax",
+    "taxes",
+    "budget",
+)
+EXPLICIT_CLAUSE_CUES = ("agreement", "contract", "clause")
 
 
 @dataclass(frozen=True)
@@ -179,6 +218,11 @@ class Intent:
     currency: str | None = None
     weeks: int | None = None
     as_of: str | None = None
+    start: str | None = None  # a period: two dates asked ("from A to B"), as_of = end
+    end: str | None = None
+    items: tuple[str, ...] = ()  # item codes the question narrows to
+    locations: tuple[str, ...] = ()  # location codes the question narrows to
+    out_of_scope: tuple[str, ...] = ()  # words of a question no figure or clause answers
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -202,6 +246,11 @@ class Intent:
             "currency": self.currency,
             "weeks": self.weeks,
             "as_of": self.as_of,
+            "start": self.start,
+            "end": self.end,
+            "items": list(self.items),
+            "locations": list(self.locations),
+            "out_of_scope": list(self.out_of_scope),
         }
 
 
@@ -301,17 +350,47 @@ STOP_CAPITALS = {
 }
 
 
-def intent_for(question: str, parties: list[KnownParty]) -> Intent:
+def _named_codes(
+    question: str, pattern: re.Pattern, known: tuple[str, ...] | list[str]
+) -> tuple[str, ...]:
+    """Codes after "item"/"location" (known or not), and known codes standing alone."""
+    found = [m.group(1).rstrip(".,;:?!") for m in pattern.finditer(question)]
+    by_lower = {code.lower(): code for code in known}
+    found = [by_lower.get(code.lower(), code) for code in found]
+    found += [
+        code
+        for code in known
+        if code and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", question)
+    ]
+    return tuple(dict.fromkeys(found))
+
+
+def intent_for(
+    question: str,
+    parties: list[KnownParty],
+    *,
+    items: tuple[str, ...] | list[str] = (),
+    locations: tuple[str, ...] | list[str] = (),
+) -> Intent:
+    """``items`` and ``locations``: the item and location codes the asker may see, so that
+    a question naming one ("SOAP at S001") is known to be narrowed."""
     text = " ".join(question.lower().split())
     figures = [name for name, words in FIGURE_WORDS.items() if any(_has(text, w) for w in words)]
     topics = [name for name, words in TOPIC_WORDS.items() if any(_has(text, w) for w in words)]
     cue = any(c in text for c in CLAUSE_CUES)
+    out_of_scope = tuple(w for w in OUT_OF_SCOPE if _has(text, w))
+    if out_of_scope and not figures and not any(c in text for c in EXPLICIT_CLAUSE_CUES):
+        topics, cue = [], False
     wants_clauses = (bool(topics) and (cue or not figures or "liable" in text)) or (
         not figures and cue
     )
     if "payment terms" in text and "owed" not in figures:
         figures = [f for f in figures if f != "cashflow" or "cash" in text]
     found, unknown = _parties(question, parties)
+    named_items = _named_codes(question, ITEM_NAMED, items)
+    named_locations = _named_codes(question, LOCATION_NAMED, locations)
+    codes = {c.lower() for c in named_items + named_locations}
+    unknown = [u for u in unknown if u.lower() not in codes]
     suppliers = tuple(p.code for p in found if p.role in ("supplier", "both"))
     buyers = tuple(p.code for p in found if p.role in ("buyer", "both"))
     currency = next((c for c in CURRENCIES if re.search(rf"\b{c}\b", question.upper())), None)
@@ -322,7 +401,10 @@ def intent_for(question: str, parties: list[KnownParty]) -> Intent:
         weeks = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
     elif "next month" in text:
         weeks = 4
-    date_match = DATE.search(text)
+    dates = sorted(dict.fromkeys(DATE.findall(text)))
+    start = end = None
+    if len(dates) >= 2:
+        start, end = dates[0], dates[-1]
     notes = []
     if found and not suppliers and not buyers:
         notes.append("the parties named have no buyer or supplier role")
@@ -335,6 +417,11 @@ def intent_for(question: str, parties: list[KnownParty]) -> Intent:
         unknown_names=tuple(dict.fromkeys(unknown)),
         currency=currency,
         weeks=weeks,
-        as_of=date_match.group(1) if date_match else None,
+        as_of=dates[-1] if dates else None,
+        start=start,
+        end=end,
+        items=named_items,
+        locations=named_locations,
+        out_of_scope=out_of_scope if not (figures or wants_clauses) else (),
         notes=tuple(notes),
     )

@@ -97,6 +97,18 @@ def test_which_agreements_make_us_liable_for_obsolete_stock_quotes_each(world):
 
 
 def test_terms_and_what_we_owe_in_one_answer(world):
+    from smi_edi.services.order_documents import order_ship
+    from tests.smi_core.test_finance import _eur_order
+
+    order = _eur_order(world, quantity=Decimal(1000))
+    shipper = person("shipper", "shipper")
+    order_ship(
+        po_number=order.po_number,
+        user=shipper,
+        actor=Actor.user(shipper),
+        ship_date=date(2026, 10, 2),
+    )
+
     answer = ask(
         world["auditor"],
         "What does the EU Stores agreement say about payment terms, and how much do we owe them now?",
@@ -104,7 +116,11 @@ def test_terms_and_what_we_owe_in_one_answer(world):
 
     assert ("eu-group", "3") in [(c.agreement, c.number) for c in answer.citations]
     assert answer.intent.figures == ("owed",)
-    assert "Nothing is owed" in answer.text or any(f.key.startswith("owed.") for f in answer.facts)
+    # 1,000 TEA at EUR 10.00 shipped and not yet due; EU Stores has no consigned stock.
+    assert [(f.key, f.value, f.unit) for f in answer.facts] == [
+        ("owed.acme-supply.EUR", "10000.00", "EUR")
+    ]
+    assert "EUR 10,000.00 owed to acme-supply" in answer.text
 
 
 def test_an_unknown_partner_or_question_is_said_so_without_inventing_figures(world):

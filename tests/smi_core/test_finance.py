@@ -101,6 +101,10 @@ def test_an_open_eur_invoice_is_remeasured_at_the_closing_rate_with_an_fx_loss(w
             "value_closing": "12000.00",
             "nrv": "11400.00",
             "write_down": "0.00",
+            "rates": [
+                {"pair": "EUR/USD", "rate": "1.10000000", "date": "2026-10-02", "inverted": False},
+                {"pair": "EUR/USD", "rate": "1.20000000", "date": "2026-11-20", "inverted": False},
+            ],
         }
     ]
 

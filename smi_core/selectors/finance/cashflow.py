@@ -3,8 +3,8 @@ currency and in the reporting currency at the rate on ``as_of``.
 
 - Buyer-owned stock is paid per order: open proposals and approved or ordered orders are
   expected to ship on their promised date (or at once), arrive after the agreement's lead
-  time, and be paid ``payment_terms_days`` after arrival; shipped orders from their ship
-  date; received orders from the day they were received (an invoice already due before
+  time (in whole days, a part day counting as a whole one: 2.5 days is 3), and be paid
+  ``payment_terms_days`` after arrival; shipped orders from their ship date; received orders from the day they were received (an invoice already due before
   ``as_of`` is taken as paid: SMI Hub keeps no payment ledger).
 - Consignment stock is paid as the buyer consumes it: each week's forecast consumption of
   the stock on hand, in transit and on order, at unit cost, paid ``payment_terms_days``
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from smi_core.finance.formulas import money
 from smi_core.models import ReplenishmentProposal, SeriesForecast, SupplyAgreement
@@ -48,9 +48,14 @@ def _orders(scope: FinanceScope, filters: Filters):
     return qs
 
 
+def lead_time_days(lead_time: Decimal) -> int:
+    """Whole days of a lead time: part of a day counts as a whole one (rounded up)."""
+    return int(Decimal(lead_time).to_integral_value(rounding=ROUND_CEILING))
+
+
 def _order_payment(order: ReplenishmentProposal, as_of: date) -> tuple[date, Decimal] | None:
     agreement = order.agreement
-    lead = timedelta(days=float(agreement.lead_time_days))
+    lead = timedelta(days=lead_time_days(agreement.lead_time_days))
     terms = timedelta(days=agreement.payment_terms_days)
     lines = list(order.lines.all())
     amount = money(
@@ -146,9 +151,12 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
     for week in range(weeks):
         per_currency = buckets.get(week, {})
         converted = ZERO
-        for currency, amount in per_currency.items():
+        used = []
+        for currency, amount in sorted(per_currency.items()):
             rate = rates.on(currency, target, as_of)
             closing[currency] = rate.as_dict()
+            if rate.date is not None:
+                used.append(rate.as_dict())
             converted += money(amount * rate.rate)
         table.append(
             {
@@ -156,6 +164,7 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
                 "week_start": (start + timedelta(days=7 * week)).isoformat(),
                 "by_currency": {c: str(a) for c, a in sorted(per_currency.items())},
                 "reporting": str(converted),
+                "rates": used,
             }
         )
     return {

@@ -62,6 +62,14 @@ class _Totals:
     on_hand_units: Decimal = ZERO
     in_transit_units: Decimal = ZERO
     periods: set = field(default_factory=set)
+    rates: dict = field(default_factory=dict)  # "pair@date" -> rate dict, each one used
+
+    def add_rate(self, rate: dict) -> None:
+        if rate["date"]:
+            self.rates[f"{rate['pair']}@{rate['date']}"] = rate
+
+    def rate_list(self) -> list[dict]:
+        return sorted(self.rates.values(), key=lambda r: (r["pair"], r["date"]))
 
     def figures(self, days: int) -> dict:
         values = list(self.inventory_by_period.values())
@@ -90,6 +98,7 @@ class _Totals:
             "gmroi": _text(gmroi(gross_margin=self.margin, average_inventory=average))
             if self.margin_known
             else None,
+            "rates": self.rate_list(),
             "inventory_by_period": [
                 {"period_end": day.isoformat(), "value": str(money(value))}
                 for day, value in sorted(self.inventory_by_period.items())
@@ -122,7 +131,8 @@ def turnover_report(
     *, scope: FinanceScope, filters: Filters, start: date, end: date, as_of: date | None = None
 ) -> dict:
     """Turnover, DIO, inventory-to-sales, weeks of supply and GMROI for [start, end], per
-    supplier and overall, in the reporting currency."""
+    supplier and overall, in the reporting currency; ``rates``: each rate used (the rate
+    on each period's last day) with its date."""
     as_of = as_of or end
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
     history = _activity(rows, start, end)
@@ -141,10 +151,12 @@ def turnover_report(
         for period_end, codes in history.get(
             (row.position.item_id, row.position.location_id), {}
         ).items():
-            rate = rates.on(row.currency, target, period_end).rate
+            used = rates.on(row.currency, target, period_end)
+            rate = used.rate
             sold = codes.get("QS", ZERO)
             on_hand = codes.get("QA")
             for totals in (per_supplier[supplier], overall):
+                totals.add_rate(used.as_dict())
                 totals.periods.add(period_end)
                 totals.units_sold += sold
                 totals.cogs += sold * row.unit_cost * rate
@@ -161,6 +173,7 @@ def turnover_report(
         "reporting_currency": target,
         "suppliers": {code: t.figures(days) for code, t in sorted(per_supplier.items())},
         "overall": overall.figures(days),
+        "rates": overall.rate_list(),
     }
 
 
@@ -175,20 +188,33 @@ def working_capital(
     carrying_rate: Decimal | None = None,
 ) -> dict:
     """Working capital released since the baseline period: (baseline DIO - current DIO) *
-    annual COGS / 365, and the yearly carrying cost it saves at ``carrying_rate``."""
+    annual COGS / 365, and the yearly carrying cost it saves at ``carrying_rate``;
+    ``rates``: each exchange rate the two periods' COGS and inventory were converted at."""
     rate = carrying_rate if carrying_rate is not None else Decimal(settings.SMI_CARRYING_RATE)
-    current = turnover_report(scope=scope, filters=filters, start=start, end=end)["overall"]
-    baseline = turnover_report(
+    current_report = turnover_report(scope=scope, filters=filters, start=start, end=end)
+    baseline_report = turnover_report(
         scope=scope, filters=filters, start=baseline_start, end=baseline_end, as_of=end
-    )["overall"]
+    )
+    current, baseline = current_report["overall"], baseline_report["overall"]
+    used = {
+        f"{r['pair']}@{r['date']}": r for r in baseline_report["rates"] + current_report["rates"]
+    }
+    periods = {
+        "baseline": {"start": baseline_start.isoformat(), "end": baseline_end.isoformat()},
+        "current": {"start": start.isoformat(), "end": end.isoformat()},
+    }
+    rates_used = sorted(used.values(), key=lambda r: (r["pair"], r["date"]))
     if current["dio_days"] is None or baseline["dio_days"] is None:
         return {
+            **periods,
             "baseline_dio": baseline["dio_days"],
             "current_dio": current["dio_days"],
             "released": None,
             "annual_carrying_saving": None,
             "carrying_rate": str(rate),
             "note": "DIO cannot be computed for a period without sales",
+            "reporting_currency": reporting_currency(),
+            "rates": rates_used,
         }
     days = (end - start).days + 1
     annual_cogs = Decimal(current["cogs"]) * 365 / days
@@ -199,8 +225,7 @@ def working_capital(
         carrying_rate=rate,
     )
     return {
-        "baseline": {"start": baseline_start.isoformat(), "end": baseline_end.isoformat()},
-        "current": {"start": start.isoformat(), "end": end.isoformat()},
+        **periods,
         "baseline_dio": baseline["dio_days"],
         "current_dio": current["dio_days"],
         "annual_cogs": str(money(annual_cogs)),
@@ -208,6 +233,7 @@ def working_capital(
         "carrying_rate": str(rate),
         "annual_carrying_saving": str(release.annual_saving),
         "reporting_currency": reporting_currency(),
+        "rates": rates_used,
     }
 
 

@@ -1,5 +1,6 @@
 """Each finance figure as one flat table (list of rows with the same keys): what the CSV
-export, the command line and the dashboard's tables show."""
+export, the command line and the dashboard's tables show. A converted amount's row has a
+``rates`` column: each rate used, its pair and its date."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def table_for(figure: str, data: dict) -> list[dict]:
     if figure == "valuation":
         return [_flat(row) for row in data["rows"]]
     if figure == "fx":
-        rows = [{"kind": "inventory", **row} for row in data["inventory"]]
+        rows = [_flat({"kind": "inventory", **row}) for row in data["inventory"]]
         rows += [_flat({"kind": "invoice", **row}) for row in data["invoices"]]
         return rows
     if figure == "owed":
@@ -38,11 +39,11 @@ def table_for(figure: str, data: dict) -> list[dict]:
         ]
     if figure in ("turnover", "service"):
         rows = [
-            {"supplier": code, **{k: v for k, v in f.items() if k != "inventory_by_period"}}
+            _flat({"supplier": code, **{k: v for k, v in f.items() if k != "inventory_by_period"}})
             for code, f in data["suppliers"].items()
         ]
         overall = {k: v for k, v in data["overall"].items() if k != "inventory_by_period"}
-        return [*rows, {"supplier": "(all)", **overall}]
+        return [*rows, _flat({"supplier": "(all)", **overall})]
     if figure == "scorecard":
         return [{"supplier": code, **card} for code, card in data["suppliers"].items()]
     if figure == "continuity":
@@ -58,6 +59,7 @@ def table_for(figure: str, data: dict) -> list[dict]:
                 "week_start": b["week_start"],
                 **{f"amount_{c}": a for c, a in b["by_currency"].items()},
                 f"amount_{data['reporting_currency']}_reporting": b["reporting"],
+                "rates": "; ".join(_rate_text(r) for r in b.get("rates", [])),
             }
             for b in data["buckets"]
         ]

@@ -207,14 +207,15 @@ def valuation(
 
 def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     """Per foreign currency: inventory at the historical rate, NRV at the closing rate and
-    the write-down (inventory is never revalued upwards); and invoices for delivered
-    orders not yet due, booked at the rate of the ship date and remeasured at the closing
-    rate, with the FX gain or loss."""
+    the write-down (inventory is never revalued upwards), with the rates used; and invoices
+    for delivered orders not yet due, booked at the rate of the ship date and remeasured at
+    the closing rate, with the FX gain or loss. ``rates``: every rate used, with its date."""
     rates = RateBook()
     target = reporting_currency()
     inventory: dict[str, dict] = defaultdict(
         lambda: {"cost_historical": ZERO, "value_closing": ZERO, "nrv": ZERO, "write_down": ZERO}
     )
+    inventory_rates: dict[str, dict[str, dict]] = defaultdict(dict)
     for row in valued_positions(scope=scope, filters=filters, as_of=as_of, rates=rates):
         if row.costed.currency == target or row.value is None:
             continue
@@ -223,6 +224,8 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
         entry["value_closing"] += row.value_closing
         entry["nrv"] += row.nrv or ZERO
         entry["write_down"] += row.write_down
+        for rate in (row.historical_rate, row.closing_rate):
+            inventory_rates[row.costed.currency][f"{rate['pair']}@{rate['date']}"] = rate
     invoices = []
     for order, amount, shipped_on in _open_invoices(scope=scope, filters=filters, as_of=as_of):
         if order.currency == target:
@@ -246,16 +249,31 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
                 "fx_gain_loss": str(remeasured.fx_gain_loss),
             }
         )
+    inventory_rows = [
+        {
+            "currency": currency,
+            **{k: str(money(v)) for k, v in entry.items()},
+            "rates": _sorted_rates(inventory_rates[currency].values()),
+        }
+        for currency, entry in sorted(inventory.items())
+    ]
+    used = {
+        f"{r['pair']}@{r['date']}": r
+        for r in [rate for row in inventory_rows for rate in row["rates"]]
+        + [i[k] for i in invoices for k in ("booked_rate", "closing_rate")]
+    }
     return {
         "as_of": as_of.isoformat(),
         "reporting_currency": target,
-        "inventory": [
-            {"currency": currency, **{k: str(money(v)) for k, v in entry.items()}}
-            for currency, entry in sorted(inventory.items())
-        ],
+        "inventory": inventory_rows,
         "invoices": invoices,
         "fx_gain_loss_total": str(sum((Decimal(i["fx_gain_loss"]) for i in invoices), ZERO)),
+        "rates": _sorted_rates(used.values()),
     }
+
+
+def _sorted_rates(rates) -> list[dict]:
+    return sorted(rates, key=lambda r: (r["pair"], r["date"] or ""))
 
 
 def _open_invoices(*, scope: FinanceScope, filters: Filters, as_of: date):
