@@ -341,36 +341,30 @@ def proposal_cancel(*, proposal_id: int, user, reason: str, actor: Actor | None 
     or an approver, with a reason; recorded as a status change and an audit event."""
     if not reason.strip():
         raise ApplicationError("a cancellation needs a reason", code="reason_required")
-    actor = actor or Actor.user(user)
-    _require_role(
-        user=user,
-        roles={"planner", "approver"},
-        actor=actor,
-        action="proposal.cancel.denied",
-        proposal_id=proposal_id,
-        doing="cancel proposals",
-    )
-    with transaction.atomic():
-        proposal = _locked(proposal_id)
-        proposal_transition(proposal=proposal, to=P.CANCELLED, actor=actor, reason=reason)
+    _move_by_role(proposal_id, user, P.CANCELLED, reason, actor, "cancel", "cancel proposals")
 
 
 def proposal_close(
     *, proposal_id: int, user, reason: str = "received and closed", actor: Actor | None = None
 ) -> None:
     """Close a received order (as TRANSITIONS allows), by a planner or an approver."""
+    _move_by_role(proposal_id, user, P.CLOSED, reason, actor, "close", "close orders")
+
+
+def _move_by_role(proposal_id, user, to, reason: str, actor, verb: str, doing: str) -> None:
+    """A move a planner or an approver makes (cancel, close); anyone else is refused."""
     actor = actor or Actor.user(user)
     _require_role(
         user=user,
         roles={"planner", "approver"},
         actor=actor,
-        action="proposal.close.denied",
+        action=f"proposal.{verb}.denied",
         proposal_id=proposal_id,
-        doing="close orders",
+        doing=doing,
     )
     with transaction.atomic():
         proposal = _locked(proposal_id)
-        proposal_transition(proposal=proposal, to=P.CLOSED, actor=actor, reason=reason)
+        proposal_transition(proposal=proposal, to=to, actor=actor, reason=reason)
 
 
 class ApprovalInvalid(ApplicationError):

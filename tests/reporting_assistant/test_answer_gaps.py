@@ -9,28 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from reporting_assistant.answering import assistant_ask
 from reporting_assistant.models import AssistantQuestion
 from smi_core.selectors.finance import Filters, FinanceScope, turnover_report, valuation
 from smi_core.services.audit import Actor
 from smi_core.services.fx import finance_access_grant
-from tests.finance_world import build_finance_world, index_agreement_texts
 from tests.orders import person
+from tests.reporting_assistant.conftest import AS_OF, ask
 
 pytestmark = pytest.mark.django_db
-AS_OF = date(2026, 11, 25)
-
-
-@pytest.fixture
-def world(settings, tmp_path):
-    found = build_finance_world(settings, tmp_path)
-    index_agreement_texts()
-    found["auditor"] = person("aud", "auditor")
-    return found
-
-
-def ask(user, question, **kw):
-    return assistant_ask(user=user, question=question, as_of=AS_OF, **kw)
 
 
 def granted(world, name: str, party: str):
