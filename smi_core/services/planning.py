@@ -87,6 +87,7 @@ def plan_replenishment(
     keys = {(p["item_id"], p["location_id"]) for p in positions}
     demand = weekly_demand(keys, as_of=as_of)
     pending = pending_quantities(keys)
+    shipped = _shipped_not_received(keys)
     terms = terms_for({a.pk for a in agreements.values()})
     versions = {a.pk: a.version for a in agreements.values()}
     mase_limit = Decimal(str(getattr(settings, "SMI_FORECAST_MASE_THRESHOLD", "1.5")))
@@ -112,6 +113,8 @@ def plan_replenishment(
         agreement = agreements[(position["item__supplier_id"], position["location__party_id"])]
         term = terms.get((agreement.pk, key[0], key[1])) or terms.get((agreement.pk, key[0], None))
         forecasts.append(_forecast_row(key, fc, as_of, run))
+        if key in shipped:
+            position = _with_our_shipments(position, shipped[key])
         line, found = _plan_one(
             position,
             agreement,
@@ -338,6 +341,8 @@ def _plan_one(
         "on_hand": str(on_hand),
         "on_order": str(position["on_order"]),
         "in_transit": str(position["in_transit"]),
+        "in_transit_852": str(position.get("in_transit_852", position["in_transit"])),
+        "in_transit_shipped": str(position.get("in_transit_shipped", Decimal(0))),
         "committed": str(position["committed"]),
         "pending": str(pending),
         "minimum": str(minimum.quantize(Q4)) if minimum is not None else None,
@@ -510,3 +515,23 @@ def planning_after_positions_changed(*, item_location_pairs, source: str) -> Non
 
     pairs = sorted([int(i), int(loc)] for i, loc in item_location_pairs)
     transaction.on_commit(lambda: plan_item_locations.delay(pairs, source))
+
+
+def _shipped_not_received(keys: set[Key]) -> dict[Key, Decimal]:
+    from smi_core.services.shipments import in_transit_by_item_location
+
+    return {k: v for k, v in in_transit_by_item_location().items() if k in keys}
+
+
+def _with_our_shipments(position: dict, shipped: Decimal) -> dict:
+    """In transit is the larger of what the buyer's 852 reports (QI) and what our 856s
+    shipped that the buyer has not yet received: goods on the truck count from the moment
+    they ship, before the buyer's next 852 reports them, and are not counted twice once it
+    does."""
+    reported = position["in_transit"]
+    return {
+        **position,
+        "in_transit": max(reported, shipped),
+        "in_transit_852": reported,
+        "in_transit_shipped": shipped,
+    }

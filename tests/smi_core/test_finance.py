@@ -184,6 +184,9 @@ def test_turnover_dio_and_gmroi_over_four_weeks(world):
     assert overall["turnover"] == "1.0000"
     assert overall["dio_days"] == "28.0000"
     assert overall["gmroi"] == "0.5000"  # margin 70 * (3 - 2) / 140
+    # Sales at the net selling price: 70 * 3 = 210; ending inventory 200 / 210.
+    assert (overall["sales"], overall["sales_basis"]) == ("210.00", "net selling price")
+    assert overall["inventory_to_sales"] == "0.9524"
     assert overall["weeks_of_supply"] == "5.7143"  # 100 on hand / (70 / 4)
     assert [p["value"] for p in overall["inventory_by_period"]] == [
         "200.00",

@@ -15,10 +15,13 @@ from smi_core.models import (
     ProposalLine,
     ReplenishmentProposal,
     SeriesForecast,
+    Shipment,
+    ShipmentLine,
+    ShipmentPack,
     SupplierCapacity,
     SupplyAgreement,
 )
-from smi_core.services.planning import plan_replenishment
+from smi_core.services.planning import _with_our_shipments, plan_replenishment
 from smi_edi.services.partners import partner_add
 from tests.factories import ItemFactory, LocationFactory
 from tests.pipeline import weekly_history
@@ -246,3 +249,35 @@ def test_plan_replenishment_command_prints_json(planning_world, capsys):
     s001 = next(p for p in out["proposals"] if p["ship_to"] == "S001")
     assert {line["vendor_item"] for line in s001["lines"]} == {"ACME-1001", "ACME-1004"}
     assert all("reorder_point" in line["explanation"] for line in s001["lines"])
+
+
+def test_goods_our_856_shipped_count_in_transit_until_the_buyer_receives_them(planning_world):
+    history()
+    plan_replenishment(as_of=AS_OF, actor="test")
+    line = ProposalLine.objects.get(item__vendor_item="ACME-1001", proposal__ship_to__code="S001")
+    order = line.proposal
+    order.status = ReplenishmentProposal.Status.SHIPPED  # on the truck, 856 sent
+    order.save(update_fields=["status"])
+    shipment = Shipment.objects.create(
+        shipment_number="SH-1",
+        supplier=order.supplier,
+        buyer=order.buyer,
+        ship_to=order.ship_to,
+        status=Shipment.Status.SHIPPED,
+        ship_date=AS_OF,
+        created_by="test",
+    )
+    pack = ShipmentPack.objects.create(shipment=shipment, order=order, sscc="006141410000000018")
+    ShipmentLine.objects.create(pack=pack, order_line=line, quantity=line.quantity)
+
+    again = plan_replenishment(as_of=AS_OF, actor="test")
+
+    # Not yet in the buyer's 852 and no longer pending: counted as in transit, not reordered.
+    assert not [
+        p
+        for p in again.proposals
+        if p.ship_to.code == "S001" and p.lines.filter(item__vendor_item="ACME-1001").exists()
+    ]
+    reported = {"in_transit": Decimal(30)}
+    assert _with_our_shipments(reported, Decimal(24))["in_transit"] == Decimal(30)  # not twice
+    assert _with_our_shipments(reported, Decimal(48))["in_transit"] == Decimal(48)

@@ -76,6 +76,8 @@ class _Totals:
         average = money(sum(values, ZERO) / len(values)) if values else ZERO
         ending = self.inventory_by_period[max(self.inventory_by_period)] if values else ZERO
         weeks = max(len(self.periods), 1)
+        # Sales at the terms' net selling price where every item sold has one, else at cost.
+        sales = self.cogs + self.margin if self.margin_known else self.cogs
         return {
             "cogs": str(money(self.cogs)),
             "average_inventory": str(average),
@@ -85,9 +87,9 @@ class _Totals:
             "dio_days": _text(
                 days_inventory_outstanding(average_inventory=average, cogs=self.cogs, days=days)
             ),
-            "inventory_to_sales": _text(
-                inventory_to_sales(ending_inventory=ending, sales=self.cogs)
-            ),
+            "inventory_to_sales": _text(inventory_to_sales(ending_inventory=ending, sales=sales)),
+            "sales": str(money(sales)),
+            "sales_basis": "net selling price" if self.margin_known else "cost (COGS)",
             "weeks_of_supply": _text(
                 weeks_of_supply(
                     on_hand=self.on_hand_units,
