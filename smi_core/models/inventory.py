@@ -95,12 +95,15 @@ class InventoryPosition(models.Model):
     committed = models.DecimalField(**QUANTITY, default=ZERO)
     sold_last_period = models.DecimalField(**QUANTITY, default=ZERO)
     as_of = models.DateField(help_text="End of the report period the figures come from.")
+    # No index: nothing looks positions up by set, and an index on a column every 852
+    # changes would keep PostgreSQL from updating positions in place (HOT, see 0010).
     source_set = models.ForeignKey(
         "smi_edi.InboundSet",
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -619,10 +619,21 @@ SELECT s.item_id, s.location_id, s.on_hand AS on_hand_s,
 FROM {stated} s
 LEFT JOIN {position} p ON p.item_id = s.item_id AND p.location_id = s.location_id
 """
+# Positions that exist are updated by one join (in place where PostgreSQL can, see
+# smi_core 0010), new ones inserted; a position another transaction inserted meanwhile is
+# merged by ON CONFLICT.
+_UPDATE_SQL = """
+UPDATE {position} p SET {updates}, as_of = %(as_of)s, source_set_id = %(set)s,
+       updated_at = %(now)s
+FROM _set_positions s
+WHERE NOT s.stale AND s.old_as_of IS NOT NULL
+  AND p.item_id = s.item_id AND p.location_id = s.location_id
+RETURNING p.item_id, p.location_id
+"""
 _UPSERT_SQL = """
 INSERT INTO {position} (item_id, location_id, {fields}, as_of, source_set_id, updated_at)
 SELECT item_id, location_id, {fields}, %(as_of)s, %(set)s, %(now)s
-FROM _set_positions WHERE NOT stale
+FROM _set_positions WHERE NOT stale AND old_as_of IS NULL
 ON CONFLICT (item_id, location_id) DO UPDATE SET {assignments}
 RETURNING item_id, location_id
 """
@@ -652,10 +663,13 @@ def _update_positions_sql(
             [JUMP_FLOOR, JUMP_FACTOR],
         )
         flagged = cursor.fetchall()
+        updates = ", ".join(f"{c} = s.{c}" for c in POSITION_FIELDS)
+        cursor.execute(_UPDATE_SQL.format(position=position, updates=updates), params)
+        changed = set(cursor)  # straight from the result, without a list in between
         cursor.execute(
             _UPSERT_SQL.format(position=position, fields=fields, assignments=assignments), params
         )
-        changed = set(cursor)  # straight from the result, without a list in between
+        changed.update(cursor)
         cursor.execute("DROP TABLE _set_positions, _set_figures")
         if stated != "_set_figures":
             cursor.execute(f"DROP TABLE {stated}")
