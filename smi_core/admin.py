@@ -183,12 +183,27 @@ class SupplyAgreementAdmin(NoRevertHistoryAdmin):
     def save_model(self, request, obj, form, change):
         from django.db import transaction
 
+        from smi_core.services.agreements import agreement_save
+        from smi_core.services.audit import Actor
         from smi_core.services.hooks import agreements_changed
 
-        super().save_model(request, obj, form, change)
+        # History names the user (SOD-02) and the change is audited, in one transaction.
+        agreement_save(obj=obj, actor=Actor.user(request.user, request), user=request.user)
         if "text" in form.changed_data or not change:
             # The assistant re-indexes the agreement's clauses after the commit.
             transaction.on_commit(lambda: agreements_changed(agreement_ids=[obj.pk]))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not AgreementTerm:
+            return super().save_formset(request, form, formset, change)
+        _terms_save(request, formset)
+
+    def delete_model(self, request, obj):
+        _agreement_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            _agreement_delete(request, obj)
 
 
 @admin.register(AgreementTerm)
@@ -209,6 +224,40 @@ class AgreementTermAdmin(NoRevertHistoryAdmin):
     list_filter = ["agreement"]
     search_fields = ["item__vendor_item", "location__code"]
     raw_id_fields = ["item", "location"]
+
+    def save_model(self, request, obj, form, change):
+        from smi_core.services.agreements import agreement_save
+        from smi_core.services.audit import Actor
+
+        agreement_save(obj=obj, actor=Actor.user(request.user, request), user=request.user)
+
+    def delete_model(self, request, obj):
+        _agreement_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            _agreement_delete(request, obj)
+
+
+def _terms_save(request, formset) -> None:
+    """The agreement page's terms: each added, changed or deleted term is audited."""
+    from smi_core.services.agreements import agreement_delete, agreement_save
+    from smi_core.services.audit import Actor
+
+    actor = Actor.user(request.user, request)
+    instances = formset.save(commit=False)
+    for obj in formset.deleted_objects:
+        agreement_delete(obj=obj, actor=actor, user=request.user)
+    for obj in instances:
+        agreement_save(obj=obj, actor=actor, user=request.user)
+    formset.save_m2m()
+
+
+def _agreement_delete(request, obj) -> None:
+    from smi_core.services.agreements import agreement_delete
+    from smi_core.services.audit import Actor
+
+    agreement_delete(obj=obj, actor=Actor.user(request.user, request), user=request.user)
 
 
 @admin.register(SupplierCapacity)

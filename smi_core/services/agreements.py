@@ -1,10 +1,15 @@
 """Onboarding agreements in bulk: JSON (agreements with their terms and capacities) and
 CSV (item terms). Everything is checked first; one bad row and nothing is applied.
-Re-importing the same file changes nothing; a changed file updates with history."""
+Re-importing the same file changes nothing; a changed file updates with history (naming the
+user the import acts as, so SOD-02 sees who changed an agreement) and one audit event per
+created or updated agreement, term or capacity, in the same transaction.
+
+``agreement_save`` and ``agreement_delete`` do the same for a single record (the admin)."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -16,7 +21,10 @@ from django.db import transaction
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import AgreementTerm, Item, Location, Party, SupplierCapacity, SupplyAgreement
+from smi_core.services.audit import Actor, audit_record
 from smi_core.services.hooks import agreements_changed
+
+IMPORT_ACTOR = "agreements_import"  # the system actor of an import no user was named for
 
 AGREEMENT_FIELDS = {
     "currency": str,
@@ -60,21 +68,121 @@ class ImportSummary:
     agreements_changed: set[int] = field(default_factory=set)  # created or updated
 
 
-def agreements_import(*, path: Path, actor=None) -> ImportSummary:
-    """Import a JSON or CSV file (by its extension)."""
+@dataclass(frozen=True)
+class _Who:
+    """Who an import acts as: ``user`` for the history records (SOD-02 reads them), ``actor``
+    for the audit events, ``source`` the file."""
+
+    user: object
+    actor: Actor
+    source: str
+
+
+def agreements_import(*, path: Path, user=None, actor: Actor | None = None) -> ImportSummary:
+    """Import a JSON or CSV file (by its extension) as ``user`` (None: the system actor
+    ``agreements_import``, and the history names nobody)."""
+    if actor is None:
+        actor = Actor.user(user) if user is not None else Actor.system(IMPORT_ACTOR)
+    who = _Who(user, actor, path.name)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise AgreementImportRejected(f"cannot read {path}: {exc.strerror}") from exc
     if path.suffix.lower() == ".csv":
-        return _import_terms_csv(text, actor=actor, name=path.name)
+        return _import_terms_csv(text, who=who, name=path.name)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AgreementImportRejected(
             f"{path.name} line {exc.lineno}: not valid JSON ({exc.msg})"
         ) from exc
-    return _import_json(data, base=path.parent, actor=actor)
+    return _import_json(data, base=path.parent, who=who)
+
+
+# -- auditing a change --------------------------------------------------------------------
+
+_KINDS = {
+    SupplyAgreement: "agreement",
+    AgreementTerm: "agreement_term",
+    SupplierCapacity: "supplier_capacity",
+}
+
+
+def _audited_value(name: str, value):
+    if name == "text" and value:  # the agreement's text: its digest, not the whole text
+        return {"sha256": hashlib.sha256(value.encode("utf-8")).hexdigest(), "chars": len(value)}
+    return value
+
+
+def _snapshot(obj) -> dict:
+    return {
+        f.attname: _audited_value(f.attname, getattr(obj, f.attname))
+        for f in type(obj)._meta.concrete_fields
+        if not f.primary_key
+    }
+
+
+def _stored_snapshot(obj) -> dict | None:
+    if obj.pk is None:
+        return None
+    stored = type(obj).objects.filter(pk=obj.pk).first()
+    return _snapshot(stored) if stored is not None else None
+
+
+def agreement_change_record(*, obj, before: dict | None, actor: Actor, source: str = ""):
+    """Audit a created or updated agreement, term or capacity: every field when created,
+    the changed fields before and after when updated (nothing when nothing changed). Call
+    it in the transaction of the change."""
+    kind = _KINDS[type(obj)]
+    after = _snapshot(obj)
+    if before is None:
+        action, old, new = f"{kind}.created", None, after
+    else:
+        changed = sorted(k for k in after if before.get(k) != after[k])
+        if not changed:
+            return None
+        action = f"{kind}.updated"
+        old = {k: before.get(k) for k in changed}
+        new = {k: after[k] for k in changed}
+    if source:
+        new = {**new, "source": source}
+    return audit_record(
+        actor=actor, action=action, object_type=kind, object_id=obj.pk, before=old, after=new
+    )
+
+
+def agreement_save(*, obj, actor: Actor, user=None, reason: str = "") -> list[str]:
+    """Save an agreement or a term (or a capacity) as changed by hand: a history record
+    naming ``user`` and an audit event of what changed, in one transaction. Returns the
+    names of the changed fields (every field for a new record)."""
+    with transaction.atomic():
+        before = _stored_snapshot(obj)
+        obj._history_user = user
+        if reason:
+            obj._change_reason = reason
+        obj.save()
+        event = agreement_change_record(obj=obj, before=before, actor=actor)
+    if event is None:
+        return []
+    return sorted(k for k in (event.after or {}) if k != "source")
+
+
+def agreement_delete(*, obj, actor: Actor, user=None) -> None:
+    """Delete an agreement or a term (or a capacity) with its history record and an audit
+    event holding what it was."""
+    kind = _KINDS[type(obj)]
+    with transaction.atomic():
+        before = _stored_snapshot(obj) or _snapshot(obj)
+        object_id = obj.pk
+        obj._history_user = user
+        obj.delete()
+        audit_record(
+            actor=actor,
+            action=f"{kind}.deleted",
+            object_type=kind,
+            object_id=object_id,
+            before=before,
+        )
 
 
 # -- checking -----------------------------------------------------------------------------
@@ -193,25 +301,28 @@ def _check_term(
 # -- applying -----------------------------------------------------------------------------
 
 
-def _apply(
-    model, lookup: dict, values: dict, summary: ImportSummary, label: str, actor=None
-) -> object:
-    """Create, update only what changed (a history record per real change, naming the
-    actor), or leave alone."""
+def _apply(model, lookup: dict, values: dict, summary: ImportSummary, label: str, who: _Who):
+    """Create, update only what changed (a history record and an audit event per real
+    change, naming who imported), or leave alone."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
-        obj._history_user = actor
+        obj._history_user = who.user
+        obj._change_reason = f"imported from {who.source}"[:100]
         obj.save()
+        agreement_change_record(obj=obj, before=None, actor=who.actor, source=who.source)
         summary.created += 1
         summary.details.append(f"created {label}")
         return obj
     changed = [k for k, v in values.items() if getattr(obj, k) != v]
     if changed:
+        before = _snapshot(obj)
         for k in changed:
             setattr(obj, k, values[k])
-        obj._history_user = actor
+        obj._history_user = who.user
+        obj._change_reason = f"imported from {who.source}"[:100]
         obj.save()
+        agreement_change_record(obj=obj, before=before, actor=who.actor, source=who.source)
         summary.updated += 1
         summary.details.append(f"updated {label}: {', '.join(changed)}")
     else:
@@ -219,7 +330,7 @@ def _apply(
     return obj
 
 
-def _import_json(data, *, base: Path, actor) -> ImportSummary:
+def _import_json(data, *, base: Path, who: _Who) -> ImportSummary:
     errors = _Errors()
     if not isinstance(data, dict) or not isinstance(data.get("agreements"), list):
         raise AgreementImportRejected('the JSON must be an object with a list "agreements"')
@@ -288,7 +399,7 @@ def _import_json(data, *, base: Path, actor) -> ImportSummary:
                 {"buyer": values["buyer"], "supplier": values["supplier"], **fields},
                 summary,
                 f"agreement {code}",
-                actor,
+                who,
             )
             if summary.created + summary.updated > before:
                 summary.agreements_changed.add(agreement.pk)
@@ -305,7 +416,7 @@ def _import_json(data, *, base: Path, actor) -> ImportSummary:
                     rest,
                     summary,
                     f"term {code}/{term['item'].vendor_item}",
-                    actor,
+                    who,
                 )
             for cap in capacities:
                 lookup = {
@@ -319,7 +430,7 @@ def _import_json(data, *, base: Path, actor) -> ImportSummary:
                     {"units_per_week": cap["units_per_week"]},
                     summary,
                     f"capacity {cap['item'] or cap['item_group']}",
-                    actor,
+                    who,
                 )
     if summary.agreements_changed:
         changed = sorted(summary.agreements_changed)
@@ -372,7 +483,7 @@ def _check_terms_csv(
     return terms
 
 
-def _import_terms_csv(text: str, *, actor, name: str) -> ImportSummary:
+def _import_terms_csv(text: str, *, who: _Who, name: str) -> ImportSummary:
     errors = _Errors()
     terms = _check_terms_csv(text, errors, name=name)
     errors.raise_if_any()
@@ -391,6 +502,6 @@ def _import_terms_csv(text: str, *, actor, name: str) -> ImportSummary:
                 {k: term[k] for k in TERM_FIELDS},
                 summary,
                 f"term {agreement.code}/{term['item'].vendor_item}",
-                actor,
+                who,
             )
     return summary

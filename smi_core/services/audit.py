@@ -143,12 +143,22 @@ class ChainReport:
     head: str
     broken_at: int | None = None
     reason: str = ""
+    checkpoint: str = ""  # the hash asked for, if any
+    checkpoint_at: int | None = None  # the event with that hash (0: the genesis)
+    since_checkpoint: int = 0  # events written after it
 
 
-def audit_verify() -> ChainReport:
-    """Recompute the chain; the first event whose hash or link does not match breaks it."""
+def audit_verify(*, checkpoint: str = "") -> ChainReport:
+    """Recompute the chain; the first event whose hash or link does not match breaks it.
+
+    With ``checkpoint`` (a head hash kept outside the system, from ``audit_head``), the
+    chain is also broken when no event in it has that hash: events up to the checkpoint
+    were removed, or the chain was rewritten from before it."""
+    checkpoint = checkpoint.strip().lower()
     previous = GENESIS
     count = 0
+    found_at = 0 if checkpoint == GENESIS else None
+    at_count = 0  # events up to and including the checkpoint
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=5000):
         count += 1
         if event.prev_hash != previous:
@@ -158,6 +168,7 @@ def audit_verify() -> ChainReport:
                 previous,
                 event.pk,
                 f"event #{event.pk} does not follow the event before it",
+                checkpoint,
             )
         expected = event_hash(previous, event_payload(event))
         if expected != event.hash:
@@ -167,9 +178,30 @@ def audit_verify() -> ChainReport:
                 previous,
                 event.pk,
                 f"event #{event.pk} was changed after it was written",
+                checkpoint,
             )
         previous = event.hash
-    return ChainReport(True, count, previous)
+        if checkpoint and found_at is None and previous == checkpoint:
+            found_at, at_count = event.pk, count
+    if checkpoint and found_at is None:
+        return ChainReport(
+            False,
+            count,
+            previous,
+            None,
+            f"no event in the chain has the checkpoint hash {checkpoint}: the chain was cut "
+            "(events up to the checkpoint are missing) or rewritten since the checkpoint "
+            "was taken",
+            checkpoint,
+        )
+    return ChainReport(
+        True,
+        count,
+        previous,
+        checkpoint=checkpoint,
+        checkpoint_at=found_at,
+        since_checkpoint=count - at_count if checkpoint else 0,
+    )
 
 
 def audit_head() -> tuple[int, str]:
