@@ -17,8 +17,8 @@ keeps short clauses fast. onnxruntime runs on one thread. Padding is masked out,
 the batch it is in beyond float rounding (differences below 1e-6).
 
 Nothing is downloaded, ever: a missing package raises :class:`ModelUnavailableError`
-naming the package to install. onnxruntime's telemetry is switched off
-(``ORT_DISABLE_TELEMETRY=1``) before onnxruntime is first imported.
+naming the package to install. onnxruntime's telemetry is switched off, whatever the
+environment said (``ORT_DISABLE_TELEMETRY=1`` is forced), before onnxruntime is first imported.
 
 Selecting a model: ``embeddings_default()`` reads ``SMI_EMBEDDINGS`` (a name from
 :data:`MODELS`; unset means :data:`DEFAULT_MODEL`).
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # forced: an inherited "0" does not count
 
 import functools
 import hashlib

@@ -5,6 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+# Imported here, not lazily: apps.ready imports this module, and importing the store
+# connects its post_delete hook (a deleted clause's vector leaves the store).
+from reporting_assistant.store import agreement_index
+
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
@@ -18,8 +22,6 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 def index_agreement(agreement_id: int) -> int:
     """Split one agreement (text and uploaded documents) into clauses and replace them in
     the vector store."""
-    from reporting_assistant.store import agreement_index
-
     return agreement_index(agreement_id=agreement_id)
 
 

@@ -51,8 +51,77 @@ def _questions() -> list[dict]:
     return json.loads(QUESTIONS.read_text())
 
 
-def test_telemetry_is_off_before_onnxruntime_loads():
-    assert os.environ.get("ORT_DISABLE_TELEMETRY") == "1"
+TELEMETRY_SCRIPT = """
+import importlib.abc, json, os, sys
+
+start = {k: os.environ.get(k) for k in ("ORT_DISABLE_TELEMETRY", "ANONYMIZED_TELEMETRY")}
+seen = {}
+
+
+class Watch(importlib.abc.MetaPathFinder):
+    # records, when each module is first imported, the telemetry variables and whether
+    # onnxruntime is loaded yet; imports nothing itself
+    def find_spec(self, name, path=None, target=None):
+        if name in ("onnxruntime", "chromadb", "reporting_assistant.embeddings"):
+            seen.setdefault(name, {
+                "ORT_DISABLE_TELEMETRY": os.environ.get("ORT_DISABLE_TELEMETRY"),
+                "ANONYMIZED_TELEMETRY": os.environ.get("ANONYMIZED_TELEMETRY"),
+                "onnxruntime_loaded": "onnxruntime" in sys.modules,
+            })
+        return None
+
+
+sys.meta_path.insert(0, Watch())
+import django
+
+django.setup()
+from reporting_assistant import embeddings, store
+
+after_import = {
+    "ORT_DISABLE_TELEMETRY": os.environ.get("ORT_DISABLE_TELEMETRY"),
+    "ANONYMIZED_TELEMETRY": os.environ.get("ANONYMIZED_TELEMETRY"),
+    "onnxruntime_loaded": "onnxruntime" in sys.modules,
+}
+embeddings.embeddings_default().embed_query("Buyer pays within 30 days.")
+client = store._client("", sys.argv[1])
+print(json.dumps({
+    "start": start,
+    "seen": seen,
+    "after_import": after_import,
+    "client_telemetry": client.get_settings().anonymized_telemetry,
+}))
+"""
+
+
+def test_telemetry_is_forced_off_before_onnxruntime_and_chromadb_load(tmp_path):
+    """A fresh interpreter whose environment asks for telemetry: importing the store and
+    the embeddings forces it off before onnxruntime or chromadb is imported."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "ORT_DISABLE_TELEMETRY": "0",
+        "ANONYMIZED_TELEMETRY": "True",
+    }
+    env.pop("SMI_EMBEDDINGS", None)
+    out = subprocess.run(
+        [sys.executable, "-c", TELEMETRY_SCRIPT, str(tmp_path / "chroma")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["start"] == {"ORT_DISABLE_TELEMETRY": "0", "ANONYMIZED_TELEMETRY": "True"}
+    off = {"ORT_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False"}
+    assert found["after_import"] == {**off, "onnxruntime_loaded": False}
+    # the embedding module is imported before onnxruntime, which then finds telemetry off
+    assert found["seen"]["reporting_assistant.embeddings"]["onnxruntime_loaded"] is False
+    assert found["seen"]["onnxruntime"] == {**off, "onnxruntime_loaded": False}
+    assert found["seen"]["chromadb"]["ANONYMIZED_TELEMETRY"] == "False"
+    assert found["client_telemetry"] is False
 
 
 def test_loads_offline_with_the_network_refused():
