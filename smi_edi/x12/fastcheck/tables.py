@@ -51,6 +51,15 @@ class Node:
     is_segment = False
     is_root = False
 
+    def _read(self, elem, parent) -> int:
+        """The attributes a segment and a loop read alike from the map; returns ``pos``."""
+        self.parent = parent
+        self.id = elem.get("xid")
+        self.path = self.id or ""
+        self.name = _text(elem, "name")
+        self.usage = _text(elem, "usage")
+        return int(_required(elem, "pos"))
+
     def _finish_path(self) -> None:
         parent_path = self.parent.fullpath
         self.fullpath = "/" + self.path if parent_path == "/" else parent_path + "/" + self.path
@@ -154,12 +163,7 @@ class Segment(Node):
     is_segment = True
 
     def __init__(self, elem, parent, tables) -> None:
-        self.parent = parent
-        self.id = elem.get("xid")
-        self.path = self.id or ""
-        self.name = _text(elem, "name")
-        self.usage = _text(elem, "usage")
-        self.pos = int(_required(elem, "pos"))
+        self.pos = self._read(elem, parent)
         self.max_use = _text(elem, "max_use")
         self.max_repeat = (
             MAXINT if self.max_use is None or self.max_use == ">1" else int(self.max_use)
@@ -274,12 +278,7 @@ class Loop(Node):
     is_loop = True
 
     def __init__(self, elem, parent, tables) -> None:
-        self.parent = parent
-        self.id = elem.get("xid")
-        self.path = self.id or ""
-        self.name = _text(elem, "name")
-        self.usage = _text(elem, "usage")
-        self.pos = int(_required(elem, "pos"))
+        self.pos = self._read(elem, parent)
         self.repeat = _text(elem, "repeat")
         self.max_repeat = (
             MAXINT if self.repeat is None or self.repeat in ("&gt;1", ">1") else int(self.repeat)
