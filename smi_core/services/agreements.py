@@ -162,6 +162,8 @@ def agreement_save(*, obj, actor: Actor, user=None, reason: str = "") -> list[st
             obj._change_reason = reason
         obj.save()
         event = agreement_change_record(obj=obj, before=before, actor=actor)
+        if event is not None and isinstance(obj, AgreementTerm):
+            agreement_version_bump(agreement=obj.agreement, user=user, reason="term changed")
     if event is None:
         return []
     return sorted(k for k in (event.after or {}) if k != "source")
@@ -175,7 +177,10 @@ def agreement_delete(*, obj, actor: Actor, user=None) -> None:
         before = _stored_snapshot(obj) or _snapshot(obj)
         object_id = obj.pk
         obj._history_user = user
+        agreement = obj.agreement if isinstance(obj, AgreementTerm) else None
         obj.delete()
+        if agreement is not None:
+            agreement_version_bump(agreement=agreement, user=user, reason="term deleted")
         audit_record(
             actor=actor,
             action=f"{kind}.deleted",
@@ -183,6 +188,15 @@ def agreement_delete(*, obj, actor: Actor, user=None) -> None:
             object_id=object_id,
             before=before,
         )
+
+
+def agreement_version_bump(*, agreement: SupplyAgreement, user, reason: str) -> None:
+    """A term of ``agreement`` changed: record a new version of the agreement, so plans
+    name the version they used and an approval made under the old terms no longer binds
+    (call it in the transaction of the change)."""
+    agreement._history_user = user
+    agreement._change_reason = reason[:100]
+    agreement.save()
 
 
 # -- checking -----------------------------------------------------------------------------
@@ -403,6 +417,7 @@ def _import_json(data, *, base: Path, who: _Who) -> ImportSummary:
             )
             if summary.created + summary.updated > before:
                 summary.agreements_changed.add(agreement.pk)
+            terms_before = summary.created + summary.updated
             for term in terms:
                 lookup = {
                     "agreement": agreement,
@@ -417,6 +432,10 @@ def _import_json(data, *, base: Path, who: _Who) -> ImportSummary:
                     summary,
                     f"term {code}/{term['item'].vendor_item}",
                     who,
+                )
+            if summary.created + summary.updated > terms_before:
+                agreement_version_bump(
+                    agreement=agreement, user=who.user, reason=f"terms imported from {who.source}"
                 )
             for cap in capacities:
                 lookup = {
@@ -493,9 +512,11 @@ def _import_terms_csv(text: str, *, who: _Who, name: str) -> ImportSummary:
         for a in SupplyAgreement.objects.filter(code__in={t["agreement_code"] for t in terms})
     }
     with transaction.atomic():
+        touched = {}
         for term in terms:
             agreement = agreements[term["agreement_code"]]
             lookup = {"agreement": agreement, "item": term["item"], "location": term["location"]}
+            before = summary.created + summary.updated
             _apply(
                 AgreementTerm,
                 lookup,
@@ -503,5 +524,11 @@ def _import_terms_csv(text: str, *, who: _Who, name: str) -> ImportSummary:
                 summary,
                 f"term {agreement.code}/{term['item'].vendor_item}",
                 who,
+            )
+            if summary.created + summary.updated > before:
+                touched[agreement.pk] = agreement
+        for agreement in touched.values():
+            agreement_version_bump(
+                agreement=agreement, user=who.user, reason=f"terms imported from {who.source}"
             )
     return summary
