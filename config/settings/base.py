@@ -128,9 +128,12 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: with no broker configured every task runs in-process (eager), so the embedded
 # default needs no server. With CELERY_BROKER_URL set, real workers consume the queue.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or CELERY_BROKER_URL or None
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+_BROKER = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER
+# Eager tasks still take a producer from Celery's pool: give it the in-memory transport
+# (no server, and no "no hostname" warning), never a default AMQP address.
+CELERY_BROKER_URL = _BROKER or "memory://localhost/"
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or _BROKER or None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

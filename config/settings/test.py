@@ -11,13 +11,13 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key")
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, VAR_DIR
+from .base import VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 
-SMI_TEST_BROKER_URL = CELERY_BROKER_URL or os.environ.get(
+SMI_TEST_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get(
     "SMI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"
 )
 CELERY_TASK_ALWAYS_EAGER = True
