@@ -127,13 +127,22 @@ def audit_record(
         rule_codes=list(rule_codes or []),
         ip=actor.ip,
         user_agent=actor.user_agent,
-        task_id=actor.task_id,
+        task_id=actor.task_id or _current_task_id(),
         prev_hash=head,
     )
     # Microseconds survive the round trip through the database on both backends.
     event.hash = event_hash(head, event_payload(event))
     event.save(force_insert=True)
     return event
+
+
+def _current_task_id() -> str:
+    """The id of the Celery task this change runs in (a worker's or an in-process one), so
+    an event made by a task names it; empty outside tasks."""
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    return (getattr(request, "id", None) or "")[:100] if current_task else ""
 
 
 @dataclass(frozen=True)

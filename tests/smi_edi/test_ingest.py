@@ -602,3 +602,17 @@ def test_x12_outbox_lists_the_997_with_the_interchange_it_answers(world):
     (row,) = json.loads(data.getvalue())
     assert (row["acknowledges_interchange"], row["po_number"]) == (received.pk, None)
     assert "AK1*PD*44" in row["x12"]
+
+
+def test_an_audit_event_made_inside_a_task_names_the_task(world):
+    from smi_core.models import AuditEvent
+    from smi_core.services.audit import audit_record
+
+    ingest(interchange([WEEK], control=45))
+    outside = audit_record(
+        actor=Actor.system("test"), action="test.outside", object_type="test", object_id=1
+    )
+
+    event = AuditEvent.objects.get(action="outbound.create")  # the 997, made by the task
+    assert event.actor_type == "system" and len(event.task_id) == 36  # the task's uuid
+    assert outside.task_id == ""
