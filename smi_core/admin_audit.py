@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from smi_core.models import Approval, AuditEvent, SodOverride, SodRule
-from smi_core.services.audit import Actor, audit_record, audit_verify
+from smi_core.services.audit import Actor, audit_record, audit_verify, canonical
 
 
 def export_csv(
@@ -406,8 +406,8 @@ class AuditEventAdmin(ReadOnly):
                     e.action,
                     e.object_type,
                     e.object_id,
-                    e.before,
-                    e.after,
+                    canonical(e.before) if e.before is not None else "",
+                    canonical(e.after) if e.after is not None else "",
                     " ".join(e.rule_codes),
                     e.ip or "",
                     e.user_agent,
