@@ -22,6 +22,12 @@ def proposal_as_dict(proposal: ReplenishmentProposal, *, lines: bool = False) ->
         "created_at": proposal.created_at.isoformat() if proposal.created_at else None,
         "created_by": proposal.created_by,
         "order": proposal.po_number or None,
+        # Flagged wherever approvals show: the SoD override an approval of it used, if any.
+        "approved_with_override": proposal.approvals.filter(
+            decision="approved", override__isnull=False
+        )
+        .values_list("override_id", flat=True)
+        .first(),
     }
     if lines:
         data["lines"] = [

@@ -18,6 +18,7 @@ from smi_core.models import (
     ReplenishmentProposal,
     SodOverride,
 )
+from smi_core.selectors.planning_output import proposal_as_dict
 from smi_core.services.audit import Actor
 from smi_core.services.orders import order_open
 from smi_core.services.proposals import (
@@ -166,6 +167,8 @@ def test_the_named_approver_uses_an_override_a_third_person_granted(world):
     approval = proposal_approve(proposal_id=order.pk, user=approver)
 
     assert approval.decision == "approved" and approval.override_id == override.pk
+    assert proposal_as_dict(order)["approved_with_override"] == override.pk  # flagged
+    assert proposal_as_dict(approved_order(world, approve=False))["approved_with_override"] is None
     with pytest.raises(Exception, match="already granted, used or expired"):
         override_grant(override_id=override.pk, user=person("compliance2", "compliance"))
 
