@@ -206,8 +206,26 @@ class SupplyAgreementAdmin(NoRevertHistoryAdmin):
             _agreement_delete(request, obj)
 
 
+class AuditedChangesAdmin(NoRevertHistoryAdmin):
+    """Terms and capacities: each save and delete goes through the agreements service (a
+    history record naming the user for SOD-02, and an audit event)."""
+
+    def save_model(self, request, obj, form, change):
+        from smi_core.services.agreements import agreement_save
+        from smi_core.services.audit import Actor
+
+        agreement_save(obj=obj, actor=Actor.user(request.user, request), user=request.user)
+
+    def delete_model(self, request, obj):
+        _agreement_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            _agreement_delete(request, obj)
+
+
 @admin.register(AgreementTerm)
-class AgreementTermAdmin(NoRevertHistoryAdmin):
+class AgreementTermAdmin(AuditedChangesAdmin):
     list_display = [
         "agreement",
         "item",
@@ -224,19 +242,6 @@ class AgreementTermAdmin(NoRevertHistoryAdmin):
     list_filter = ["agreement"]
     search_fields = ["item__vendor_item", "location__code"]
     raw_id_fields = ["item", "location"]
-
-    def save_model(self, request, obj, form, change):
-        from smi_core.services.agreements import agreement_save
-        from smi_core.services.audit import Actor
-
-        agreement_save(obj=obj, actor=Actor.user(request.user, request), user=request.user)
-
-    def delete_model(self, request, obj):
-        _agreement_delete(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            _agreement_delete(request, obj)
 
 
 def _terms_save(request, formset) -> None:
@@ -261,7 +266,7 @@ def _agreement_delete(request, obj) -> None:
 
 
 @admin.register(SupplierCapacity)
-class SupplierCapacityAdmin(NoRevertHistoryAdmin):
+class SupplierCapacityAdmin(AuditedChangesAdmin):
     list_display = ["supplier", "item", "item_group", "units_per_week"]
     raw_id_fields = ["item"]
 

@@ -189,6 +189,24 @@ def test_a_term_changed_in_the_term_admin_is_audited(world, boss):
     assert term.history.latest().history_user == user
 
 
+def test_a_capacity_changed_in_its_admin_is_audited(world, boss):
+    from smi_core.models import SupplierCapacity
+
+    user, client = boss
+    capacity = SupplierCapacity.objects.create(
+        supplier=world.supplier.party, item_group="soap", units_per_week=Decimal(100)
+    )
+    url = f"/admin/smi_core/suppliercapacity/{capacity.pk}/change/"
+    data = _change_page_data(client, url)
+    data["units_per_week"] = "80"
+
+    assert client.post(url, data).status_code == 302
+
+    [event] = events("supplier_capacity.updated")
+    assert event.actor == "boss" and Decimal(event.after["units_per_week"]) == 80
+    assert capacity.history.latest().history_user == user
+
+
 # -- verify_audit_chain --checkpoint ---------------------------------------------------------
 
 
