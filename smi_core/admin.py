@@ -144,7 +144,10 @@ class ExceptionItemAdmin(admin.ModelAdmin):
         for exception in queryset:
             try:
                 exception_resolve(
-                    exception=exception, actor=request.user, note="resolved in the admin"
+                    exception=exception,
+                    actor=request.user,
+                    note="resolved in the admin",
+                    request=request,
                 )
                 done += 1
             except ApplicationError as exc:

@@ -54,18 +54,35 @@ def exception_raise(
     return existing
 
 
-def exception_resolve(*, exception: ExceptionItem, actor, note: str = "") -> ExceptionItem:
-    if exception.status == ExceptionItem.Status.RESOLVED:
-        raise ApplicationError(
-            f"exception #{exception.pk} is already resolved", code="already_resolved"
+def exception_resolve(
+    *, exception: ExceptionItem, actor, note: str = "", request=None
+) -> ExceptionItem:
+    """Mark an exception resolved by ``actor`` (a user; None: the system), with a note;
+    recorded as an audit event in the same transaction. Resolving twice is refused."""
+    from smi_core.services.audit import Actor, audit_record
+
+    with transaction.atomic():
+        exception = ExceptionItem.objects.select_for_update().get(pk=exception.pk)
+        if exception.status == ExceptionItem.Status.RESOLVED:
+            raise ApplicationError(
+                f"exception #{exception.pk} is already resolved", code="already_resolved"
+            )
+        before = exception.status
+        exception.status = ExceptionItem.Status.RESOLVED
+        exception.resolved_at = timezone.now()
+        exception.resolved_by = actor
+        exception.resolution_note = note
+        exception.save(
+            update_fields=["status", "resolved_at", "resolved_by", "resolution_note", "last_seen"]
         )
-    exception.status = ExceptionItem.Status.RESOLVED
-    exception.resolved_at = timezone.now()
-    exception.resolved_by = actor
-    exception.resolution_note = note
-    exception.save(
-        update_fields=["status", "resolved_at", "resolved_by", "resolution_note", "last_seen"]
-    )
+        audit_record(
+            actor=Actor.user(actor, request) if actor is not None else Actor.system("exceptions"),
+            action="exception.resolve",
+            object_type="exception",
+            object_id=exception.pk,
+            before={"status": before},
+            after={"status": exception.status, "kind": exception.kind, "note": note},
+        )
     return exception
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from smi_core.models import ExceptionItem
+from smi_core.models import AuditEvent, ExceptionItem
 from smi_core.services.audit import Actor
 from smi_core.services.exceptions import exception_raise
 from smi_core.services.roles import user_roles_set
@@ -64,6 +64,12 @@ def test_a_planner_resolves_the_selected_exceptions(open_exceptions):
         assert exception.resolution_note == "resolved in the admin"
     third.refresh_from_db()
     assert third.status == ExceptionItem.Status.OPEN
+    events = AuditEvent.objects.filter(action="exception.resolve").order_by("id")
+    assert {(e.actor, e.object_id) for e in events} == {
+        ("planner", str(first.pk)),
+        ("planner", str(second.pk)),
+    }
+    assert events[0].before == {"status": "open"} and events[0].ip == "127.0.0.1"
 
 
 def test_resolving_an_already_resolved_exception_warns_and_resolves_the_rest(open_exceptions):
