@@ -178,6 +178,16 @@ def agreement_delete(*, obj, actor: Actor, user=None) -> None:
         object_id = obj.pk
         obj._history_user = user
         agreement = obj.agreement if isinstance(obj, AgreementTerm) else None
+        if isinstance(obj, SupplyAgreement):  # its terms go with it: each one on record
+            for term in obj.terms.all():
+                audit_record(
+                    actor=actor,
+                    action="agreement_term.deleted",
+                    object_type="agreement_term",
+                    object_id=term.pk,
+                    before=_snapshot(term),
+                    after={"with_agreement": object_id},
+                )
         obj.delete()
         if agreement is not None:
             agreement_version_bump(agreement=agreement, user=user, reason="term deleted")

@@ -68,3 +68,18 @@ def test_an_imported_terms_file_makes_one_version_per_agreement_and_none_when_un
 
     assert after_first == before + 1  # two terms changed, one new version
     assert world.agreement.history.count() == after_first  # the same file changes nothing
+
+
+def test_deleting_an_agreement_puts_each_of_its_terms_on_record(world):
+    from smi_core.models import AuditEvent
+
+    terms = set(
+        AgreementTerm.objects.filter(agreement=world.agreement).values_list("pk", flat=True)
+    )
+
+    agreement_delete(obj=world.agreement, actor=Actor.system("test"))
+
+    events = AuditEvent.objects.filter(action="agreement_term.deleted")
+    assert {int(e.object_id) for e in events} == terms and len(terms) == 3
+    assert all(Decimal(e.before["unit_cost"]) == Decimal("2.40") for e in events)
+    assert AuditEvent.objects.filter(action="agreement.deleted").count() == 1
