@@ -32,11 +32,15 @@ from smi_core.models import Party, ProposalLine, ReplenishmentProposal
 from smi_core.services.audit import Actor, audit_record
 from smi_core.services.exceptions import exception_raise
 from smi_core.services.orders import LineChange
-from smi_core.services.proposals import ApprovalInvalid, approval_invalid_reason
+from smi_core.services.proposals import ApprovalInvalid
 from smi_core.services.shipments import PackLine, PackSpec, ShipmentSpec, shipment_authorize
 from smi_core.services.sod import SodViolation
 from smi_edi.models import OutboundDocument
-from smi_edi.services.order_documents import order_acknowledge, shipment_send
+from smi_edi.services.order_documents import (
+    order_acknowledge,
+    order_approval_lapsed,
+    shipment_send,
+)
 
 NOTHING = "nothing was imported"
 
@@ -231,19 +235,8 @@ def _confirmations_import(*, supplier: Party, file: ErpCsvFile) -> list[str]:
     lapsed = []
     for entry in per_order.values():
         order = entry["order"]
-        reason = (
-            approval_invalid_reason(order)
-            if order.status == ReplenishmentProposal.Status.APPROVED
-            else None
-        )
+        reason = order_approval_lapsed(order, actor=actor, file=file.name)
         if reason:
-            audit_record(
-                actor=actor,
-                action="order.acknowledge.refused",
-                object_type="proposal",
-                object_id=order.pk,
-                after={"po_number": order.po_number, "reason": reason, "file": file.name},
-            )
             lapsed.append(f"order {order.po_number or order.pk} is not acknowledged: {reason}")
     if lapsed:
         raise ApprovalInvalid("; ".join(lapsed) + f"; it needs a new approval; {NOTHING}")

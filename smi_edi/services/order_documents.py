@@ -92,6 +92,26 @@ def acknowledgment_855(
     )
 
 
+def order_approval_lapsed(
+    order: ReplenishmentProposal, *, actor: Actor, file: str = ""
+) -> str | None:
+    """Why an approved order's approval no longer binds it (its lines or the agreement
+    changed since), recorded as ``order.acknowledge.refused``; None while it binds."""
+    if order.status != ReplenishmentProposal.Status.APPROVED:
+        return None
+    invalid = approval_invalid_reason(order)
+    if invalid:
+        after = {"po_number": order.po_number, "reason": invalid}
+        audit_record(
+            actor=actor,
+            action="order.acknowledge.refused",
+            object_type="proposal",
+            object_id=order.pk,
+            after=after | ({"file": file} if file else {}),
+        )
+    return invalid
+
+
 def order_acknowledge(
     *,
     order_id: int,
@@ -109,20 +129,8 @@ def order_acknowledge(
             .select_related("buyer", "supplier", "ship_to", "agreement")
             .get(pk=order_id)
         )
-        invalid = (
-            approval_invalid_reason(order)
-            if order.status == ReplenishmentProposal.Status.APPROVED
-            else None
-        )
-        if invalid:
-            audit_record(
-                actor=actor,
-                action="order.acknowledge.refused",
-                object_type="proposal",
-                object_id=order.pk,
-                after={"po_number": order.po_number, "reason": invalid},
-            )
-        else:
+        invalid = order_approval_lapsed(order, actor=actor)
+        if not invalid:
             lines = order_lines_confirm(
                 order=order, changes=changes, erp_reference=erp_reference, actor=actor
             )
