@@ -299,6 +299,14 @@ def delivery_backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=1) * 2 ** min(max(attempts - 1, 0), 16), timedelta(hours=4))
 
 
+def retry_due(attempts: int, created_at: datetime, last_try: datetime | None, *, now) -> bool:
+    """Whether a delivery (document or webhook) is due again: never tried and its task lost
+    (older than LOST_AFTER), or its backoff since the last attempt has passed."""
+    if attempts == 0 or last_try is None:
+        return created_at + LOST_AFTER <= now
+    return last_try + delivery_backoff(attempts) <= now
+
+
 def outbound_attempt(*, document_id: int) -> str:
     """One delivery try (what the task runs). A refusal leaves the document queued for
     ``outbound_redeliver_due``; the one that uses up the retries marks it failed."""
@@ -322,16 +330,7 @@ def outbound_redeliver_due(*, now: datetime | None = None) -> list[int]:
         .only("pk", "attempts", "created_at")
         .order_by("pk")
     )
-    due = [
-        document.pk
-        for document in queued
-        if (
-            document.created_at + LOST_AFTER <= now
-            if document.attempts == 0
-            else (document.last_try or document.created_at) + delivery_backoff(document.attempts)
-            <= now
-        )
-    ]
+    due = [d.pk for d in queued if retry_due(d.attempts, d.created_at, d.last_try, now=now)]
     for document_id in due:
         outbound_enqueue(document_id)
     return due

@@ -24,7 +24,7 @@ from django.utils import timezone
 from smi_core.exceptions import ApplicationError
 from smi_core.models import ReplenishmentProposal
 from smi_edi.models import TradingPartner, WebhookDelivery
-from smi_edi.services.outbound import LOST_AFTER, delivery_backoff
+from smi_edi.services.outbound import LOST_AFTER, retry_due
 
 W = WebhookDelivery
 APPROVED = "order.approved"
@@ -129,17 +129,12 @@ def webhooks_redeliver_due(*, now: datetime | None = None) -> list[int]:
     the hook). Returns the deliveries queued."""
     now = now or timezone.now()
     _announce_missing(before=now - LOST_AFTER)
-    due = [
-        delivery.pk
-        for delivery in WebhookDelivery.objects.filter(status=W.Status.PENDING)
+    pending = (
+        WebhookDelivery.objects.filter(status=W.Status.PENDING)
         .only("pk", "attempts", "created_at", "last_attempt_at")
         .order_by("pk")
-        if (
-            delivery.created_at + LOST_AFTER <= now
-            if delivery.attempts == 0 or delivery.last_attempt_at is None
-            else delivery.last_attempt_at + delivery_backoff(delivery.attempts) <= now
-        )
-    ]
+    )
+    due = [d.pk for d in pending if retry_due(d.attempts, d.created_at, d.last_attempt_at, now=now)]
     for delivery_id in due:
         _enqueue(delivery_id)
     return due
