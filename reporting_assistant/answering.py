@@ -22,7 +22,14 @@ from reporting_assistant.intent import FIGURE_WORDS, Intent, KnownParty, intent_
 from reporting_assistant.models import AssistantQuestion
 from smi_core.exceptions import ApplicationError
 from smi_core.finance.svg import bar_chart
-from smi_core.models import InventoryPosition, Party, ReplenishmentProposal, SupplyAgreement
+from smi_core.models import (
+    InventoryPosition,
+    Item,
+    Location,
+    Party,
+    ReplenishmentProposal,
+    SupplyAgreement,
+)
 from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
 from smi_core.selectors.finance.tables import columns, table_for
@@ -117,41 +124,51 @@ def _money(value: str, unit: str) -> str:
     return f"{unit} {amount:,.2f}" if unit and len(unit) == 3 else f"{value} {unit}".strip()
 
 
-def visible_parties(scope: FinanceScope) -> list[KnownParty]:
-    """The parties the user may name: those granted and their counterparties in the
-    business the grants show (agreements, positions and orders in which a granted party is
-    a side), the same rule as ``FinanceScope.positions/proposals``. Naming a counterparty
-    narrows the figures; it never widens them beyond the scope."""
-    qs = Party.objects.all().order_by("code")
-    if scope.party_ids is not None:
-        granted = scope.party_ids
-        ids = set(granted)
-        for buyer, supplier in SupplyAgreement.objects.filter(
+def visible_party_ids(scope: FinanceScope) -> set[int] | None:
+    """The parties the user may name (None: all): those granted and their counterparties
+    in the business the grants show (agreements, positions and orders in which a granted
+    party is a side), the same rule as ``FinanceScope.positions/proposals``. Naming a
+    counterparty narrows the figures; it never widens them beyond the scope."""
+    if scope.party_ids is None:
+        return None
+    granted = scope.party_ids
+    ids = set(granted)
+    pairs = [
+        SupplyAgreement.objects.filter(
             Q(buyer_id__in=granted) | Q(supplier_id__in=granted)
-        ).values_list("buyer_id", "supplier_id"):
+        ).values_list("buyer_id", "supplier_id"),
+        scope.positions(InventoryPosition.objects.all())
+        .values_list("location__party_id", "item__supplier_id")
+        .distinct(),
+        scope.proposals(ReplenishmentProposal.objects.all())
+        .values_list("buyer_id", "supplier_id")
+        .distinct(),
+    ]
+    for rows in pairs:
+        for buyer, supplier in rows:
             ids |= {buyer, supplier}
-        for buyer, supplier in (
-            scope.positions(InventoryPosition.objects.all())
-            .values_list("location__party_id", "item__supplier_id")
-            .distinct()
-        ):
-            ids |= {buyer, supplier}
-        for buyer, supplier in (
-            scope.proposals(ReplenishmentProposal.objects.all())
-            .values_list("buyer_id", "supplier_id")
-            .distinct()
-        ):
-            ids |= {buyer, supplier}
-        qs = qs.filter(pk__in=ids)
+    return ids
+
+
+def visible_parties(party_ids: set[int] | None) -> list[KnownParty]:
+    qs = Party.objects.all().order_by("code")
+    if party_ids is not None:
+        qs = qs.filter(pk__in=party_ids)
     return [KnownParty(p.code, p.name, p.role) for p in qs]
 
 
-def visible_codes(scope: FinanceScope) -> tuple[list[str], list[str]]:
-    """The item and location codes of the positions the user may see."""
-    positions = scope.positions(InventoryPosition.objects.all())
-    items = positions.values_list("item__vendor_item", flat=True).distinct()
-    locations = positions.values_list("location__code", flat=True).distinct()
-    return sorted(set(items)), sorted(set(locations))
+def visible_codes(party_ids: set[int] | None) -> tuple[list[str], list[str]]:
+    """The item codes of the suppliers and the location codes of the buyers the user may
+    name, from the item and location tables (only to recognise them in a question: the
+    figures stay within the scope)."""
+    items, locations = Item.objects.all(), Location.objects.all()
+    if party_ids is not None:
+        items = items.filter(supplier_id__in=party_ids)
+        locations = locations.filter(party_id__in=party_ids)
+    return (
+        sorted(set(items.values_list("vendor_item", flat=True))),
+        sorted(set(locations.values_list("code", flat=True))),
+    )
 
 
 def _params(intent: Intent, as_of: date) -> dict:
@@ -616,8 +633,9 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
     question = " ".join(question.split())[:1000]
     scope = FinanceScope.for_user(user)
     as_of = as_of or timezone.localdate()
-    parties = visible_parties(scope)
-    items, locations = visible_codes(scope)
+    party_ids = visible_party_ids(scope)
+    parties = visible_parties(party_ids)
+    items, locations = visible_codes(party_ids)
     intent = intent_for(question, parties, items=items, locations=locations)
     answer = Answer(question=question, text="", intent=intent)
     sentences: list[str] = []
