@@ -72,6 +72,13 @@ class FinanceScope:
         return qs.filter(Q(buyer_id__in=self.party_ids) | Q(supplier_id__in=self.party_ids))
 
 
+def distinct_rates(rates) -> list[dict]:
+    """Each rate used once (by pair and date), in pair and date order: the ``rates`` a
+    converted figure states."""
+    unique = {(r["pair"], r["date"]): r for r in rates}
+    return sorted(unique.values(), key=lambda r: (r["pair"], r["date"] or ""))
+
+
 @dataclass(frozen=True)
 class Filters:
     supplier: str | None = None

@@ -43,6 +43,7 @@ from smi_core.selectors.finance.base import (
     Filters,
     FinanceScope,
     costed_positions,
+    distinct_rates,
     reporting_currency,
 )
 from smi_core.services.fx import RateBook
@@ -62,14 +63,14 @@ class _Totals:
     on_hand_units: Decimal = ZERO
     in_transit_units: Decimal = ZERO
     periods: set = field(default_factory=set)
-    rates: dict = field(default_factory=dict)  # "pair@date" -> rate dict, each one used
+    rates: list = field(default_factory=list)  # each rate used (with a date)
 
     def add_rate(self, rate: dict) -> None:
         if rate["date"]:
-            self.rates[f"{rate['pair']}@{rate['date']}"] = rate
+            self.rates.append(rate)
 
     def rate_list(self) -> list[dict]:
-        return sorted(self.rates.values(), key=lambda r: (r["pair"], r["date"]))
+        return distinct_rates(self.rates)
 
     def figures(self, days: int) -> dict:
         values = list(self.inventory_by_period.values())
@@ -198,14 +199,11 @@ def working_capital(
         scope=scope, filters=filters, start=baseline_start, end=baseline_end, as_of=end
     )
     current, baseline = current_report["overall"], baseline_report["overall"]
-    used = {
-        f"{r['pair']}@{r['date']}": r for r in baseline_report["rates"] + current_report["rates"]
-    }
     periods = {
         "baseline": {"start": baseline_start.isoformat(), "end": baseline_end.isoformat()},
         "current": {"start": start.isoformat(), "end": end.isoformat()},
     }
-    rates_used = sorted(used.values(), key=lambda r: (r["pair"], r["date"]))
+    rates_used = distinct_rates(baseline_report["rates"] + current_report["rates"])
     if current["dio_days"] is None or baseline["dio_days"] is None:
         return {
             **periods,

@@ -30,6 +30,7 @@ from smi_core.selectors.finance.base import (
     Filters,
     FinanceScope,
     costed_positions,
+    distinct_rates,
     reporting_currency,
 )
 from smi_core.services.fx import RateBook
@@ -215,7 +216,7 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
     inventory: dict[str, dict] = defaultdict(
         lambda: {"cost_historical": ZERO, "value_closing": ZERO, "nrv": ZERO, "write_down": ZERO}
     )
-    inventory_rates: dict[str, dict[str, dict]] = defaultdict(dict)
+    inventory_rates: dict[str, list[dict]] = defaultdict(list)
     for row in valued_positions(scope=scope, filters=filters, as_of=as_of, rates=rates):
         if row.costed.currency == target or row.value is None:
             continue
@@ -224,8 +225,7 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
         entry["value_closing"] += row.value_closing
         entry["nrv"] += row.nrv or ZERO
         entry["write_down"] += row.write_down
-        for rate in (row.historical_rate, row.closing_rate):
-            inventory_rates[row.costed.currency][f"{rate['pair']}@{rate['date']}"] = rate
+        inventory_rates[row.costed.currency] += [row.historical_rate, row.closing_rate]
     invoices = []
     for order, amount, shipped_on in _open_invoices(scope=scope, filters=filters, as_of=as_of):
         if order.currency == target:
@@ -253,27 +253,21 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
         {
             "currency": currency,
             **{k: str(money(v)) for k, v in entry.items()},
-            "rates": _sorted_rates(inventory_rates[currency].values()),
+            "rates": distinct_rates(inventory_rates[currency]),
         }
         for currency, entry in sorted(inventory.items())
     ]
-    used = {
-        f"{r['pair']}@{r['date']}": r
-        for r in [rate for row in inventory_rows for rate in row["rates"]]
-        + [i[k] for i in invoices for k in ("booked_rate", "closing_rate")]
-    }
     return {
         "as_of": as_of.isoformat(),
         "reporting_currency": target,
         "inventory": inventory_rows,
         "invoices": invoices,
         "fx_gain_loss_total": str(sum((Decimal(i["fx_gain_loss"]) for i in invoices), ZERO)),
-        "rates": _sorted_rates(used.values()),
+        "rates": distinct_rates(
+            [rate for row in inventory_rows for rate in row["rates"]]
+            + [i[k] for i in invoices for k in ("booked_rate", "closing_rate")]
+        ),
     }
-
-
-def _sorted_rates(rates) -> list[dict]:
-    return sorted(rates, key=lambda r: (r["pair"], r["date"] or ""))
 
 
 def _open_invoices(*, scope: FinanceScope, filters: Filters, as_of: date):
