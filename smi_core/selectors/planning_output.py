@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from smi_core.models import Party, ReplenishmentProposal
+from smi_core.models import Approval, Party, ReplenishmentProposal
 from smi_core.selectors.positions import decimal_text
 
 
@@ -23,11 +23,11 @@ def proposal_as_dict(proposal: ReplenishmentProposal, *, lines: bool = False) ->
         "created_by": proposal.created_by,
         "order": proposal.po_number or None,
         # Flagged wherever approvals show: the SoD override an approval of it used, if any.
-        "approved_with_override": proposal.approvals.filter(
-            decision="approved", override__isnull=False
-        )
-        .values_list("override_id", flat=True)
-        .first(),
+        "approved_with_override": (
+            proposal.override_used
+            if hasattr(proposal, "override_used")  # annotated by proposals_list
+            else _overrides_used().filter(proposal=proposal).first()
+        ),
     }
     if lines:
         data["lines"] = [
@@ -47,9 +47,11 @@ def proposal_as_dict(proposal: ReplenishmentProposal, *, lines: bool = False) ->
 def proposals_list(
     *, status: str | None = None, partner: str | None = None, visible_to: Party | None = None
 ) -> QuerySet[ReplenishmentProposal]:
-    qs = ReplenishmentProposal.objects.select_related(
-        "supplier", "buyer", "ship_to", "agreement"
-    ).order_by("-created_at", "-pk")
+    qs = (
+        ReplenishmentProposal.objects.select_related("supplier", "buyer", "ship_to", "agreement")
+        .annotate(override_used=Subquery(_overrides_used().filter(proposal=OuterRef("pk"))[:1]))
+        .order_by("-created_at", "-pk")
+    )
     if status:
         qs = qs.filter(status=status)
     if partner:
@@ -57,3 +59,12 @@ def proposals_list(
     if visible_to is not None:
         qs = qs.filter(Q(buyer=visible_to) | Q(supplier=visible_to))
     return qs
+
+
+def _overrides_used() -> QuerySet:
+    """The SoD overrides approvals used (their ids), newest approval first."""
+    return (
+        Approval.objects.filter(decision=Approval.Decision.APPROVED, override__isnull=False)
+        .order_by("-decided_at", "-id")
+        .values_list("override_id", flat=True)
+    )

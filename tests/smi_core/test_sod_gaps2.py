@@ -18,7 +18,7 @@ from smi_core.models import (
     ReplenishmentProposal,
     SodOverride,
 )
-from smi_core.selectors.planning_output import proposal_as_dict
+from smi_core.selectors.planning_output import proposal_as_dict, proposals_list
 from smi_core.services.audit import Actor
 from smi_core.services.orders import order_open
 from smi_core.services.proposals import (
@@ -168,6 +168,8 @@ def test_the_named_approver_uses_an_override_a_third_person_granted(world):
 
     assert approval.decision == "approved" and approval.override_id == override.pk
     assert proposal_as_dict(order)["approved_with_override"] == override.pk  # flagged
+    listed = {p.pk: proposal_as_dict(p) for p in proposals_list()}  # one query, annotated
+    assert listed[order.pk]["approved_with_override"] == override.pk
     assert proposal_as_dict(approved_order(world, approve=False))["approved_with_override"] is None
     with pytest.raises(Exception, match="already granted, used or expired"):
         override_grant(override_id=override.pk, user=person("compliance2", "compliance"))
