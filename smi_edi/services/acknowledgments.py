@@ -18,7 +18,6 @@ def acknowledgment_documents(
 ) -> list[str]:
     """One 997/999 interchange per inbound interchange that has groups to answer."""
     from smi_edi.x12.acks import acknowledgment_for
-    from smi_edi.x12.reader import X12Reader
 
     partner = interchange.sender
     with X12Reader(raw_path(interchange.raw_file)) as reader:
