@@ -357,12 +357,23 @@ def _named_codes(
     found = [m.group(1).rstrip(".,;:?!") for m in pattern.finditer(question)]
     by_lower = {code.lower(): code for code in known}
     found = [by_lower.get(code.lower(), code) for code in found]
+    # A code standing alone is a whole run of word characters and hyphens; a set lookup
+    # finds those among thousands of codes, the rare code with other characters a search.
+    runs = set(_WORD_RUN.findall(question))
     found += [
         code
         for code in known
-        if code and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", question)
+        if code
+        and (
+            code in runs
+            if _WORD_RUN.fullmatch(code)
+            else re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", question)
+        )
     ]
     return tuple(dict.fromkeys(found))
+
+
+_WORD_RUN = re.compile(r"[\w-]+")
 
 
 def intent_for(
