@@ -88,7 +88,13 @@ def main() -> None:
     import smi_core.services.activity as activity
     import smi_edi.services.interchanges as interchanges
     import smi_edi.x12.validation as validation
-    from smi_core.models import InventoryPosition, Item, Location, ProductActivity
+    from smi_core.models import (
+        ExceptionItem,
+        InventoryPosition,
+        Item,
+        Location,
+        ProductActivity,
+    )
     from smi_core.services import hooks
     from smi_edi.services.interchanges import interchange_process, interchange_receive
     from smi_edi.services.partners import partner_add
@@ -160,6 +166,7 @@ def main() -> None:
         seconds.clear()
         print(f"week {week}: receiving and processing ...", file=sys.stderr, flush=True)
         baseline = peak_rss_mb()
+        raised_before = exception_counts(ExceptionItem)
         start = time.perf_counter()
         with open(path, "rb") as source:
             received = timed("store", interchange_receive)(
@@ -178,6 +185,20 @@ def main() -> None:
             exclude_validation=args.exclude_validation,
             tables=(ProductActivity.objects.count(), InventoryPosition.objects.count()),
         )
+        raised = exception_counts(ExceptionItem)
+        found = {k: n - raised_before.get(k, 0) for k, n in raised.items()}
+        print(
+            "exceptions  "
+            + (", ".join(f"{k} {n:,}" for k, n in sorted(found.items()) if n) or "none")
+            + " (occurrences raised by this file)"
+        )
+
+
+def exception_counts(model) -> dict[str, int]:
+    """Occurrences per exception kind so far (a condition met again counts again)."""
+    from django.db.models import Sum
+
+    return dict(model.objects.values_list("kind").annotate(n=Sum("occurrences")))
 
 
 def report(*, week, info, summary, total, baseline, stores, codes, exclude_validation, tables):
