@@ -14,9 +14,10 @@ class SodRule(models.Model):
     """A segregation-of-duties rule, as data: a code, what it checks, and why."""
 
     class Kind(models.TextChoices):
-        PROPOSER_NOT_APPROVER = (
-            "proposer_not_approver",
-            "The proposer or last editor may not approve",
+        PROPOSER_NOT_APPROVER = "proposer_not_approver", "The proposer may not approve"
+        AUTHOR_NOT_APPROVER = (
+            "author_not_approver",
+            "Who set a line's current quantity may not approve",
         )
         RECENT_TERMS_CHANGE = (
             "recent_terms_change",
@@ -47,7 +48,8 @@ class SodRule(models.Model):
 class SodOverride(models.Model):
     """Permission for one named approver to act despite SoD rules, for one proposal, with a
     written justification, granted by a third person (neither the requester, the proposer,
-    the last editor nor the approver) holding the override permission, until it expires."""
+    whoever set a current quantity nor the approver) holding the override permission, until it
+    expires."""
 
     proposal = models.ForeignKey(
         ReplenishmentProposal, on_delete=models.PROTECT, related_name="overrides"

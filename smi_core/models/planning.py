@@ -144,6 +144,16 @@ class ProposalLine(models.Model):
         **QTY, help_text="The quantity as planning proposed it."
     )
     raw_quantity = models.DecimalField(**QTY)
+    quantity_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who set the current quantity by an actual change (empty: as planning proposed "
+        "it). A save that changes nothing leaves it alone; SOD-05 keys on it.",
+    )
+    quantity_set_at = models.DateTimeField(null=True, blank=True)
     unit_cost = models.DecimalField(max_digits=18, decimal_places=4)
     line_number = models.CharField(
         "PO line", max_length=20, blank=True, help_text="PO101: ours, or the buyer's from its 850."

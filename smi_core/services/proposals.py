@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -28,9 +29,15 @@ from smi_core.models import (
 )
 from smi_core.services.audit import Actor, audit_record
 from smi_core.services.hooks import order_event
-from smi_core.services.sod import SodViolation, approval_breaches, usable_override
+from smi_core.services.sod import (
+    SodViolation,
+    approval_breaches,
+    quantity_authors,
+    usable_override,
+)
 
 P = ReplenishmentProposal.Status
+QTY_PLACES = Decimal("0.0001")  # ProposalLine.quantity's decimal places
 TRANSITIONS: dict[str, set[str]] = {
     P.PROPOSED: {P.APPROVED, P.REJECTED, P.CANCELLED},
     P.APPROVED: {P.ORDERED, P.CANCELLED, P.PROPOSED},
@@ -257,13 +264,30 @@ def proposal_reject(*, proposal_id: int, user, reason: str, actor: Actor | None 
     return rejection
 
 
+@dataclass(frozen=True)
+class LineEdit:
+    """What ``proposal_line_edit`` did: ``changed`` is False when the quantity was already
+    the one asked for (nothing saved, no authorship, no audit event)."""
+
+    line: ProposalLine
+    changed: bool
+    message: str
+
+
 def proposal_line_edit(
     *, proposal_id: int, item_id: int, quantity: Decimal, user, actor: Actor | None = None
-) -> ProposalLine:
+) -> LineEdit:
     """Change a line's quantity before approval; editing an approved proposal voids the
-    approval. Only a planner edits (deny by default; superusers are not exempt)."""
-    if quantity < 0:
-        raise ApplicationError("a quantity cannot be negative", code="bad_quantity")
+    approval. Only a planner edits (deny by default; superusers are not exempt).
+
+    The editor becomes the author of the line's quantity (``quantity_set_by``, which SOD-05
+    checks) only by actually changing it: saving the quantity the line already has changes
+    nothing, records nothing and answers "no change"."""
+    quantity = Decimal(quantity)
+    if not quantity.is_finite() or quantity < 0 or quantity >= 10**14:
+        raise ApplicationError(
+            "a quantity is a number from 0 to 99,999,999,999,999", code="bad_quantity"
+        )
     actor = actor or Actor.user(user)
     _require_role(
         user=user,
@@ -279,19 +303,28 @@ def proposal_line_edit(
             raise TransitionRefused(
                 f"proposal #{proposal.pk} is {proposal.status}; only proposals not yet ordered can be edited"
             )
-        line = proposal.lines.filter(item_id=item_id).first()
+        line = proposal.lines.select_related("item").filter(item_id=item_id).first()
         if line is None:
             raise ApplicationError(
                 f"proposal #{proposal.pk} has no line for item {item_id}", code="no_such_line"
             )
+        # Compared as stored (4 decimal places), so 24 and 24.00001 are the same quantity.
+        stored = quantity.quantize(QTY_PLACES)
+        where = f"proposal #{proposal.pk}, {line.item.vendor_item}"
+        if stored == line.quantity:
+            return LineEdit(
+                line, False, f"{where}: no change (the quantity is already {_qty(stored)})"
+            )
         before = str(line.quantity)
-        line.quantity = quantity
-        line.save(update_fields=["quantity"])
+        message = f"{where}: {_qty(line.quantity)} -> {_qty(stored)}"
+        now = timezone.now()
+        line.quantity, line.quantity_set_by, line.quantity_set_at = stored, user, now
+        line.save(update_fields=["quantity", "quantity_set_by", "quantity_set_at"])
         proposal.value = sum(
             (x.quantity * x.unit_cost for x in proposal.lines.all()), Decimal(0)
         ).quantize(Decimal("0.01"))
         proposal.last_edited_by = user
-        proposal.last_edited_at = timezone.now()
+        proposal.last_edited_at = now
         proposal.save(update_fields=["value", "last_edited_by", "last_edited_at"])
         audit_record(
             actor=actor,
@@ -299,7 +332,7 @@ def proposal_line_edit(
             object_type="proposal",
             object_id=proposal.pk,
             before={"item_id": item_id, "quantity": before},
-            after={"item_id": item_id, "quantity": str(quantity)},
+            after={"item_id": item_id, "quantity": str(stored)},
         )
         if proposal.status == P.APPROVED:
             Approval.objects.filter(proposal=proposal, decision=Approval.Decision.APPROVED).update(
@@ -311,7 +344,11 @@ def proposal_line_edit(
                 actor=actor,
                 reason="edited after approval: approval voided",
             )
-    return line
+    return LineEdit(line, True, message)
+
+
+def _qty(value: Decimal) -> str:
+    return f"{value.normalize():f}"
 
 
 def _require_role(
@@ -444,8 +481,9 @@ def override_request(
 
 def override_grant(*, override_id: int, user) -> SodOverride:
     """A third person holding the override permission (the compliance role) grants it: not
-    the requester, the proposer, the last editor, nor the approver it names (superusers are
-    not exempt), so nobody approves with an override they granted."""
+    the requester, the proposer, whoever set a line's current quantity (SOD-05's authors),
+    nor the approver it names (superusers are not exempt), so nobody approves with an
+    override they granted."""
     from smi_core.services.roles import role_names
 
     with transaction.atomic():
@@ -462,7 +500,7 @@ def override_grant(*, override_id: int, user) -> SodOverride:
             override.requested_by_id,
             override.approver_id,
             proposal.proposed_by_id,
-            proposal.last_edited_by_id,
+            *quantity_authors(proposal),
         )
         if "compliance" not in role_names(user) or not third:
             audit_record(
@@ -488,8 +526,8 @@ def override_grant(*, override_id: int, user) -> SodOverride:
     if denied:
         raise SodViolation(
             f"{user.get_username()} may not grant override #{override_id}: an override is "
-            "granted only by a third person (not the requester, the proposer, the last editor "
-            "or the approver it names) holding the compliance role",
+            "granted only by a third person (not the requester, the proposer, whoever set a "
+            "current quantity, or the approver it names) holding the compliance role",
             ["OVERRIDE"],
         )
     return override

@@ -12,6 +12,7 @@ from django.utils import timezone
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
     AgreementTerm,
+    ProposalLine,
     ReplenishmentProposal,
     SodOverride,
     SodRule,
@@ -48,10 +49,21 @@ def approval_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
     if "approver" not in roles:
         breaches.append(Breach("ROLE", f"{user.get_username()} does not hold the approver role"))
     for rule in _rules(SodRule.Kind.PROPOSER_NOT_APPROVER):
-        if user.pk in (proposal.proposed_by_id, proposal.last_edited_by_id):
-            what = "proposed" if user.pk == proposal.proposed_by_id else "last edited"
+        if user.pk == proposal.proposed_by_id:
             breaches.append(
-                Breach(rule.code, f"{user.get_username()} {what} this proposal. {rule.reason}")
+                Breach(rule.code, f"{user.get_username()} proposed this proposal. {rule.reason}")
+            )
+    authored = quantity_authors(proposal).get(user.pk, [])
+    for rule in _rules(SodRule.Kind.AUTHOR_NOT_APPROVER):
+        if authored:
+            what = ", ".join(
+                f"{line.item.vendor_item} ({_qty(line.quantity)})" for line in authored
+            )
+            breaches.append(
+                Breach(
+                    rule.code,
+                    f"{user.get_username()} set the current quantity of {what}. {rule.reason}",
+                )
             )
     for rule in _rules(SodRule.Kind.RECENT_TERMS_CHANGE):
         days = int(rule.parameters.get("days", 30))
@@ -72,6 +84,25 @@ def approval_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
     for code, reason in exclusive_role_conflicts(roles):
         breaches.append(Breach(code, f"{user.get_username()} holds both roles. {reason}"))
     return breaches
+
+
+def _qty(value) -> str:
+    return f"{value.normalize():f}"
+
+
+def quantity_authors(proposal: ReplenishmentProposal) -> dict[int, list[ProposalLine]]:
+    """Who set each line's current quantity, by user id: the last person whose edit actually
+    changed it (a save of the same quantity changes no authorship). Lines still as planning
+    proposed them belong to the proposer (SOD-01) and are not listed. A line changed before
+    authorship was recorded counts as the proposal's last editor's."""
+    authors: dict[int, list[ProposalLine]] = {}
+    for line in proposal.lines.select_related("item").order_by("item_id"):
+        author = line.quantity_set_by_id
+        if author is None and line.quantity != line.proposed_quantity:
+            author = proposal.last_edited_by_id
+        if author is not None:
+            authors.setdefault(author, []).append(line)
+    return authors
 
 
 def shipping_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
