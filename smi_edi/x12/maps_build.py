@@ -270,7 +270,9 @@ ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "722": ("N0", 1, 2, "Element Position in Segment"),
     "723": ("ID", 1, 3, "Data Element Syntax Error Code"),
     "724": ("AN", 1, 99, "Copy of Bad Data Element"),
-    "725": ("N0", 1, 4, "Data Element Reference Number"),
+    # N0 in the dictionary, but the 999 guide's own example names a composite in CTX06
+    # (CTX*SITUATIONAL TRIGGER*CLM*43**5:3*C023:1325): a reference number or a C-number
+    "725": ("AN", 1, 4, "Data Element Reference Number"),
     "1528": ("N0", 1, 2, "Component Data Element Position in Composite"),
     "1686": ("N0", 1, 4, "Repeating Data Element Position"),
     # any value (elements of the loose segments)
@@ -1382,6 +1384,8 @@ def build_ack_map(set_id: str, family: str) -> etree._Element:
                 el.remove(v)
     if set_id == "997":
         _widen_997(st_loop_src)
+    else:
+        _widen_999(st_loop_src)
     icvn = "00401" if family == "4010" else "00501"
 
     st_loop_src.find("pos").text = "020"  # after our GS (010), before our GE (030)
@@ -1391,6 +1395,19 @@ def build_ack_map(set_id: str, family: str) -> etree._Element:
 
     title = "Functional Acknowledgment 997" if set_id == "997" else "Implementation Ack 999"
     return _envelope(set_id, title, icvn, body)
+
+
+def _widen_999(st_loop: etree._Element) -> None:
+    """One map serves GS08 005010X231 and 005010X231A1. X231 lets a context CTX name the
+    component too (CTX06-02, "Component Data Element Reference Number", situational, as in
+    the guide's example ``CTX06 C023:1325``); pyx12's A1 body marks it not used. The
+    wider of the two is taken, as for the data element lengths."""
+    for segment in st_loop.iter("segment"):
+        if segment.get("xid") != "CTX":
+            continue
+        for el in segment.iter("element"):
+            if el.get("xid") == "CTX06-02":
+                el.find("usage").text = "S"
 
 
 def _widen_997(st_loop: etree._Element) -> None:

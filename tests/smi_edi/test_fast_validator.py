@@ -8,6 +8,7 @@ two differ because pyx12 is wrong, the case is written down here as its own test
 
 from __future__ import annotations
 
+import copy
 import random
 import tracemalloc
 from dataclasses import asdict
@@ -42,8 +43,37 @@ def assert_same_verdict(source) -> None:
     assert verdict(source, "fast") == verdict(source, "pyx12")
 
 
+# Fixtures where stock pyx12 4.0.0 is wrong, each with the one difference it makes; every
+# other field of the two verdicts must still be identical (see the tests further down).
+KNOWN_PYX12_DEFECTS = {
+    # pyx12 counts the two CTX forms of the 999's loop 2100 as one segment (see
+    # fastcheck.tables._count_apart): one of each is "CTX exceeded max count" (AK3 5).
+    "999_x231_guide_both_ctx_forms.edi": "one count for both CTX forms of loop 2100",
+}
+
+
+def without_shared_ctx_count(verdict_):
+    """pyx12's verdict minus its CTX-count defect: the set and group as they would be."""
+    fixed = copy.deepcopy(verdict_)
+    for group in fixed[0]["groups"]:
+        for set_ in group["sets"]:
+            kept = [
+                e for e in set_["segment_errors"] if (e["segment_id"], e["code"]) != ("CTX", "5")
+            ]
+            if len(kept) < len(set_["segment_errors"]):
+                set_["segment_errors"] = kept
+                set_["messages"] = [m for m in set_["messages"] if "CTX segment occurs" not in m]
+                if not kept and set_["set_errors"] == ["5"]:
+                    set_["set_errors"], set_["status"] = [], "A"
+        if all(s["status"] == "A" for s in group["sets"]):
+            group["status"] = "A"
+    return fixed
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_every_fixture_gets_pyx12s_verdict(path):
+    if path.name in KNOWN_PYX12_DEFECTS:
+        pytest.skip(f"known pyx12 defect: {KNOWN_PYX12_DEFECTS[path.name]} (tested below)")
     assert_same_verdict(path)
 
 
@@ -255,6 +285,22 @@ def test_too_many_components_in_a_composite_is_an_error_where_pyx12_crashes():
     assert [(e.segment_id, e.code) for e in fast_set.segment_errors] == [("N9", "8")]
     assert [(e.position, e.code) for e in fast_set.segment_errors[0].elements] == [(7, "3")]
     assert ours.interchange_errors == []
+
+
+def test_a_999_loop_2100_with_both_ctx_forms_is_accepted_where_pyx12_rejects_it():
+    """The 005010X231 guide's example (an IK3 followed by a segment-context CTX and a
+    business-unit CTX) is accepted; pyx12 rejects it for exactly one reason: it counts both
+    CTX forms against the business unit CTX's limit of one. Nothing else differs."""
+    path = ROOT / "tests" / "fixtures" / "x12" / "999_x231_guide_both_ctx_forms.edi"
+
+    ours, reference = verdict(path, "fast"), verdict(path, "pyx12")
+
+    assert [s["status"] for s in ours[0]["groups"][0]["sets"]] == ["A"]
+    assert ours[0]["groups"][0]["status"] == "A"
+    errors = reference[0]["groups"][0]["sets"][0]["segment_errors"]
+    assert [(e["segment_id"], e["position"], e["code"]) for e in errors] == [("CTX", 13, "5")]
+    assert "(at most 1)" in errors[0]["message"]
+    assert without_shared_ctx_count(reference) == ours
 
 
 # -- streaming ----------------------------------------------------------------------------

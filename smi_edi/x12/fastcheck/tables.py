@@ -307,6 +307,7 @@ class Root(Node):
             node._finish_path()
             if node.is_loop:
                 pending.extend(node.children)
+        _count_apart(self)
         isa = self.find("ISA_LOOP", "ISA")
         try:
             self.icvn = isa.children[11].code_list[0] if isa is not None else None
@@ -331,6 +332,30 @@ class Root(Node):
             yield node
             if node.is_loop:
                 stack.extend(node.children)
+
+
+def _count_apart(root) -> None:
+    """Give each of two same-named sibling segments that their qualifiers tell apart a
+    counter of its own. pyx12 keys its counts by path, and a qualifier only enters the path
+    when it is an ID element, so the 999's two CTX forms in loop 2100 (segment context,
+    up to 9, told apart by CTX01-01 "SITUATIONAL TRIGGER"; business unit identifier, one,
+    CTX01-01 CLM01, TRN02...) share one count in pyx12: a loop with one of each is
+    reported as "CTX exceeded max count" (AK3 code 5). A known pyx12 4.0.0 defect; here
+    the business unit CTX is counted on its own."""
+    loops = [root]
+    while loops:
+        loop = loops.pop()
+        seen: dict[str, int] = {}
+        for child in loop.children:
+            if child.is_loop:
+                loops.append(child)
+                continue
+            if child.match_key is None or child.qualifier is not None:
+                continue  # an ID qualifier is in the path already, as in pyx12
+            n = seen.get(child.key, 0)
+            seen[child.key] = n + 1
+            if n:
+                child.key = f"{child.key}#{n + 1}"
 
 
 def _build_children(node, elem, tables) -> None:
