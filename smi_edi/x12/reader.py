@@ -325,13 +325,22 @@ class X12Reader:
             )
         component = text[position + 1]
         terminator = text[position + 2]
-        if terminator == "\r" and text[position + 3 : position + 4] == "\n":
+        # Spaces or tabs left before the line break that ends each segment (an editor's
+        # trailing whitespace) are trailing spaces, not the terminator: the line break is.
+        gap = position + 2
+        while gap < len(text) and gap < position + 66 and text[gap] in " \t":
+            gap += 1
+        if gap > position + 2 and text[gap : gap + 1] in ("\r", "\n"):
+            terminator = text[gap]
+        else:
+            gap = position + 2
+        if terminator == "\r" and text[gap + 1 : gap + 2] == "\n":
             terminator = "\n"  # CRLF: split on LF, the CR goes with the whitespace
         if terminator in "\r\n":
             self.warnings.append("segments are terminated by line breaks")
         elif terminator == "\xe2" and text[position + 2 : position + 5] == "\xe2\x80\xa6":
             terminator = "\xe2\x80\xa6"  # U+2026 '…' in UTF-8, seen in real files
-        isa_end = position + 2 + len(terminator)
+        isa_end = gap + (2 if text[gap : gap + 2] == "\r\n" else len(terminator))
         raw_isa = text[start : position + 2]
         if re.search(rf"[\r\n~^!|]\s*GS{re.escape(element)}", raw_isa):
             raise X12SyntaxError(

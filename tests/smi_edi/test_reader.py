@@ -586,6 +586,37 @@ def test_a_carriage_return_alone_can_be_the_segment_terminator():
     assert reader.envelope_errors == []
 
 
+@pytest.mark.parametrize(
+    "terminator",
+    [
+        pytest.param(" \r\n", id="space-crlf"),
+        pytest.param("\t\r\n", id="tab-crlf"),
+        pytest.param("  \n", id="spaces-lf"),
+        pytest.param(" \r", id="space-cr"),
+        pytest.param("~ \r\n", id="tilde-space-crlf"),
+    ],
+)
+def test_spaces_or_tabs_before_the_line_break_that_ends_each_segment_are_trailing_spaces(
+    terminator,
+):
+    data = interchange(
+        GROUP,
+        "ST*852*0001",
+        "XQ*H*1*2",
+        "SE*3*0001",
+        "GE*1*1",
+        "IEA*1*000000001",
+        terminator=terminator,
+    )
+
+    reader, segments = read(data)
+
+    assert segment(segments, "XQ") == (4, data.find(b"XQ*"), ["XQ", "H", "1", "2"])
+    assert segments[-1][2] == ["IEA", "1", "000000001"]
+    assert reader.delimiters.segment == ("~" if terminator[0] == "~" else terminator[-1])
+    assert reader.envelope_errors == []
+
+
 # -- what is refused, and how it is explained --------------------------------------------
 
 STARS = interchange(GROUP, "ST*852*0001", "***", "SE*3*0001", "GE*1*1", "IEA*1*000000001")
