@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from smi_core.api import errors
 
 
 class AskSerializer(serializers.Serializer):
@@ -16,8 +18,8 @@ class AskSerializer(serializers.Serializer):
 class AskView(APIView):
     @extend_schema(
         operation_id="assistant_ask",
-        request=inline_serializer("Ask", {"question": serializers.CharField()}),
-        responses={200: OpenApiTypes.OBJECT},
+        request=AskSerializer,
+        responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 415)},
         summary="Answer a finance question with figures and agreement clauses",
     )
     def post(self, request):

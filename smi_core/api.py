@@ -1,65 +1,229 @@
-"""API plumbing shared by every app: ApplicationError becomes a 4xx JSON body."""
+"""API plumbing shared by every app: one JSON error shape for every 4xx (ApplicationError
+and DRF's own errors alike), strict limit/offset pagination, and the schema pieces that
+document both."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.response import Response
-from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
+import base64
+import binascii
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import exceptions, serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from smi_core.api_pagination import MAX_LIMIT, Pagination, int_param
 from smi_core.exceptions import ApplicationError
-from smi_core.models import ExceptionItem
-from smi_core.selectors import position_as_dict, positions_list
+from smi_core.models import ExceptionItem, ReplenishmentProposal
 from smi_core.selectors.planning_output import proposal_as_dict, proposals_list
+from smi_core.selectors.positions import positions_page
 from smi_core.services.audit import Actor
 from smi_core.services.proposals import proposal_approve, proposal_reject
-from smi_core.services.shipments import in_transit_by_item_location
+
+# -- errors ------------------------------------------------------------------------------
+
+ERROR_BODY = {
+    "type": "object",
+    "description": "Every error: a machine name, a sentence a person understands, and any "
+    "details (`fields` for invalid input, `rule_codes` for segregation of duties).",
+    "properties": {
+        "error": {"type": "string", "example": "not_found"},
+        "message": {"type": "string", "example": "no proposal #7 that you may see"},
+        "fields": {"type": "object", "description": "invalid input: messages per field"},
+        "rule_codes": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["error", "message"],
+    "additionalProperties": True,
+}
+ERROR_MEANINGS = {
+    400: "invalid input (a parameter, a body field or the file); see `fields`",
+    401: "no or an unknown token (`Authorization: Token ...`)",
+    403: "authenticated, but the role or segregation of duties forbids it",
+    404: "no such object, or none that you may see",
+    405: "method not allowed",
+    409: "the object's state does not allow it (already decided, a conflict)",
+    413: "the body is larger than the limit",
+    415: "unsupported content type",
+    422: "accepted, but the document built from it failed validation",
+}
+
+
+def errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Schema responses for the error statuses an operation can answer; 401 always."""
+    return {
+        status: OpenApiResponse(ERROR_BODY, description=ERROR_MEANINGS[status])
+        for status in sorted({401, *statuses})
+    }
+
+
+def _message(detail) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{field}: {_message(value)}" for field, value in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_message(value) for value in detail)
+    return str(detail)
 
 
 def exception_handler(exc, context):
+    """ApplicationError and every DRF error answer ``{"error", "message", ...}``."""
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.http_status)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: Django answers 500 and logs it
+    body = {"error": exc.default_code, "message": _message(exc.detail)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["error"] = "invalid"
+        if isinstance(exc.detail, dict):
+            body["fields"] = exc.detail
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+# -- pagination --------------------------------------------------------------------------
+
+LIMIT = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100},
+    description=f"rows per page (default 100, at most {MAX_LIMIT})",
+)
+OFFSET = OpenApiParameter(
+    "offset",
+    {"type": "integer", "minimum": 0, "default": 0},
+    description="rows to skip",
+)
+PAGE_PARAMETERS = [LIMIT, OFFSET]
+
+
+def page_of(item_schema=None) -> dict:
+    """The schema of one page: ``count``, ``next``, ``previous``, ``results``."""
+    return {
+        "type": "object",
+        "required": ["count", "results"],
+        "properties": {
+            "count": {"type": "integer", "example": 123},
+            "next": {"type": "string", "format": "uri", "nullable": True},
+            "previous": {"type": "string", "format": "uri", "nullable": True},
+            "results": {"type": "array", "items": item_schema or {"type": "object"}},
+        },
+    }
+
+
+def paginate(view, request, qs, as_dict) -> Response:
+    paginator = Pagination()
+    page = paginator.paginate_queryset(qs, request, view=view)
+    return paginator.get_paginated_response([as_dict(row) for row in page])
 
 
 # -- positions ---------------------------------------------------------------------------
 
+POSITION = {
+    "type": "object",
+    "properties": {
+        name: {"type": "string"}
+        for name in (
+            "partner",
+            "supplier",
+            "gtin",
+            "vendor_item",
+            "description",
+            "location",
+            "location_name",
+            "on_hand",
+            "on_order",
+            "in_transit",
+            "in_transit_shipped",
+            "committed",
+            "sold_last_period",
+            "unit",
+            "as_of",
+        )
+    },
+}
+
+
+def _cursor_encode(key: tuple[int, int]) -> str:
+    return base64.urlsafe_b64encode(f"{key[0]}.{key[1]}".encode()).decode().rstrip("=")
+
+
+def _cursor_decode(raw: str) -> tuple[int, int]:
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+        item, location = (int(part) for part in text.split("."))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise exceptions.ValidationError(
+            {"cursor": "not a cursor this API gave out; start again without it"}
+        ) from None
+    return item, location
+
 
 class PositionsView(APIView):
-    pagination_class = LimitOffsetPagination
-
     @extend_schema(
         operation_id="positions_list",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiResponse(
+                {
+                    "type": "object",
+                    "required": ["next", "results"],
+                    "properties": {
+                        "next": {"type": "string", "format": "uri", "nullable": True},
+                        "results": {"type": "array", "items": POSITION},
+                    },
+                },
+                description="one page; `next` is the URL of the following page (null: last)",
+            ),
+            **errors(400, 403),
+        },
         summary="Current inventory positions",
+        description="Pages by cursor in a stable order (item, then location): follow `next`. "
+        "No total count: a partner may hold hundreds of thousands of positions.",
         parameters=[
             OpenApiParameter("partner", str, description="buyer or supplier code"),
             OpenApiParameter("item", str, description="vendor item, GTIN or buyer item number"),
             OpenApiParameter("location", str, description="location code or GLN"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            LIMIT,
+            OpenApiParameter("cursor", str, description="from the previous page's `next`"),
         ],
     )
     def get(self, request):
         partner = getattr(request.user, "trading_partner", None)
         if partner is None and not request.user.has_perm("smi_core.view_inventoryposition"):
             raise PermissionDenied("you may not see inventory positions")
-        qs = positions_list(
+        limit = int_param(request, "limit", 100, 1, MAX_LIMIT)
+        cursor = request.query_params.get("cursor")
+        rows = positions_page(
+            after=_cursor_decode(cursor) if cursor else None,
+            limit=limit + 1,
             partner=request.query_params.get("partner"),
             item=request.query_params.get("item"),
             location=request.query_params.get("location"),
             visible_to=partner.party if partner else None,
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        shipped = in_transit_by_item_location()
-        return paginator.get_paginated_response(
-            [position_as_dict(p, shipped.get((p.item_id, p.location_id))) for p in page]
-        )
+        keys = [row.pop("key") for row in rows]
+        following = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            url = replace_query_param(
+                request.build_absolute_uri(), "cursor", _cursor_encode(keys[limit - 1])
+            )
+            following = url
+        return Response({"next": following, "results": rows})
 
 
 # -- proposals and exceptions -------------------------------------------------------------
@@ -78,15 +242,14 @@ def _visible_party(request, permission: str):
 class ProposalsView(APIView):
     @extend_schema(
         operation_id="proposals_list",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
         summary="Replenishment proposals",
         parameters=[
             OpenApiParameter(
                 "status", str, description="proposed, approved, rejected, ordered, ..."
             ),
             OpenApiParameter("partner", str, description="buyer or supplier code"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *PAGE_PARAMETERS,
         ],
     )
     def get(self, request):
@@ -96,15 +259,13 @@ class ProposalsView(APIView):
             partner=request.query_params.get("partner"),
             visible_to=party,
         )
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response([proposal_as_dict(p) for p in page])
+        return paginate(self, request, qs, proposal_as_dict)
 
 
 class ProposalDetailView(APIView):
     @extend_schema(
         operation_id="proposals_retrieve",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, **errors(403, 404)},
         summary="A proposal with its lines and the numbers behind each line",
     )
     def get(self, request, pk: int):
@@ -115,16 +276,31 @@ class ProposalDetailView(APIView):
         return Response(proposal_as_dict(proposal, lines=True))
 
 
+def _exception_as_dict(e: ExceptionItem) -> dict:
+    return {
+        "id": e.pk,
+        "kind": e.kind,
+        "status": e.status,
+        "partner": e.partner.code if e.partner else None,
+        "subject": e.subject,
+        "message": e.message,
+        "action": e.action,
+        "details": e.details,
+        "occurrences": e.occurrences,
+        "first_seen": e.first_seen,
+        "last_seen": e.last_seen,
+    }
+
+
 class ExceptionsView(APIView):
     @extend_schema(
         operation_id="exceptions_list",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
         summary="The exceptions queue",
         parameters=[
             OpenApiParameter("status", str, description="open (default) or resolved"),
             OpenApiParameter("kind", str),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *PAGE_PARAMETERS,
         ],
     )
     def get(self, request):
@@ -136,37 +312,31 @@ class ExceptionsView(APIView):
             qs = qs.filter(kind=request.query_params["kind"])
         if party is not None:
             qs = qs.filter(partner=party)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(qs.order_by("-last_seen", "-pk"), request, view=self)
-        return paginator.get_paginated_response(
-            [
-                {
-                    "id": e.pk,
-                    "kind": e.kind,
-                    "status": e.status,
-                    "partner": e.partner.code if e.partner else None,
-                    "subject": e.subject,
-                    "message": e.message,
-                    "action": e.action,
-                    "details": e.details,
-                    "occurrences": e.occurrences,
-                    "first_seen": e.first_seen,
-                    "last_seen": e.last_seen,
-                }
-                for e in page
-            ]
-        )
+        return paginate(self, request, qs.order_by("-last_seen", "-pk"), _exception_as_dict)
+
+
+def _decidable(request, pk: int) -> None:
+    """404, the same for a missing proposal and one the caller may not see, before any
+    service runs: a partner learns nothing about other partners' proposal ids."""
+    partner = getattr(request.user, "trading_partner", None)
+    qs = ReplenishmentProposal.objects.filter(pk=pk)
+    if partner is not None:
+        qs = proposals_list(visible_to=partner.party).filter(pk=pk)
+    if not qs.exists():
+        raise NotFound(f"no proposal #{pk} that you may see")
 
 
 class ProposalApproveView(APIView):
     @extend_schema(
         operation_id="proposals_approve",
-        responses={200: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, **errors(403, 404, 409)},
         summary="Approve a proposal",
-        description="Segregation of duties applies: 403 with `rule_codes` when the rules forbid it.",
+        description="Segregation of duties applies: 403 with `rule_codes` when the rules "
+        "forbid it; 409 when the proposal is no longer proposed.",
         request=None,
     )
     def post(self, request, pk: int):
+        _decidable(request, pk)
         approval = proposal_approve(
             proposal_id=pk, user=request.user, actor=Actor.user(request.user, request)
         )
@@ -180,19 +350,25 @@ class ProposalApproveView(APIView):
         )
 
 
+class RejectionSerializer(serializers.Serializer):
+    reason = serializers.RegexField(r"\S", max_length=2000, help_text="why (required, not blank)")
+
+
 class ProposalRejectView(APIView):
     @extend_schema(
         operation_id="proposals_reject",
-        responses={200: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 404, 409, 415)},
         summary="Reject a proposal",
-        request=inline_serializer("Rejection", {"reason": serializers.CharField()}),
+        request=RejectionSerializer,
     )
     def post(self, request, pk: int):
-        reason = str(request.data.get("reason", "")) if hasattr(request, "data") else ""
+        _decidable(request, pk)
+        body = RejectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         rejection = proposal_reject(
             proposal_id=pk,
             user=request.user,
-            reason=reason,
+            reason=body.validated_data["reason"],
             actor=Actor.user(request.user, request),
         )
         return Response({"proposal": pk, "status": "rejected", "approval": rejection.pk})

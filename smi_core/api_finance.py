@@ -8,12 +8,19 @@ import io
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import PermissionDenied
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from smi_core.api import PAGE_PARAMETERS, errors, page_of, paginate
 from smi_core.models import ExchangeRate
 from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
@@ -21,25 +28,37 @@ from smi_core.selectors.finance.tables import columns, table_for
 from smi_core.services.audit import Actor
 from smi_core.services.fx import fx_load
 
+_GROUP = "(item|location|supplier|buyer|currency|owner)"
 PARAMETERS = [
-    OpenApiParameter("as_of", str, description="YYYY-MM-DD (default today)"),
-    OpenApiParameter("start", str, description="period start (default 13 weeks before end)"),
-    OpenApiParameter("end", str, description="period end (default as_of)"),
-    OpenApiParameter("baseline_start", str),
-    OpenApiParameter("baseline_end", str),
+    OpenApiParameter("as_of", OpenApiTypes.DATE, description="YYYY-MM-DD (default today)"),
+    OpenApiParameter(
+        "start", OpenApiTypes.DATE, description="period start (default 13 weeks before end)"
+    ),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="period end (default as_of)"),
+    OpenApiParameter("baseline_start", OpenApiTypes.DATE),
+    OpenApiParameter("baseline_end", OpenApiTypes.DATE),
     OpenApiParameter("supplier", str),
     OpenApiParameter("buyer", str),
     OpenApiParameter("currency", str),
-    OpenApiParameter("owner", str, description="supplier or buyer"),
+    OpenApiParameter("owner", str, enum=["supplier", "buyer"]),
     OpenApiParameter(
-        "group_by", str, description="valuation: item,location,supplier,buyer,currency,owner"
+        "group_by",
+        {"type": "string", "pattern": f"^{_GROUP}(,{_GROUP})*$"},
+        description="valuation: item,location,supplier,buyer,currency,owner",
     ),
-    OpenApiParameter("weeks", int, description="cash-flow weeks (default 12)"),
     OpenApiParameter(
-        "carrying_rate", str, description="working capital (default SMI_CARRYING_RATE)"
+        "weeks",
+        {"type": "integer", "minimum": 1, "maximum": 104},
+        description="cash-flow weeks (default 12)",
     ),
-    OpenApiParameter("export", str, description="csv for a CSV file"),
+    OpenApiParameter(
+        "carrying_rate",
+        {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,2})(\.[0-9]{1,6})?$"},
+        description="working capital, a fraction such as 0.25 (default SMI_CARRYING_RATE)",
+    ),
+    OpenApiParameter("export", str, enum=["csv"], description="csv for a CSV file"),
 ]
+LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object"}}
 
 
 def csv_response(name: str, rows: list[dict]) -> HttpResponse:
@@ -53,7 +72,10 @@ def csv_response(name: str, rows: list[dict]) -> HttpResponse:
 
 
 class FinanceIndexView(APIView):
-    @extend_schema(operation_id="finance_index", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="finance_index",
+        responses={200: OpenApiResponse(LIST_OF_OBJECTS), **errors(403)},
+    )
     def get(self, request):
         FinanceScope.for_user(request.user)
         return Response(
@@ -69,11 +91,20 @@ class FinanceFigureView(APIView):
         operation_id="finance_figure",
         summary="One finance figure (valuation, fx, intercompany, turnover, working-capital, "
         "service, scorecard, continuity, cashflow)",
-        parameters=PARAMETERS,
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(FIGURES)),
+            *PARAMETERS,
+        ],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="?export=csv"),
+            **errors(400, 403, 404),
+        },
     )
     def get(self, request, name: str):
         scope = FinanceScope.for_user(request.user)
+        if name not in FIGURES:
+            raise NotFound(f"no finance figure {name!r}; there are {', '.join(FIGURES)}")
         data = figure_compute(name, scope=scope, params=request.query_params)
         if request.query_params.get("export") == "csv":
             return csv_response(name, table_for(name, data))
@@ -85,8 +116,12 @@ class ExchangeRatesView(APIView):
 
     @extend_schema(
         operation_id="exchange_rates",
-        parameters=[OpenApiParameter("currency", str), OpenApiParameter("quote", str)],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("currency", str),
+            OpenApiParameter("quote", str),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
     )
     def get(self, request):
         FinanceScope.for_user(request.user)
@@ -94,24 +129,24 @@ class ExchangeRatesView(APIView):
         for name in ("currency", "quote"):
             if request.query_params.get(name):
                 qs = qs.filter(**{name: request.query_params[name].upper()})
-        return Response(
-            [
-                {
-                    "currency": r.currency,
-                    "quote": r.quote,
-                    "date": r.date.isoformat(),
-                    "rate": str(r.rate),
-                    "source": r.source,
-                }
-                for r in qs[:2000]
-            ]
+        return paginate(
+            self,
+            request,
+            qs.order_by("currency", "quote", "-date", "pk"),
+            lambda r: {
+                "currency": r.currency,
+                "quote": r.quote,
+                "date": r.date.isoformat(),
+                "rate": str(r.rate),
+                "source": r.source,
+            },
         )
 
     @extend_schema(
         operation_id="exchange_rates_load",
         summary='Load rates: {"csv": "currency,quote,date,rate\\nEUR,USD,2026-11-20,1.1566"}',
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT},
+        request=inline_serializer("RatesLoad", {"csv": serializers.CharField()}),
+        responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 409, 415)},
     )
     def post(self, request):
         if not request.user.has_perm("smi_core.add_exchangerate"):

@@ -10,6 +10,7 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from smi_core.api import errors
 from smi_edi.models import Interchange, TradingPartner
 from smi_edi.services.interchanges import (
     PayloadTooLarge,
@@ -96,7 +97,7 @@ class InterchangeCreateView(APIView):
             "application/edi-x12": bytes,
             "multipart/form-data": inline_serializer("Upload", {"file": serializers.FileField()}),
         },
-        responses={202: InterchangeSerializer, 400: None, 403: None, 413: None},
+        responses={202: InterchangeSerializer, **errors(400, 403, 413)},
     )
     def post(self, request):
         partner = partner_of(request.user)
@@ -140,7 +141,7 @@ class InterchangeCreateView(APIView):
 class InterchangeDetailView(APIView):
     @extend_schema(
         summary="An interchange's status, errors and acknowledgment",
-        responses=InterchangeSerializer,
+        responses={200: InterchangeSerializer, **errors(403, 404)},
     )
     def get(self, request, pk: int):
         qs = Interchange.objects.prefetch_related("sets")

@@ -8,13 +8,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from smi_core.api import PAGE_PARAMETERS, errors, page_of, paginate
 from smi_core.models import ReplenishmentProposal
 from smi_core.services.audit import Actor
 from smi_core.services.orders import LineChange
@@ -53,8 +53,6 @@ def _order(request, pk: int, permission: str) -> tuple[ReplenishmentProposal, Ac
 
 
 class OrdersView(APIView):
-    pagination_class = LimitOffsetPagination
-
     @extend_schema(
         operation_id="orders_list",
         summary="Orders (approved proposals with a PO number)",
@@ -62,21 +60,20 @@ class OrdersView(APIView):
             OpenApiParameter(
                 "status", str, description="approved, ordered, shipped, received, ..."
             ),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
     )
     def get(self, request):
         supplier, _ = _supplier_scope(request, "smi_core.view_replenishmentproposal")
         qs = orders_list(supplier=supplier, status=request.query_params.get("status"))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response([order_as_dict(o) for o in page])
+        return paginate(self, request, qs, order_as_dict)
 
 
 class OrderDetailView(APIView):
-    @extend_schema(operation_id="order_detail", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="order_detail", responses={200: OpenApiTypes.OBJECT, **errors(403, 404)}
+    )
     def get(self, request, pk: int):
         order, _ = _order(request, pk, "smi_core.view_replenishmentproposal")
         return Response(order_as_dict(order))
@@ -100,7 +97,14 @@ class OrderConfirmView(APIView):
         operation_id="order_confirm",
         summary="Confirm or change an approved order's lines; sends the 855",
         request=OrderConfirmSerializer,
-        responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            422: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="the 855 built from these lines failed validation: `document` says why",
+            ),
+            **errors(400, 403, 404, 409, 415),
+        },
     )
     def post(self, request, pk: int):
         order, actor = _order(request, pk, "smi_core.ship_replenishmentproposal")
@@ -190,20 +194,20 @@ def _decimal(value) -> Decimal:
 
 
 class ShipmentsView(APIView):
-    pagination_class = LimitOffsetPagination
-
-    @extend_schema(operation_id="shipments_list", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="shipments_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
+    )
     def get(self, request):
         supplier, _ = _supplier_scope(request, "smi_core.view_shipment")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(shipments_list(supplier=supplier), request, view=self)
-        return paginator.get_paginated_response([shipment_as_dict(s) for s in page])
+        return paginate(self, request, shipments_list(supplier=supplier), shipment_as_dict)
 
     @extend_schema(
         operation_id="shipment_create",
         summary="Report a shipment (packs and lines); sends the 856",
         request=ShipmentCreateSerializer,
-        responses={201: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+        responses={201: OpenApiTypes.OBJECT, **errors(400, 403, 409, 415)},
     )
     def post(self, request):
         supplier, actor = _supplier_scope(request, "smi_core.ship_replenishmentproposal")
@@ -229,13 +233,15 @@ class ShipmentsView(APIView):
 
 
 class OutboundView(APIView):
-    pagination_class = LimitOffsetPagination
-
     @extend_schema(
         operation_id="outbound_list",
         summary="Documents we sent, with delivery and acknowledgment status",
-        parameters=[OpenApiParameter("status", str), OpenApiParameter("ack_status", str)],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("ack_status", str),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
     )
     def get(self, request):
         partner = partner_of(request.user)
@@ -251,6 +257,4 @@ class OutboundView(APIView):
         for name in ("status", "ack_status"):
             if request.query_params.get(name):
                 qs = qs.filter(**{name: request.query_params[name]})
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs.order_by("-pk"), request, view=self)
-        return paginator.get_paginated_response([outbound_as_dict(d) for d in page])
+        return paginate(self, request, qs.order_by("-pk"), outbound_as_dict)

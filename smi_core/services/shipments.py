@@ -266,13 +266,20 @@ def shipment_receive(*, shipment_id: int, actor: Actor) -> Shipment:
     return shipment
 
 
-def in_transit_by_item_location(*, buyer: Party | None = None) -> dict[tuple[int, int], Decimal]:
-    """Units shipped and not yet received, per (item, ship-to location)."""
+def in_transit_by_item_location(
+    *, buyer: Party | None = None, item_ids=None, location_ids=None
+) -> dict[tuple[int, int], Decimal]:
+    """Units shipped and not yet received, per (item, ship-to location); ``item_ids`` and
+    ``location_ids`` narrow it to one page of positions."""
     from django.db.models import Sum
 
     rows = ShipmentLine.objects.filter(pack__shipment__status=Shipment.Status.SHIPPED)
     if buyer is not None:
         rows = rows.filter(pack__shipment__buyer=buyer)
+    if item_ids is not None:
+        rows = rows.filter(order_line__item_id__in=item_ids)
+    if location_ids is not None:
+        rows = rows.filter(pack__shipment__ship_to_id__in=location_ids)
     rows = rows.values(
         item_id=F("order_line__item_id"), location_id=F("pack__shipment__ship_to_id")
     ).annotate(units=Sum(F("quantity") - F("received_quantity")))

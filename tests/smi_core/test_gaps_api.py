@@ -209,7 +209,10 @@ def test_staff_without_the_role_are_refused(world, url, permission):
     response = client_with(world["partner_manager"]).get(url.format(pk=pk))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": f"you need the {permission} permission"}
+    assert response.json() == {
+        "error": "permission_denied",
+        "message": f"you need the {permission} permission",
+    }
 
 
 def test_a_planner_reads_the_open_exceptions_queue(world):

@@ -131,7 +131,7 @@ def test_positions_api_filters_and_limits_what_a_partner_sees(partners):
     mine = client_with(partners["buyer"]).get("/api/v1/positions/", {"location": "S001"}).json()
     theirs = client_with(partners["other"]).get("/api/v1/positions/").json()
 
-    assert mine["count"] == 1
+    assert len(mine["results"]) == 1 and mine["next"] is None
     assert {
         k: mine["results"][0][k]
         for k in ("partner", "vendor_item", "location", "on_hand", "sold_last_period")
@@ -142,7 +142,7 @@ def test_positions_api_filters_and_limits_what_a_partner_sees(partners):
         "on_hand": "15",
         "sold_last_period": "7",
     }
-    assert theirs["count"] == 0
+    assert theirs == {"next": None, "results": []}
 
 
 def test_staff_need_the_view_permission_for_positions(partners):
