@@ -8,13 +8,11 @@ created or updated agreement, term or capacity, in the same transaction.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -23,6 +21,20 @@ from smi_core.exceptions import ApplicationError
 from smi_core.models import AgreementTerm, Item, Location, Party, SupplierCapacity, SupplyAgreement
 from smi_core.services.audit import Actor, audit_record
 from smi_core.services.hooks import agreements_changed
+from smi_core.services.import_rows import (
+    ImportRejected,
+    LinedDict,
+    RowErrors,
+    Seen,
+    csv_rows,
+    currency_code,
+    decimal_for,
+    json_with_lines,
+    nonneg_int,
+    read_utf8,
+    resolve_inside,
+    text_for,
+)
 
 IMPORT_ACTOR = "agreements_import"  # the system actor of an import no user was named for
 
@@ -53,6 +65,7 @@ TERM_FIELDS = {
     "net_selling_price": Decimal,
 }
 TERM_CSV_COLUMNS = ("agreement", "item", "location", *TERM_FIELDS)
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class AgreementImportRejected(ApplicationError):
@@ -80,23 +93,23 @@ class _Who:
 
 def agreements_import(*, path: Path, user=None, actor: Actor | None = None) -> ImportSummary:
     """Import a JSON or CSV file (by its extension) as ``user`` (None: the system actor
-    ``agreements_import``, and the history names nobody)."""
+    ``agreements_import``, and the history names nobody). Files the JSON names
+    (``text_file``, ``terms_csv``) are read only from inside the import root: the JSON's
+    folder, or ``SMI_IMPORT_ROOT`` when set."""
     if actor is None:
         actor = Actor.user(user) if user is not None else Actor.system(IMPORT_ACTOR)
     who = _Who(user, actor, path.name)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise AgreementImportRejected(f"cannot read {path}: {exc.strerror}") from exc
+    text = _read(path, path.name)
     if path.suffix.lower() == ".csv":
         return _import_terms_csv(text, who=who, name=path.name)
+    return _import_json(json_with_lines(text, name=path.name), path=path, who=who)
+
+
+def _read(path: Path, name: str) -> str:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AgreementImportRejected(
-            f"{path.name} line {exc.lineno}: not valid JSON ({exc.msg})"
-        ) from exc
-    return _import_json(data, base=path.parent, who=who)
+        return read_utf8(path, name=name)
+    except ImportRejected as exc:
+        raise AgreementImportRejected(exc.message, extra=exc.extra) from None
 
 
 # -- auditing a change --------------------------------------------------------------------
@@ -212,31 +225,39 @@ def agreement_version_bump(*, agreement: SupplyAgreement, user, reason: str) -> 
 # -- checking -----------------------------------------------------------------------------
 
 
-class _Errors(list):
-    def add(self, where: str, message: str) -> None:
-        self.append(f"{where}: {message}")
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise AgreementImportRejected(
-                f"{len(self)} problem(s); nothing was imported:\n" + "\n".join(self),
-                extra={"errors": list(self)},
-            )
+class _Errors(RowErrors):
+    def raise_if_any(self, error=AgreementImportRejected, what: str = "") -> None:
+        super().raise_if_any(error, what)
 
 
-def _convert(kind, value, where: str, name: str, errors: _Errors):
+@dataclass(frozen=True)
+class _Loc:
+    """Where a value is: ``file:line`` and its JSON path (empty in a CSV row)."""
+
+    where: str
+    path: str = ""
+
+    def of(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def add(self, errors: _Errors, name: str, problem: str) -> None:
+        errors.add(self.where, self.of(name) if name else self.path, problem)
+
+
+def _line(obj, default: int) -> int:
+    return getattr(obj, "line", 0) or default
+
+
+def _convert(kind, value, loc: _Loc, name: str, errors: _Errors, model=None):
+    """``value`` as ``kind``, within what ``model``'s field holds; None (and an error)
+    when it is not."""
     if value is None or value == "":
         return None
     try:
         if kind is Decimal:
-            number = Decimal(str(value))
-            if not number.is_finite() or number < 0:
-                raise InvalidOperation
-            return number
+            return decimal_for(model, name, value)
         if kind is int:
-            if isinstance(value, bool) or int(value) != float(value) or int(value) < 0:
-                raise ValueError
-            return int(value)
+            return nonneg_int(value)
         if kind is bool:
             if isinstance(value, bool):
                 return value
@@ -244,82 +265,134 @@ def _convert(kind, value, where: str, name: str, errors: _Errors):
                 return True
             if str(value).lower() in ("false", "no", "0"):
                 return False
-            raise ValueError
+            raise ValueError(f"{value!r} is not true or false")
         if kind is date:
-            return date.fromisoformat(str(value))
-        return str(value)
-    except (InvalidOperation, ValueError, TypeError):
-        expected = {
-            Decimal: "a number >= 0",
-            int: "a whole number >= 0",
-            bool: "true or false",
-            date: "a date YYYY-MM-DD",
-        }
-        errors.add(where, f"{name} {value!r} is not {expected.get(kind, 'valid')}")
+            if not isinstance(value, str):
+                raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date YYYY-MM-DD") from None
+        return text_for(model, name, value) if model is not None else str(value)
+    except ValueError as exc:
+        loc.add(errors, name, str(exc))
         return None
 
 
-def _check_agreement(raw: dict, where: str, errors: _Errors, parties: dict[str, Party]) -> dict:
+def _text(raw: dict, name: str) -> str:
+    value = raw.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _check_agreement(raw: dict, loc: _Loc, errors: _Errors, parties: dict[str, Party]) -> dict:
     values: dict = {}
+    for key in raw.repeated if isinstance(raw, LinedDict) else ():
+        loc.add(errors, key, "appears more than once in this agreement; keep one")
     for key in ("code", "buyer", "supplier", "currency", "effective_from"):
         if not raw.get(key):
-            errors.add(where, f"{key} is required")
+            loc.add(errors, key, "is required")
+    code = raw.get("code")
+    if code:
+        if not isinstance(code, str) or not _SLUG.fullmatch(code):
+            loc.add(errors, "code", f"{code!r} is not a code of letters, digits, - and _")
+        else:
+            _convert(str, code, loc, "code", errors, SupplyAgreement)
     for role in ("buyer", "supplier"):
-        party = parties.get(raw.get(role, ""))
-        if raw.get(role) and (party is None or not getattr(party, f"is_{role}")):
-            errors.add(where, f"{role} {raw.get(role)!r} is not a registered {role}")
+        name = raw.get(role)
+        party = parties.get(name) if isinstance(name, str) else None
+        if name and (party is None or not getattr(party, f"is_{role}")):
+            loc.add(errors, role, f"{name!r} is not a registered {role}")
         values[role] = party
     for name, kind in AGREEMENT_FIELDS.items():
+        if name == "currency":
+            continue
         if name in raw:
-            values[name] = _convert(kind, raw[name], where, name, errors)
+            values[name] = _convert(kind, raw[name], loc, name, errors, SupplyAgreement)
+    if raw.get("currency"):
+        try:
+            values["currency"] = currency_code(raw["currency"])
+        except ValueError as exc:
+            loc.add(errors, "currency", str(exc))
     if values.get("ownership") and values["ownership"] not in SupplyAgreement.Ownership.values:
-        errors.add(where, f"ownership must be one of {', '.join(SupplyAgreement.Ownership.values)}")
+        loc.add(
+            errors,
+            "ownership",
+            f"must be one of {', '.join(SupplyAgreement.Ownership.values)}",
+        )
     if values.get("cadence") and values["cadence"] not in SupplyAgreement.Cadence.values:
-        errors.add(where, f"cadence must be one of {', '.join(SupplyAgreement.Cadence.values)}")
+        loc.add(errors, "cadence", f"must be one of {', '.join(SupplyAgreement.Cadence.values)}")
     level = values.get("service_level")
     if level is not None and not Decimal(0) < level < Decimal(1):
-        errors.add(where, f"service_level {level} must be between 0 and 1 (0.95 = 95 %)")
-    if values.get("currency") and (
-        len(values["currency"]) != 3 or not values["currency"].isalpha()
-    ):
-        errors.add(where, f"currency {values['currency']!r} is not a 3-letter ISO code")
+        loc.add(errors, "service_level", f"{level} must be between 0 and 1 (0.95 = 95 %)")
+    margin = values.get("seller_gross_margin")
+    if margin is not None and not margin < Decimal(1):
+        loc.add(errors, "seller_gross_margin", f"{margin} must be below 1 (0.25 = 25 %)")
     if values.get("intercompany") and values.get("seller_gross_margin") is None:
-        errors.add(where, "an intercompany agreement needs seller_gross_margin")
-    if values.get("currency"):
-        values["currency"] = values["currency"].upper()
+        loc.add(errors, "seller_gross_margin", "an intercompany agreement needs it")
+    start, end = values.get("effective_from"), values.get("effective_to")
+    if start and end and start > end:
+        loc.add(
+            errors,
+            "effective_to",
+            f"{end.isoformat()} is before effective_from {start.isoformat()}",
+        )
     return values
 
 
 def _check_term(
-    raw: dict, where: str, errors: _Errors, supplier: Party | None, buyer: Party | None
+    raw: dict, loc: _Loc, errors: _Errors, supplier: Party | None, buyer: Party | None
 ) -> dict:
+    for key in raw.repeated if isinstance(raw, LinedDict) else ():
+        loc.add(errors, key, "appears more than once in this term; keep one")
     values = {
-        name: _convert(kind, raw.get(name), where, name, errors)
+        name: _convert(kind, raw.get(name), loc, name, errors, AgreementTerm)
         for name, kind in TERM_FIELDS.items()
     }
     if raw.get("unit_cost") in (None, ""):
-        errors.add(where, "unit_cost is required")
+        loc.add(errors, "unit_cost", "is required")
+    vendor_item = _text(raw, "item")
     item = (
-        Item.objects.filter(supplier=supplier, vendor_item=raw.get("item") or "").first()
-        if supplier
+        Item.objects.filter(supplier=supplier, vendor_item=vendor_item).first()
+        if supplier and vendor_item
         else None
     )
     if item is None:
-        errors.add(where, f"item {raw.get('item')!r} is not an item of the supplier")
+        loc.add(errors, "item", f"{raw.get('item')!r} is not an item of the supplier")
     location = None
     if raw.get("location"):
+        code = _text(raw, "location")
         location = (
-            Location.objects.filter(party=buyer, code=raw["location"]).first() if buyer else None
+            Location.objects.filter(party=buyer, code=code).first() if buyer and code else None
         )
         if location is None:
-            errors.add(where, f"location {raw['location']!r} is not a location of the buyer")
+            loc.add(errors, "location", f"{raw['location']!r} is not a location of the buyer")
     for low, high in (("min_quantity", "max_quantity"), ("min_days", "max_days")):
         if values[low] is not None and values[high] is not None and values[low] > values[high]:
-            errors.add(where, f"{low} {values[low]} is above {high} {values[high]}")
+            loc.add(errors, low, f"{values[low]} is above {high} {values[high]}")
     if values["pack_multiple"] == 0:
-        errors.add(where, "pack_multiple must be above 0")
+        loc.add(errors, "pack_multiple", "must be above 0")
     values["item"], values["location"] = item, location
+    values["where"] = loc.where
+    values["unknown"] = item is None or (location is None and bool(raw.get("location")))
     return values
+
+
+def _check_duplicate_terms(terms: list[dict], code: str, errors: _Errors) -> None:
+    """Two terms for one item at one location (or for every location) in one import."""
+    seen = Seen()
+    for term in terms:
+        if term["unknown"]:
+            continue
+        scope = f"at {term['location'].code}" if term["location"] else "(every location)"
+        first = seen.first((code, term["item"].pk, term["location"]), term["where"])
+        if first is not None:
+            same_file = first.rsplit(":", 1)[0] == term["where"].rsplit(":", 1)[0]
+            errors.add(
+                term["where"],
+                "item",
+                f"{term['item'].vendor_item} {scope} is also on "
+                + (f"line {first.rsplit(':', 1)[1]}" if same_file else first),
+            )
 
 
 # -- applying -----------------------------------------------------------------------------
@@ -354,62 +427,123 @@ def _apply(model, lookup: dict, values: dict, summary: ImportSummary, label: str
     return obj
 
 
-def _import_json(data, *, base: Path, who: _Who) -> ImportSummary:
+def _list(raw: dict, key: str, loc: _Loc, errors: _Errors) -> list:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        loc.add(errors, key, f"{value!r} is not a list"[:200])
+        return []
+    return value
+
+
+def _object(value, loc: _Loc, errors: _Errors) -> bool:
+    if isinstance(value, dict):
+        return True
+    errors.add(loc.where, loc.path, f"{value!r} is not an object {{...}}"[:200])
+    return False
+
+
+def _nested_file(raw: dict, key: str, loc: _Loc, errors: _Errors, importing: Path) -> str | None:
+    """The text of the file ``raw[key]`` names, read from inside the import root."""
+    name = raw[key]
+    try:
+        path = resolve_inside(importing, name)
+    except ValueError as exc:
+        loc.add(errors, key, str(exc))
+        return None
+    try:
+        return read_utf8(path, name=name)
+    except ImportRejected as exc:
+        if exc.code == "not_utf8":
+            errors.lines.append(exc.message)
+        else:
+            loc.add(errors, key, f"{name!r} cannot be read: {exc.message}")
+        return None
+
+
+def _import_json(data, *, path: Path, who: _Who) -> ImportSummary:
     errors = _Errors()
+    name = path.name
     if not isinstance(data, dict) or not isinstance(data.get("agreements"), list):
         raise AgreementImportRejected('the JSON must be an object with a list "agreements"')
     parties = {p.code: p for p in Party.objects.all()}
     checked = []
+    codes = Seen()
     for i, raw in enumerate(data["agreements"]):
-        where = f"agreements[{i}] ({raw.get('code', '?')})"
-        values = _check_agreement(raw, where, errors, parties)
+        loc = _Loc(f"{name}:{_line(raw, data.line)}", f"agreements[{i}]")
+        if not _object(raw, loc, errors):
+            continue
+        values = _check_agreement(raw, loc, errors, parties)
+        code = raw.get("code") if isinstance(raw.get("code"), str) else None
+        if code:
+            first = codes.first(code, _line(raw, 0))
+            if first is not None:
+                loc.add(errors, "code", f"{code!r} is also on line {first}")
         if raw.get("text_file"):
-            try:
-                values["text"] = (base / raw["text_file"]).read_text(encoding="utf-8")
-            except OSError as exc:
-                errors.add(where, f"text_file {raw['text_file']!r} cannot be read: {exc.strerror}")
-        terms = [
-            _check_term(
-                t, f"{where}.terms[{j}]", errors, values.get("supplier"), values.get("buyer")
-            )
-            for j, t in enumerate(raw.get("terms", []))
-        ]
+            text = _nested_file(raw, "text_file", loc, errors, path)
+            if text is not None:
+                values["text"] = text
+        terms = []
+        for j, t in enumerate(_list(raw, "terms", loc, errors)):
+            tloc = _Loc(f"{name}:{_line(t, _line(raw, 0))}", f"{loc.path}.terms[{j}]")
+            if _object(t, tloc, errors):
+                terms.append(
+                    _check_term(t, tloc, errors, values.get("supplier"), values.get("buyer"))
+                )
         if raw.get("terms_csv"):
-            try:
-                csv_text = (base / raw["terms_csv"]).read_text(encoding="utf-8-sig")
-            except OSError as exc:
-                errors.add(where, f"terms_csv {raw['terms_csv']!r} cannot be read: {exc.strerror}")
-            else:
+            csv_text = _nested_file(raw, "terms_csv", loc, errors, path)
+            if csv_text is not None:
                 terms += _check_terms_csv(
                     csv_text,
                     errors,
-                    only=raw.get("code"),
-                    name=raw["terms_csv"],
-                    agreements={raw.get("code"): values},
+                    only=code,
+                    name=str(raw["terms_csv"]),
+                    agreements={code: values},
                 )
+        _check_duplicate_terms(terms, code or "", errors)
         capacities = []
-        for j, cap in enumerate(raw.get("capacities", [])):
-            cwhere = f"{where}.capacities[{j}]"
-            units = _convert(Decimal, cap.get("units_per_week"), cwhere, "units_per_week", errors)
+        groups = Seen()
+        for j, cap in enumerate(_list(raw, "capacities", loc, errors)):
+            cloc = _Loc(f"{name}:{_line(cap, _line(raw, 0))}", f"{loc.path}.capacities[{j}]")
+            if not _object(cap, cloc, errors):
+                continue
+            units = _convert(
+                Decimal, cap.get("units_per_week"), cloc, "units_per_week", errors, SupplierCapacity
+            )
             item = None
             if cap.get("item"):
-                item = Item.objects.filter(
-                    supplier=values.get("supplier"), vendor_item=cap["item"]
-                ).first()
+                vendor_item = _text(cap, "item")
+                item = (
+                    Item.objects.filter(
+                        supplier=values.get("supplier"), vendor_item=vendor_item
+                    ).first()
+                    if vendor_item
+                    else None
+                )
                 if item is None:
-                    errors.add(cwhere, f"item {cap['item']!r} is not an item of the supplier")
+                    cloc.add(errors, "item", f"{cap['item']!r} is not an item of the supplier")
+                key = ("item", vendor_item)
             elif not cap.get("item_group"):
-                errors.add(cwhere, "give an item or an item_group")
-            if units is None:
-                errors.add(cwhere, "units_per_week is required")
+                cloc.add(errors, "item", "give an item or an item_group")
+                key = None
+            else:
+                _convert(str, cap["item_group"], cloc, "item_group", errors, SupplierCapacity)
+                key = ("item_group", cap["item_group"])
+            if key is not None:
+                first = groups.first(key, _line(cap, 0))
+                if first is not None:
+                    cloc.add(errors, key[0], f"{key[1]!r} is also on line {first}")
+            if units is None and cap.get("units_per_week") in (None, ""):
+                cloc.add(errors, "units_per_week", "is required")
             capacities.append(
                 {
                     "item": item,
-                    "item_group": "" if item else cap.get("item_group", ""),
+                    "item_group": "" if item else str(cap.get("item_group", "")),
                     "units_per_week": units,
                 }
             )
-        checked.append((raw["code"] if raw.get("code") else None, values, terms, capacities))
+        checked.append((code, values, terms, capacities))
     errors.raise_if_any()
 
     summary = ImportSummary()
@@ -475,38 +609,25 @@ def _check_terms_csv(
     only: str | None = None,
     agreements: dict | None = None,
 ) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("agreement", "item", "unit_cost") if c not in (reader.fieldnames or [])]
-    if missing:
-        errors.add(
-            name,
-            f"the header lacks {', '.join(missing)}; columns are {', '.join(TERM_CSV_COLUMNS)}",
-        )
-        return []
+    _, rows = csv_rows(text, name=name, errors=errors, required=("agreement", "item", "unit_cost"))
     known = agreements or {
         a.code: {"supplier": a.supplier, "buyer": a.buyer, "code": a.code}
         for a in SupplyAgreement.objects.select_related("supplier", "buyer")
     }
     terms = []
-    for row in reader:
-        where = f"{name} line {reader.line_num}"
-        code = (row.get("agreement") or "").strip()
+    for line, row in rows:
+        loc = _Loc(f"{name}:{line}")
+        code = row.get("agreement", "")
         if only is not None and code != only:
-            errors.add(
-                where, f"agreement {code!r} is not {only!r}, the agreement this file belongs to"
+            loc.add(
+                errors, "agreement", f"{code!r} is not {only!r}, the agreement this file belongs to"
             )
             continue
         agreement = known.get(code)
         if agreement is None:
-            errors.add(where, f"agreement {code!r} does not exist")
+            loc.add(errors, "agreement", f"{code!r} does not exist")
             continue
-        term = _check_term(
-            {k: (v or "").strip() for k, v in row.items() if k},
-            where,
-            errors,
-            agreement.get("supplier"),
-            agreement.get("buyer"),
-        )
+        term = _check_term(row, loc, errors, agreement.get("supplier"), agreement.get("buyer"))
         term["agreement_code"] = code
         terms.append(term)
     return terms
@@ -515,6 +636,8 @@ def _check_terms_csv(
 def _import_terms_csv(text: str, *, who: _Who, name: str) -> ImportSummary:
     errors = _Errors()
     terms = _check_terms_csv(text, errors, name=name)
+    for code in sorted({t["agreement_code"] for t in terms}):
+        _check_duplicate_terms([t for t in terms if t["agreement_code"] == code], code, errors)
     errors.raise_if_any()
     summary = ImportSummary()
     agreements = {

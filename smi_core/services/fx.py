@@ -4,17 +4,24 @@ which parties' finance figures (grants are audited)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import ExchangeRate, FinanceAccess
 from smi_core.services.audit import Actor, audit_record
+from smi_core.services.import_rows import (
+    RowErrors,
+    Seen,
+    at,
+    csv_rows,
+    currency_code,
+    decimal_for,
+    text_for,
+)
 
 RATE_COLUMNS = ("currency", "quote", "date", "rate")
 
@@ -90,27 +97,32 @@ class RateBook:
         return self._cache[key]
 
 
-def fx_load(*, text: str, actor: Actor, source: str = "") -> int:
+def fx_load(*, text: str, actor: Actor, source: str = "", name: str = "") -> int:
     """Load rates from CSV (currency, quote, date, rate[, source]). The whole file is
-    checked first; a bad row is reported with its line number and nothing is loaded.
-    Loading the same rate again changes nothing; a changed rate for a day replaces it."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in RATE_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise RatesRejected(f"the file lacks the column(s) {', '.join(missing)}")
-    rows, errors = [], []
-    for number, raw in enumerate(reader, start=2):
-        try:
-            rows.append(_row(raw, source))
-        except ValueError as exc:
-            errors.append(f"line {number}: {exc}")
-    if errors:
-        raise RatesRejected(
-            "; ".join(errors[:10])
-            + ("" if len(errors) <= 10 else f"; and {len(errors) - 10} more")
-            + "; nothing was loaded",
-            extra={"errors": errors},
-        )
+    checked first; every bad row is reported as ``name:line: field: problem`` (``line N``
+    without a name) and nothing is loaded. A pair repeated for one day in the file is an
+    error naming both lines. Loading the same rate again changes nothing; a changed rate
+    for a day replaces it."""
+    errors = RowErrors()
+    _, records = csv_rows(text, name=name, errors=errors, required=RATE_COLUMNS)
+    rows = []
+    seen = Seen()
+    for line, raw in records:
+        where = at(name, line)
+        bad = len(errors)
+        row = _row(raw, source, where, errors)
+        if len(errors) == bad:
+            first = seen.first((row["currency"], row["quote"], row["date"]), line)
+            if first is not None:
+                errors.add(
+                    where,
+                    "date",
+                    f"{row['currency']}/{row['quote']} on {row['date'].isoformat()} is also on "
+                    f"line {first}",
+                )
+            else:
+                rows.append(row)
+    errors.raise_if_any(RatesRejected, "loaded")
     changed = 0
     with transaction.atomic():
         for row in rows:
@@ -137,31 +149,33 @@ def fx_load(*, text: str, actor: Actor, source: str = "") -> int:
     return changed
 
 
-def _row(raw: dict, source: str) -> dict:
-    currency = (raw.get("currency") or "").strip().upper()
-    quote = (raw.get("quote") or "").strip().upper()
-    for name, code in (("currency", currency), ("quote", quote)):
-        if len(code) != 3 or not code.isalpha():
-            raise ValueError(f"{name} {code!r} is not an ISO 4217 code such as EUR")
-    if currency == quote:
-        raise ValueError(f"{currency}/{quote} converts a currency into itself")
+def _row(raw: dict, source: str, where: str, errors: RowErrors) -> dict:
+    row: dict = {}
+    for field in ("currency", "quote"):
+        try:
+            row[field] = currency_code(raw.get(field) or "")
+        except ValueError as exc:
+            errors.add(where, field, str(exc))
+    if row.get("currency") and row["currency"] == row.get("quote"):
+        errors.add(
+            where, "quote", f"{row['currency']}/{row['quote']} converts a currency into itself"
+        )
     try:
-        day = date.fromisoformat((raw.get("date") or "").strip())
+        row["date"] = date.fromisoformat(raw.get("date") or "")
     except ValueError:
-        raise ValueError(f"date {raw.get('date')!r} is not YYYY-MM-DD") from None
+        errors.add(where, "date", f"{raw.get('date')!r} is not a date YYYY-MM-DD")
     try:
-        rate = Decimal((raw.get("rate") or "").strip())
-    except InvalidOperation:
-        raise ValueError(f"rate {raw.get('rate')!r} is not a number") from None
-    if not rate.is_finite() or rate <= 0:
-        raise ValueError(f"rate {raw.get('rate')!r} must be positive")
-    return {
-        "currency": currency,
-        "quote": quote,
-        "date": day,
-        "rate": rate.quantize(Decimal("1e-8")),
-        "source": (raw.get("source") or source or "").strip()[:100],
-    }
+        # Rates are kept to 8 decimal places: more are rounded, not refused.
+        row["rate"] = decimal_for(
+            ExchangeRate, "rate", raw.get("rate") or "", positive=True, round_places=True
+        )
+    except ValueError as exc:
+        errors.add(where, "rate", str(exc))
+    try:
+        row["source"] = text_for(ExchangeRate, "source", raw.get("source") or source or "")
+    except ValueError as exc:
+        errors.add(where, "source", str(exc))
+    return row
 
 
 def finance_access_grant(*, user, party, actor: Actor) -> FinanceAccess:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import Item, ItemCrossReference, Party
-from smi_edi.x12.ts852 import normalise_gtin
+from smi_core.services.import_rows import (
+    RowErrors,
+    Seen,
+    csv_rows,
+    decimal_for,
+    gtin14,
+    text_for,
+)
 
 REQUIRED = ("supplier", "vendor_item")
 COLUMNS = (
@@ -40,65 +45,83 @@ class ImportSummary:
 
 def gtin_is_valid(gtin: str) -> bool:
     """GS1 check digit of a GTIN-8/12/13/14."""
-    if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
+    try:
+        gtin14(gtin)
+    except ValueError:
         return False
-    digits = [int(d) for d in gtin.zfill(14)]
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(digits[:-1]))
-    return (10 - total % 10) % 10 == digits[-1]
+    return True
 
 
-def items_import(*, text: str) -> ImportSummary:
+def items_import(*, text: str, name: str = "items.csv") -> ImportSummary:
     """Create or update items (and cross-references) from CSV text with a header row.
 
-    Every row is checked first; if any is bad, nothing is applied and the error lists each
-    bad row by its line number.
+    Every row is checked first (see :mod:`smi_core.services.import_rows`); if any is bad,
+    nothing is applied and the error lists each bad row as ``name:line: field: problem``.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportRejected(
-            f"the CSV header lacks {', '.join(missing)}; columns are {', '.join(COLUMNS)}"
-        )
+    errors = RowErrors()
+    _, records = csv_rows(text, name=name, errors=errors, required=REQUIRED)
     parties = {p.code: p for p in Party.objects.all()}
-    rows, errors = [], []
-    for row in reader:
-        line = reader.line_num
-        row = {k: (v or "").strip() for k, v in row.items() if k}
-        problems = []
+    rows = []
+    vendor_items, buyer_items = Seen(), Seen()
+    for line, row in records:
+        where = f"{name}:{line}"
+        bad = len(errors)
         supplier = parties.get(row["supplier"])
         if supplier is None or not supplier.is_supplier:
-            problems.append(f"supplier {row['supplier']!r} is not a registered supplier")
+            errors.add(where, "supplier", f"{row['supplier']!r} is not a registered supplier")
         if not row["vendor_item"]:
-            problems.append("vendor_item is empty")
+            errors.add(where, "vendor_item", "is empty")
+        for field in ("vendor_item", "description"):
+            try:
+                text_for(Item, field, row.get(field, ""))
+            except ValueError as exc:
+                errors.add(where, field, str(exc))
         gtin = row.get("gtin", "")
-        if gtin and not gtin_is_valid(gtin):
-            problems.append(f"GTIN {gtin!r} has a wrong check digit or length")
-        try:
-            pack = Decimal(row.get("pack_size") or "1")
-            if pack <= 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            problems.append(f"pack_size {row.get('pack_size')!r} is not a positive number")
-            pack = Decimal(1)
+        if gtin:
+            try:
+                gtin = gtin14(gtin)
+            except ValueError as exc:
+                errors.add(where, "gtin", str(exc))
+        pack = Decimal(1)
+        if "pack_size" in row:
+            try:
+                pack = decimal_for(Item, "pack_size", row["pack_size"], positive=True)
+            except ValueError as exc:
+                errors.add(where, "pack_size", str(exc))
         buyer = None
         if row.get("buyer_item"):
             buyer = parties.get(row.get("buyer", ""))
             if buyer is None or not buyer.is_buyer:
-                problems.append(
-                    f"buyer {row.get('buyer')!r} is not a registered buyer (needed for buyer_item)"
+                errors.add(
+                    where,
+                    "buyer",
+                    f"{row.get('buyer')!r} is not a registered buyer (needed for buyer_item)",
+                )
+            try:
+                text_for(ItemCrossReference, "buyer_item", row["buyer_item"])
+            except ValueError as exc:
+                errors.add(where, "buyer_item", str(exc))
+            first = buyer_items.first((row.get("buyer"), row["buyer_item"]), line)
+            if first is not None:
+                errors.add(
+                    where,
+                    "buyer_item",
+                    f"{row.get('buyer')} {row['buyer_item']} is also on line {first}",
                 )
         unit = (row.get("unit") or "EA").upper()
-        if len(unit) != 2:
-            problems.append(f"unit {unit!r} is not a two-letter X12 unit code")
-        if problems:
-            errors.append(f"line {line}: " + "; ".join(problems))
-            continue
-        rows.append((supplier, row, normalise_gtin(gtin) if gtin else "", pack, unit, buyer))
-    if errors:
-        raise ImportRejected(
-            f"{len(errors)} bad row(s); nothing was imported:\n" + "\n".join(errors),
-            extra={"errors": errors},
-        )
+        if len(unit) != 2 or not unit.isalnum() or not unit.isascii():
+            errors.add(where, "unit", f"{unit!r} is not a two-letter X12 unit code")
+        if row["vendor_item"]:
+            first = vendor_items.first((row["supplier"], row["vendor_item"]), line)
+            if first is not None:
+                errors.add(
+                    where,
+                    "vendor_item",
+                    f"{row['supplier']} {row['vendor_item']} is also on line {first}",
+                )
+        if len(errors) == bad:
+            rows.append((supplier, row, gtin, pack, unit, buyer))
+    errors.raise_if_any(ImportRejected)
     summary = ImportSummary()
     with transaction.atomic():
         for supplier, row, gtin, pack, unit, buyer in rows:

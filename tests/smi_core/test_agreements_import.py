@@ -116,9 +116,9 @@ def test_a_bad_row_is_reported_by_line_and_nothing_is_applied(parties):
 
     message = str(excinfo.value)
     assert (
-        "terms-city-mart.csv line 4: item 'NO-SUCH-ITEM' is not an item of the supplier" in message
+        "terms-city-mart.csv:4: item: 'NO-SUCH-ITEM' is not an item of the supplier" in message
     )
-    assert "terms-city-mart.csv line 6: unit_cost 'cheap' is not a number >= 0" in message
+    assert "terms-city-mart.csv:6: unit_cost: 'cheap' is not a number" in message
     assert not SupplyAgreement.objects.exists()
 
 
@@ -144,12 +144,13 @@ def test_a_terms_csv_on_its_own_updates_terms(parties, capsys):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"service_level": "95"}, "service_level 95 must be between 0 and 1"),
-        ({"currency": "DOLLARS"}, "is not a 3-letter ISO code"),
-        ({"buyer": "nobody"}, "buyer 'nobody' is not a registered buyer"),
-        ({"ownership": "shared"}, "ownership must be one of"),
+        ({"service_level": "0.999999"}, "service_level: 0.999999 has more than 4 decimal places"),
+        ({"service_level": "1"}, "service_level: 1 must be between 0 and 1"),
+        ({"currency": "DOLLARS"}, "currency: 'DOLLARS' is not an ISO 4217 currency code"),
+        ({"buyer": "nobody"}, "buyer: 'nobody' is not a registered buyer"),
+        ({"ownership": "shared"}, "ownership: must be one of"),
     ],
-    ids=["service-level", "currency", "buyer", "ownership"],
+    ids=["service-level-places", "service-level-range", "currency", "buyer", "ownership"],
 )
 def test_bad_agreement_fields_are_named(parties, change, message):
     data = json.loads((parties / "agreements.json").read_text())

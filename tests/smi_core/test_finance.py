@@ -298,7 +298,7 @@ def test_rates_load_by_api_and_a_bad_row_loads_nothing(world):
     )
 
     assert good.json() == {"changed": 1}
-    assert bad.status_code == 400 and "line 3: rate '-1' must be positive" in bad.json()["message"]
+    assert bad.status_code == 400 and "line 3: rate: -1 must be above 0" in bad.json()["message"]
     assert not ExchangeRate.objects.filter(currency="CHF").exists()
     assert rate_on("USD", "GBP", AS_OF).rate == D("0.78740157")  # the inverse, stated as such
 

@@ -95,8 +95,8 @@ def test_items_import_applies_nothing_when_a_row_is_bad(onboarded):
     with pytest.raises(CommandError) as excinfo:
         call_command("items_import", str(bad))
 
-    assert "line 3: GTIN '12345'" in str(excinfo.value)
-    assert "line 4: supplier 'nobody'" in str(excinfo.value)
+    assert "bad.csv:3: gtin: '12345' is not a GTIN" in str(excinfo.value)
+    assert "bad.csv:4: supplier: 'nobody' is not a registered supplier" in str(excinfo.value)
     assert not Item.objects.filter(vendor_item="ACME-2001").exists()
 
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from smi_core.exceptions import ApplicationError
 from smi_core.services.audit import Actor
 from smi_core.services.fx import fx_load
+from smi_core.services.import_rows import read_utf8
 
 
 class Command(BaseCommand):
@@ -18,11 +19,12 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         path = Path(o["file"])
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-        try:
-            changed = fx_load(text=text, actor=Actor.system("cli:fx_load"), source=path.name)
+            changed = fx_load(
+                text=read_utf8(path),
+                actor=Actor.system("cli:fx_load"),
+                source=path.name,
+                name=path.name,
+            )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{path.name}: {changed} rate(s) loaded or changed")

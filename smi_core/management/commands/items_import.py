@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from smi_core.exceptions import ApplicationError
+from smi_core.services.import_rows import read_utf8
 from smi_core.services.items import COLUMNS, items_import
 
 
@@ -17,11 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path: Path = options["file"]
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-        try:
-            summary = items_import(text=text)
+            summary = items_import(text=read_utf8(path), name=path.name)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
