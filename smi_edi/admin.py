@@ -18,6 +18,7 @@ from smi_edi.models import (
     Interchange,
     InterchangeStatusChange,
     OutboundDocument,
+    RefusedInterchange,
     TradingPartner,
     WebhookDelivery,
 )
@@ -181,6 +182,37 @@ class InterchangeAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"interchange #{interchange.pk} queued again", messages.SUCCESS
                 )
+
+
+@admin.register(RefusedInterchange)
+class RefusedInterchangeAdmin(admin.ModelAdmin):
+    """Files a partner sent in someone else's name: kept for operators, apart from
+    interchanges, so that they never count against the real sender's control numbers."""
+
+    list_display = [
+        "id",
+        "received_at",
+        "submitted_as",
+        "sender_isa",
+        "receiver_isa",
+        "control_number",
+        "transport",
+        "size",
+    ]
+    list_filter = ["submitted_as", "transport"]
+    search_fields = ["control_number", "sender_isa", "receiver_isa", "sha256", "source_name"]
+    date_hierarchy = "received_at"
+    list_select_related = ["submitted_as__party"]
+    readonly_fields = [f.name for f in RefusedInterchange._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the attempt is evidence
 
 
 @admin.register(ControlNumberSequence)

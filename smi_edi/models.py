@@ -162,6 +162,12 @@ class Interchange(models.Model):
     positions_changed = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this interchange was taken as the one to apply for its sender, receiver "
+        "and ISA13 (empty: not taken, e.g. a duplicate). The database holds at most one.",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -170,6 +176,21 @@ class Interchange(models.Model):
                 fields=["sender_isa", "receiver_isa", "control_number"], name="interchange_isa_key"
             )
         ]
+        constraints = [
+            # One interchange per sender, receiver and ISA13 is applied, even when copies are
+            # processed at once: the second claim fails here, whatever its query saw. The same
+            # bytes carry the same ISA header, so the same file is caught by the same key.
+            models.UniqueConstraint(
+                fields=["sender", "receiver_isa", "control_number"],
+                condition=models.Q(claimed_at__isnull=False),
+                name="one_claimed_interchange_per_isa13",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(claimed_at__isnull=True)
+                | models.Q(sender__isnull=False, duplicate_of__isnull=True),
+                name="claimed_interchange_has_sender_and_is_no_duplicate",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.sender_isa} ISA13 {self.control_number or '?'} ({self.status})"
@@ -177,6 +198,41 @@ class Interchange(models.Model):
     @property
     def is_duplicate(self) -> bool:
         return self.duplicate_of_id is not None
+
+
+class RefusedInterchange(models.Model):
+    """A file refused before it became an interchange because its submitter may not send it:
+    a partner authenticated as itself whose ISA sender is someone else. Kept apart from
+    interchanges (and their duplicate and control number checks) so that it never shadows
+    the real sender's files, and no partner sees it; operators see it in the admin."""
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    transport = models.CharField(max_length=8, choices=Interchange.Transport.choices)
+    source_name = models.CharField(max_length=255, blank=True, help_text="File name as received.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    raw_file = models.CharField(
+        max_length=255, help_text="Path of the stored bytes in the storage."
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_as = models.ForeignKey(
+        TradingPartner,
+        on_delete=models.PROTECT,
+        related_name="refused_submissions",
+        help_text="The partner the submitter was authenticated as.",
+    )
+    sender_isa = models.CharField(max_length=18, blank=True, help_text="ISA05:ISA06 as sent.")
+    receiver_isa = models.CharField(max_length=18, blank=True, help_text="ISA07:ISA08 as sent.")
+    control_number = models.CharField("ISA13", max_length=9, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"refused #{self.pk}: ISA sender {self.sender_isa}, ISA13 {self.control_number}"
 
 
 class InterchangeStatusChange(models.Model):

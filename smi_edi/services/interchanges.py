@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from smi_core.exceptions import ApplicationError
@@ -22,7 +22,13 @@ from smi_core.services.activity import ApplyOutcome, activity_apply_852
 from smi_core.services.audit import Actor
 from smi_core.services.exceptions import exception_raise
 from smi_core.services.hooks import positions_changed
-from smi_edi.models import InboundSet, Interchange, InterchangeStatusChange, TradingPartner
+from smi_edi.models import (
+    InboundSet,
+    Interchange,
+    InterchangeStatusChange,
+    RefusedInterchange,
+    TradingPartner,
+)
 from smi_edi.services.acknowledgments import acknowledgment_documents, acknowledgments_send
 from smi_edi.services.raw_store import TooLarge, raw_path, raw_store
 from smi_edi.x12.errors import X12SyntaxError
@@ -81,10 +87,12 @@ def interchange_receive(
 ) -> Interchange:
     """Store the bytes unchanged and record the interchange (status received).
 
-    ``as_partner``: the authenticated partner; the ISA sender must be its own id, otherwise
-    the attempt is recorded and refused. A folder file received again under the same name
-    with the same content returns the interchange already recorded (a crash between
-    storing and moving the file must not double it).
+    ``as_partner``: the authenticated partner; the ISA sender must be its own id. Otherwise
+    the attempt is recorded apart (a ``RefusedInterchange``, seen by operators only) and
+    refused: it never becomes an interchange of the partner it names, so it can neither
+    shadow that partner's real file as a "duplicate" nor show in its list. A folder file
+    received again under the same name with the same content returns the interchange already
+    recorded (a crash between storing and moving the file must not double it).
     """
     limit = settings.SMI_X12_MAX_UPLOAD_BYTES
     try:
@@ -101,6 +109,32 @@ def interchange_receive(
     except X12SyntaxError as exc:
         raise InterchangeRefused(f"not an X12 interchange: {exc.message}", code="not_x12") from exc
 
+    sender_isa = f"{isa[5]}:{isa[6]}"
+    receiver_isa = f"{isa[7]}:{isa[8]}"
+    if as_partner is not None and (as_partner.isa_qualifier, as_partner.isa_id) != (
+        isa[5],
+        isa[6],
+    ):
+        mismatch = (
+            f"partner {as_partner.code} ({as_partner.isa_key}) submitted an interchange "
+            f"whose ISA sender is {sender_isa}; a partner may send only as itself"
+        )
+        attempt = RefusedInterchange.objects.create(
+            transport=transport,
+            source_name=source_name[:255],
+            sha256=stored.sha256,
+            size=stored.size,
+            raw_file=stored.name,
+            submitted_by=submitted_by,
+            submitted_as=as_partner,
+            sender_isa=sender_isa[:18],
+            receiver_isa=receiver_isa[:18],
+            control_number=isa[13][:9],
+            reason=mismatch,
+        )
+        log.warning("refused attempt #%s: %s", attempt.pk, mismatch)
+        raise SenderMismatch(mismatch, extra={"refused_attempt": attempt.pk})
+
     if transport == Interchange.Transport.FOLDER and source_name:
         existing = Interchange.objects.filter(
             transport=transport, source_name=source_name, sha256=stored.sha256
@@ -108,9 +142,6 @@ def interchange_receive(
         if existing is not None:
             return existing
 
-    sender_isa = f"{isa[5]}:{isa[6]}"
-    receiver_isa = f"{isa[7]}:{isa[8]}"
-    mismatch = ""
     with transaction.atomic():
         interchange = Interchange.objects.create(
             transport=transport,
@@ -119,7 +150,7 @@ def interchange_receive(
             size=stored.size,
             raw_file=stored.name,
             submitted_by=submitted_by,
-            sender=_partner(isa[5], isa[6]),
+            sender=as_partner or _partner(isa[5], isa[6]),
             receiver=_partner(isa[7], isa[8]),
             sender_isa=sender_isa,
             receiver_isa=receiver_isa,
@@ -127,19 +158,6 @@ def interchange_receive(
             version=isa[12][:5],
         )
         _status_change(interchange, "", S.RECEIVED, actor, f"{stored.size} bytes via {transport}")
-        if as_partner is not None and (as_partner.isa_qualifier, as_partner.isa_id) != (
-            isa[5],
-            isa[6],
-        ):
-            mismatch = (
-                f"partner {as_partner.code} ({as_partner.isa_key}) submitted an interchange "
-                f"whose ISA sender is {sender_isa}; a partner may send only as itself"
-            )
-            _set_status(interchange, S.REJECTED, actor, mismatch)
-    if mismatch:
-        # The attempt is recorded (committed above) before it is refused.
-        log.warning("interchange #%s refused: %s", interchange.pk, mismatch)
-        raise SenderMismatch(mismatch, extra={"interchange": interchange.pk})
     return interchange
 
 
@@ -262,7 +280,15 @@ def _validate(interchange: Interchange, actor: str) -> None:
 
 
 def _envelope_refusal(interchange: Interchange, results: list[InterchangeResult]) -> str | None:
-    """Reasons to take nothing from this interchange: unknown parties, a duplicate."""
+    """Reasons to take nothing from this interchange: unknown parties, a duplicate.
+
+    Runs inside the transaction that moves the interchange past validation. The last step
+    claims the interchange as the one to apply for its sender, receiver and ISA13
+    (``claimed_at``); the database allows one claim per key, so of copies processed at once
+    exactly one wins and the others become duplicates of it, whatever their queries saw.
+    Only interchanges accepted as coming from their sender claim anything: refused attempts
+    are not interchanges at all (see ``interchange_receive``).
+    """
     if interchange.receiver is None or not interchange.receiver.party.is_supplier:
         exception_raise(
             kind="unknown_receiver",
@@ -276,15 +302,7 @@ def _envelope_refusal(interchange: Interchange, results: list[InterchangeResult]
         return f"the ISA sender {interchange.sender_isa} is not a registered trading partner"
     if not interchange.sender.is_active:
         return f"trading partner {interchange.sender.code} is inactive"
-    earlier = (
-        Interchange.objects.filter(sender_isa=interchange.sender_isa)
-        .exclude(pk=interchange.pk)
-        .exclude(status__in=[S.FAILED, S.RECEIVED])
-        .exclude(duplicate_of__isnull=False)
-        .filter(_same_file_or_control(interchange))
-        .order_by("pk")
-        .first()
-    )
+    earlier = _claim(interchange)
     if earlier is not None:
         interchange.duplicate_of = earlier
         interchange.save(update_fields=["duplicate_of"])
@@ -295,6 +313,34 @@ def _envelope_refusal(interchange: Interchange, results: list[InterchangeResult]
         )
         return f"duplicate of interchange #{earlier.pk} ({same} from {interchange.sender_isa}); not applied again"
     return None
+
+
+def _claim(interchange: Interchange) -> Interchange | None:
+    """Claim the interchange as the one to apply; return the one that holds the claim when
+    another does (on PostgreSQL a claim not yet committed makes this wait for its outcome)."""
+    if interchange.claimed_at is None:
+        try:
+            with transaction.atomic():
+                claimed_at = timezone.now()
+                Interchange.objects.filter(pk=interchange.pk).update(claimed_at=claimed_at)
+                interchange.claimed_at = claimed_at
+        except IntegrityError:
+            pass
+        else:
+            return None
+    holder = (
+        Interchange.objects.filter(sender=interchange.sender, claimed_at__isnull=False)
+        .exclude(pk=interchange.pk)
+        .filter(_same_file_or_control(interchange))
+        .order_by("pk")
+        .first()
+    )
+    if holder is None and interchange.claimed_at is None:
+        raise ApplicationError(
+            f"interchange #{interchange.pk} could not be claimed and no claim holder was found",
+            code="claim_conflict",
+        )
+    return holder
 
 
 def _same_file_or_control(interchange: Interchange):

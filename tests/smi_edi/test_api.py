@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from smi_edi.models import Interchange
+from smi_edi.models import Interchange, RefusedInterchange
 from smi_edi.services.partners import partner_add
 from tests.factories import ItemFactory, LocationFactory
 from tests.x12_builders import interchange, report_852
@@ -76,9 +76,11 @@ def test_a_partner_cannot_submit_as_someone_else_and_the_attempt_is_recorded(par
 
     assert response.status_code == 403
     assert "may send only as itself" in response.json()["message"]
-    attempt = Interchange.objects.get()
-    assert attempt.status == "rejected"
-    assert "partner other-retail (ZZ:OTHERRETAIL) submitted" in attempt.status_reason
+    # recorded apart from interchanges, so it never counts as the named partner's file
+    assert not Interchange.objects.exists()
+    attempt = RefusedInterchange.objects.get()
+    assert (attempt.pk, attempt.sender_isa) == (response.json()["refused_attempt"], "ZZ:DEMORETAIL")
+    assert "partner other-retail (ZZ:OTHERRETAIL) submitted" in attempt.reason
 
 
 def test_unauthenticated_requests_are_refused(partners):

@@ -1,0 +1,228 @@
+"""Whose file is it, and is it applied exactly once (issue 13, findings 1 and 2).
+
+A refused upload in another partner's name is kept apart and never shadows that partner's
+real file; the same file submitted many times at once is applied once, the others end as
+duplicates with a reason."""
+
+from __future__ import annotations
+
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from smi_core.models import ProductActivity
+from smi_edi.models import Interchange, OutboundDocument, RefusedInterchange
+from smi_edi.services.drop_folder import folder_poll
+from smi_edi.services.interchanges import interchange_receive
+from smi_edi.services.partners import partner_add
+from tests.factories import ItemFactory, LocationFactory
+from tests.pipeline import ingest
+from tests.x12_builders import interchange, report_852
+
+S = Interchange.Status
+STORES = [f"S{n:03d}" for n in range(1, 21)]
+BIG_ITEMS = 60
+WEEK = report_852(
+    lines=[("VN*ACME-1001", ["ZA*QA**EA", "SDQ*EA*92*S001*15", "ZA*QS**EA", "SDQ*EA*92*S001*7"])]
+)
+
+
+def _world() -> dict:
+    supplier, _ = partner_add(code="acme-supply", name="Acme", isa="ZZ:ACMESUPPLY", role="supplier")
+    buyer, buyer_token = partner_add(code="demo-retail", name="Demo Retail", isa="ZZ:DEMORETAIL")
+    other, other_token = partner_add(code="other-retail", name="Other Retail", isa="ZZ:OTHERRETAIL")
+    for store in STORES:
+        LocationFactory(party=buyer.party, code=store)
+    ItemFactory(supplier=supplier.party, vendor_item="ACME-1001")
+    for i in range(BIG_ITEMS):
+        ItemFactory(supplier=supplier.party, vendor_item=f"V-{i:03d}")
+    return {"buyer": buyer, "other": other, "tokens": {"buyer": buyer_token, "other": other_token}}
+
+
+@pytest.fixture
+def world(db):
+    return _world()
+
+
+def client_with(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def post(token: str, data: bytes):
+    return client_with(token).post(
+        "/api/v1/interchanges/", data=data, content_type="application/edi-x12"
+    )
+
+
+# -- finding 1: a partner can block another partner's files ------------------------------
+
+
+def test_a_refused_upload_in_another_partners_name_does_not_block_its_real_file(world):
+    # given other-retail posts a file whose ISA sender is demo-retail, with ISA13 7
+    forged = post(world["tokens"]["other"], interchange([WEEK], control=7))
+    assert forged.status_code == 403
+
+    # when demo-retail sends its real file with that ISA13
+    real = post(world["tokens"]["buyer"], interchange([WEEK], control=7))
+
+    # then the real file is applied, not a "duplicate" of the forged attempt
+    assert real.status_code == 202, real.content
+    body = real.json()
+    assert (body["status"], body["duplicate_of"], body["activity_rows"]) == (S.APPLIED, None, 2)
+    assert ProductActivity.objects.count() == 2
+
+
+def test_a_partner_does_not_see_an_attempt_made_in_its_name(world):
+    forged = post(world["tokens"]["other"], interchange([WEEK], control=8))
+    real = post(world["tokens"]["buyer"], interchange([WEEK], control=9)).json()
+
+    # demo-retail sees its own file and nothing of the forged attempt
+    assert list(Interchange.objects.filter(sender=world["buyer"]).values_list("pk", flat=True)) == [
+        real["id"]
+    ]
+    for pk in Interchange.objects.exclude(pk=real["id"]).values_list("pk", flat=True):
+        assert (
+            client_with(world["tokens"]["buyer"]).get(f"/api/v1/interchanges/{pk}/").status_code
+            == 404
+        )
+    # the attempt is on record apart, for operators, with who made it and in whose name
+    (attempt,) = RefusedInterchange.objects.all()
+    assert forged.json()["refused_attempt"] == attempt.pk
+    assert (attempt.submitted_as, attempt.sender_isa, attempt.control_number) == (
+        world["other"],
+        "ZZ:DEMORETAIL",
+        "000000008",
+    )
+    assert "may send only as itself" in attempt.reason
+
+
+def test_operators_see_refused_attempts_in_the_admin(world, admin_client):
+    post(world["tokens"]["other"], interchange([WEEK], control=10))
+
+    page = admin_client.get("/admin/smi_edi/refusedinterchange/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "ZZ:DEMORETAIL" in text and "other-retail" in text
+
+
+# -- finding 2: the same file at once is applied twice ------------------------------------
+
+
+def test_the_database_refuses_a_second_claim_on_the_same_isa13(world):
+    first = ingest(interchange([WEEK], control=11))
+    assert first.claimed_at is not None
+    second = interchange_receive(
+        source=interchange([WEEK], control=11), transport="cli", source_name="b.edi", actor="t"
+    )
+
+    # a claim made by a query that could not see the first one is stopped by the database
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Interchange.objects.filter(pk=second.pk).update(
+            sender=first.sender, claimed_at=timezone.now()
+        )
+
+
+def test_a_second_copy_is_a_duplicate_with_a_reason_and_gets_no_997(world):
+    first = ingest(interchange([WEEK], control=12))
+
+    second = ingest(interchange([WEEK], control=12), name="again.edi")
+
+    assert (second.status, second.duplicate_of_id, second.claimed_at) == (
+        S.REJECTED,
+        first.pk,
+        None,
+    )
+    assert f"duplicate of interchange #{first.pk} (the same file" in second.status_reason
+    assert OutboundDocument.objects.filter(acknowledges__in=[first, second]).count() == 1
+    assert ProductActivity.objects.count() == 2
+
+
+def _sdq(code: str, seed: int) -> list[str]:
+    pairs = [f"{store}*{(seed * 7 + i) % 50}" for i, store in enumerate(STORES)]
+    return [
+        f"ZA*{code}**EA",
+        "SDQ*EA*92*" + "*".join(pairs[:10]),
+        "SDQ*EA*92*" + "*".join(pairs[10:]),
+    ]
+
+
+def _big_week() -> bytes:
+    """One 852 with many rows, so that applying it takes long enough for copies to overlap."""
+    lines = [(f"VN*V-{i:03d}", _sdq("QA", i) + _sdq("QS", i + 1)) for i in range(BIG_ITEMS)]
+    return interchange([report_852(lines=lines)], control=21)
+
+
+def _at_once(jobs: list) -> list[BaseException]:
+    """Run every job in its own thread (own database connection), all released together."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job):
+        try:
+            barrier.wait(timeout=30)
+            job()
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a submission never finished"
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("transport", ["api", "cli", "folder"])
+def test_the_same_file_sent_ten_times_at_once_is_applied_once(
+    require_postgres, transport, tmp_path
+):
+    world = _world()
+    data = _big_week()
+    rows_of_one_set = BIG_ITEMS * 2 * len(STORES)
+
+    if transport == "api":
+        token = world["tokens"]["buyer"]
+        # one request first, so the threads do not race to import DRF's lazy settings
+        assert client_with(token).get("/api/v1/interchanges/0/").status_code == 404
+        jobs = [lambda: post(token, data) for _ in range(10)]
+    elif transport == "cli":
+        paths = []
+        for n in range(10):
+            paths.append(tmp_path / f"week-{n}.edi")
+            paths[-1].write_bytes(data)
+        jobs = [lambda p=p: call_command("x12_ingest", str(p), stdout=StringIO()) for p in paths]
+    else:
+        inboxes = []
+        for n in range(10):
+            inboxes.append(tmp_path / f"partner-{n}" / "inbox")
+            inboxes[-1].mkdir(parents=True)
+            (inboxes[-1] / "week.edi").write_bytes(data)
+        jobs = [lambda i=i: folder_poll(inbox=i, settle_seconds=0) for i in inboxes]
+
+    errors = _at_once(jobs)
+
+    assert errors == []
+    copies = list(Interchange.objects.order_by("pk"))
+    assert len(copies) == 10
+    applied = [c for c in copies if c.status == S.APPLIED]
+    assert len(applied) == 1, [(c.pk, c.status, c.status_reason) for c in copies]
+    (winner,) = applied
+    assert winner.activity_rows == rows_of_one_set
+    assert ProductActivity.objects.count() == rows_of_one_set
+    assert OutboundDocument.objects.filter(set_id__in=["997", "999"]).count() == 1
+    for copy in copies:
+        if copy.pk != winner.pk:
+            assert (copy.status, copy.duplicate_of_id) == (S.REJECTED, winner.pk)
+            assert f"duplicate of interchange #{winner.pk}" in copy.status_reason
