@@ -7,7 +7,7 @@ from .approvals import Approval, ProposalStatusChange, SodOverride, SodRule
 from .audit import AuditEvent
 from .exceptions import ExceptionItem
 from .finance import ExchangeRate, FinanceAccess
-from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity
+from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity, StockLevel
 from .orders import Shipment, ShipmentLine, ShipmentPack
 from .parties import Item, ItemCrossReference, Location, Party
 from .planning import PlanRun, ProposalLine, ReplenishmentProposal, SeriesForecast
@@ -28,6 +28,7 @@ __all__ = [
     "Party",
     "PlanRun",
     "ProductActivity",
+    "StockLevel",
     "ProposalLine",
     "ProposalStatusChange",
     "ReplenishmentProposal",

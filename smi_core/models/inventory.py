@@ -117,3 +117,50 @@ class InventoryPosition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} @ {self.location}: {self.on_hand} on hand as of {self.as_of}"
+
+
+class StockLevel(models.Model):
+    """The point-in-time stock ledger: per item-location and report period, the levels the
+    buyer reported (QA on hand, QP on order, QI in transit, QC committed; a level the report
+    does not state is carried forward from the period before) and the period's flows (QS
+    sold, QR received; null when not reported). Written by the 852 apply, one
+    INSERT ... SELECT per set; rebuilt from the activity rows by ``stock_ledger_rebuild``.
+
+    Stock at a date D is the row with the latest ``period_end`` on or before D: one probe of
+    the unique (item, location, period_end) index per item-location, whatever the length of
+    the history. Positions stay the "now" view.
+    """
+
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    on_hand = models.DecimalField(**QUANTITY, null=True)
+    on_order = models.DecimalField(**QUANTITY, null=True)
+    in_transit = models.DecimalField(**QUANTITY, null=True)
+    committed = models.DecimalField(**QUANTITY, null=True)
+    sold = models.DecimalField(**QUANTITY, null=True)
+    received = models.DecimalField(**QUANTITY, null=True)
+    source_set = models.ForeignKey(
+        "smi_edi.InboundSet",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        help_text="The last set that stated a figure of this period.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "location", "period_end"], name="one_stock_level_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}@{self.location_id} {self.period_end}: {self.on_hand} on hand"

@@ -29,6 +29,7 @@ from smi_core.models import (
 from smi_core.selectors import decimal_text
 from smi_core.services.bulk import NULL, copy_text, upsert
 from smi_core.services.exceptions import ExceptionSpec, exception_raise, exceptions_raise_many
+from smi_core.services.stock_ledger import stock_ledger_record_set
 from smi_edi.x12.ts852 import Activity852, ActivityQuantity, LineItem
 
 # Activity codes that set a position field: stock levels take the latest value in the
@@ -114,6 +115,8 @@ def activity_apply_852(
         staged.add(figures)
         figures = staged
     if period_end is not None and outcome.rows:
+        # The point-in-time ledger: one INSERT ... SELECT over the set's activity rows.
+        stock_ledger_record_set(set_id=inbound_set.pk)
         outcome.changed = _update_positions(
             figures, buyer=buyer, as_of=period_end, inbound_set=inbound_set
         )

@@ -1,6 +1,13 @@
-"""What every finance figure starts from: who may see which parties, and each inventory
-position with the agreement, the term (unit cost, net selling price) and the owner that
-apply to it."""
+"""What every finance figure starts from: who may see which parties, and each item-location's
+stock as of a date (from the point-in-time ledger, not the current position) with the
+agreement, the term (unit cost, net selling price) and the owner that apply to it, and how
+old its data is.
+
+The as-of rule: stock at date D is the last level the partner reported for a period ending
+on or before D, carried forward with its report date. An item-location first reported
+after D is not in the figures at D. A partner whose last report is older than its cadence
+(7 days weekly, 1 daily) plus a grace period (``SMI_STALE_GRACE_DAYS``; by default 3 days
+weekly, 1 daily) is stale: its stock is still counted, and the figure says so."""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
@@ -18,11 +25,15 @@ from smi_core.models import (
     FinanceAccess,
     InventoryPosition,
     Party,
+    StockLevel,
     SupplyAgreement,
 )
 from smi_core.selectors.planning import agreements_in_force
 
 ZERO = Decimal(0)
+CADENCE_DAYS = {"weekly": 7, "daily": 1}
+DEFAULT_GRACE_DAYS = {"weekly": 3, "daily": 1}
+CHUNK = 5000
 
 
 class FinanceForbidden(ApplicationError):
@@ -94,12 +105,42 @@ class Filters:
         return qs
 
 
+def stale_after_days(cadence: str) -> int:
+    """Days after its last report's period end from which a partner's data is stale."""
+    grace = getattr(settings, "SMI_STALE_GRACE_DAYS", None)
+    if grace is None or grace == "":
+        grace = DEFAULT_GRACE_DAYS.get(cadence, 3)
+    return CADENCE_DAYS.get(cadence, 7) + int(grace)
+
+
 @dataclass
 class CostedPosition:
+    """An item-location as of a date: ``position`` holds the levels of the latest ledger row
+    on or before that date (``position.as_of`` its period end; ``sold_last_period`` that
+    period's sales), not the current position's."""
+
     position: InventoryPosition
     agreement: SupplyAgreement | None
     unit_cost: Decimal | None
     net_selling_price: Decimal | None
+    as_of: date | None = None
+    period_start: date | None = None
+
+    @property
+    def reported_on(self) -> date:
+        return self.position.as_of
+
+    @property
+    def age_days(self) -> int:
+        return (self.as_of - self.position.as_of).days if self.as_of else 0
+
+    @property
+    def cadence(self) -> str:
+        return self.agreement.cadence if self.agreement else "weekly"
+
+    @property
+    def stale(self) -> bool:
+        return self.age_days > stale_after_days(self.cadence)
 
     @property
     def currency(self) -> str:
@@ -131,20 +172,69 @@ def term_index(agreement_ids: Iterable[int]) -> dict[tuple[int, int, int | None]
     }
 
 
-def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> list[CostedPosition]:
-    """Current positions the scope allows, each with its agreement in force on ``as_of``
-    and its term (a location's own term before the item's general one)."""
-    qs = filters.positions(
-        scope.positions(
-            InventoryPosition.objects.select_related("item__supplier", "location__party")
+def _ledger_at(as_of: date):
+    """The id of an item-location's latest ledger row on or before ``as_of``: one probe of
+    the (item, location, period_end) index."""
+    return Subquery(
+        StockLevel.objects.filter(
+            item_id=OuterRef("item_id"),
+            location_id=OuterRef("location_id"),
+            period_end__lte=as_of,
         )
-    ).order_by(
-        "item__supplier__code", "location__party__code", "location__code", "item__vendor_item"
+        .order_by("-period_end")
+        .values("id")[:1]
     )
+
+
+def _levels(ids: list[int]) -> dict[int, tuple]:
+    found = {}
+    for n in range(0, len(ids), CHUNK):
+        for row in StockLevel.objects.filter(id__in=ids[n : n + CHUNK]).values_list(
+            "id",
+            "period_start",
+            "period_end",
+            "on_hand",
+            "on_order",
+            "in_transit",
+            "committed",
+            "sold",
+        ):
+            found[row[0]] = row[1:]
+    return found
+
+
+def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> list[CostedPosition]:
+    """The item-locations the scope allows with their stock as of ``as_of`` (the latest
+    ledger row on or before it; those first reported later are left out), each with its
+    agreement in force on ``as_of`` and its term (a location's own term before the item's
+    general one)."""
+    qs = (
+        filters.positions(
+            scope.positions(
+                InventoryPosition.objects.select_related("item__supplier", "location__party")
+            )
+        )
+        .annotate(ledger_id=_ledger_at(as_of))
+        .order_by(
+            "item__supplier__code", "location__party__code", "location__code", "item__vendor_item"
+        )
+    )
+    positions = list(qs)
+    levels = _levels([p.ledger_id for p in positions if p.ledger_id is not None])
     agreements = agreements_in_force(as_of=as_of)
     terms = term_index(a.pk for a in agreements.values())
     rows = []
-    for position in qs:
+    for position in positions:
+        level = levels.get(position.ledger_id)
+        if level is None:
+            continue  # not reported on or before as_of
+        period_start, period_end, on_hand, on_order, in_transit, committed, sold = level
+        position.as_of = period_end
+        position.on_hand = on_hand if on_hand is not None else ZERO
+        position.on_order = on_order if on_order is not None else ZERO
+        position.in_transit = in_transit if in_transit is not None else ZERO
+        position.committed = committed if committed is not None else ZERO
+        position.sold_last_period = sold if sold is not None else ZERO
         agreement = agreements.get((position.item.supplier_id, position.location.party_id))
         term = None
         if agreement is not None:
@@ -156,6 +246,8 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
             agreement=agreement,
             unit_cost=term.unit_cost if term else None,
             net_selling_price=term.net_selling_price if term else None,
+            as_of=as_of,
+            period_start=period_start,
         )
         if filters.currency and row.currency != filters.currency:
             continue
@@ -163,3 +255,46 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
             continue
         rows.append(row)
     return rows
+
+
+def data_age(rows: list[CostedPosition], as_of: date) -> list[dict]:
+    """Per reporting partner (the buyer): its last report on or before ``as_of``, how old
+    it is, and whether it is stale (older than its cadence plus the grace period); its
+    stock is carried forward either way, never counted as zero."""
+    partners: dict[str, dict] = {}
+    for row in rows:
+        code = row.position.location.party.code
+        entry = partners.setdefault(
+            code,
+            {
+                "partner": code,
+                "last_report": row.reported_on,
+                "oldest_report": row.reported_on,
+                "cadence": row.cadence,
+                "item_locations": 0,
+                "stale_item_locations": 0,
+            },
+        )
+        entry["last_report"] = max(entry["last_report"], row.reported_on)
+        entry["oldest_report"] = min(entry["oldest_report"], row.reported_on)
+        entry["item_locations"] += 1
+        entry["stale_item_locations"] += row.stale
+    out = []
+    for _code, entry in sorted(partners.items()):
+        age = (as_of - entry["last_report"]).days
+        limit = stale_after_days(entry["cadence"])
+        out.append(
+            {
+                **entry,
+                "last_report": entry["last_report"].isoformat(),
+                "oldest_report": entry["oldest_report"].isoformat(),
+                "age_days": age,
+                "stale_after_days": limit,
+                "stale": age > limit,
+            }
+        )
+    return out
+
+
+def stale_partners(ages: list[dict]) -> list[str]:
+    return [a["partner"] for a in ages if a["stale"]]

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 
 from smi_core.finance.formulas import (
-    days_inventory_outstanding,
     fill_rate,
     gmroi,
     inventory_to_sales,
@@ -31,20 +30,23 @@ from smi_core.finance.formulas import (
     working_capital_released,
 )
 from smi_core.models import (
-    ProductActivity,
     ProposalLine,
     ReplenishmentProposal,
     SeriesForecast,
     ShipmentLine,
+    StockLevel,
 )
 from smi_core.selectors.finance.base import (
+    CHUNK,
     ZERO,
     CostedPosition,
     Filters,
     FinanceScope,
     costed_positions,
+    data_age,
     distinct_rates,
     reporting_currency,
+    stale_partners,
 )
 from smi_core.services.fx import RateBook
 
@@ -53,16 +55,28 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+DIO_RULE = (
+    "periods whose end falls in the window, each item-location over the days its own "
+    "periods cover (period start to end); DIO = average inventory / COGS per day covered; "
+    "turnover = COGS / average inventory over those periods; annualised x 365 / days covered"
+)
+
+
 @dataclass
 class _Totals:
     cogs: Decimal = ZERO
+    cogs_per_day: Decimal = ZERO
+    units_per_day: Decimal = ZERO
+    average_inventory: Decimal = ZERO
+    ending_inventory: Decimal = ZERO
     margin: Decimal = ZERO
     margin_known: bool = True
+    no_price: set = field(default_factory=set)
     units_sold: Decimal = ZERO
     inventory_by_period: dict = field(default_factory=lambda: defaultdict(lambda: ZERO))
     on_hand_units: Decimal = ZERO
     in_transit_units: Decimal = ZERO
-    periods: set = field(default_factory=set)
+    days: set = field(default_factory=set)  # the calendar days the periods with data cover
     rates: list = field(default_factory=list)  # each rate used (with a date)
 
     def add_rate(self, rate: dict) -> None:
@@ -72,22 +86,46 @@ class _Totals:
     def rate_list(self) -> list[dict]:
         return distinct_rates(self.rates)
 
+    def days_covered(self) -> Decimal:
+        """COGS / COGS per day: the days every item-location's periods cover when they all
+        cover the same ones; else those days weighted by each one's COGS."""
+        if self.cogs_per_day:
+            return self.cogs / self.cogs_per_day
+        return Decimal(len(self.days))
+
     def figures(self, days: int) -> dict:
-        values = list(self.inventory_by_period.values())
-        average = money(sum(values, ZERO) / len(values)) if values else ZERO
-        ending = self.inventory_by_period[max(self.inventory_by_period)] if values else ZERO
-        weeks = max(len(self.periods), 1)
+        average = money(self.average_inventory)
+        ending = self.ending_inventory
+        covered = self.days_covered()
         # Sales at the terms' net selling price where every item sold has one, else at cost.
         sales = self.cogs + self.margin if self.margin_known else self.cogs
+        dio = ratio(average / self.cogs_per_day) if self.cogs_per_day and self.cogs > 0 else None
+        period_turnover = turnover(cogs=self.cogs, average_inventory=average)
+        annual = ratio(self.cogs_per_day * 365 / average) if average and self.cogs_per_day else None
+        gmroi_value = (
+            gmroi(gross_margin=self.margin, average_inventory=average)
+            if self.margin_known
+            else None
+        )
+        if not self.margin_known:
+            gmroi_reason = (
+                "no net selling price for " + ", ".join(sorted(self.no_price)) + " in the terms"
+            )
+        elif gmroi_value is None:
+            gmroi_reason = "no inventory on hand in the periods"
+        else:
+            gmroi_reason = None
         return {
             "cogs": str(money(self.cogs)),
             "average_inventory": str(average),
             "ending_inventory": str(money(ending)),
             "units_sold": str(self.units_sold),
-            "turnover": _text(turnover(cogs=self.cogs, average_inventory=average)),
-            "dio_days": _text(
-                days_inventory_outstanding(average_inventory=average, cogs=self.cogs, days=days)
-            ),
+            "turnover": _text(period_turnover),
+            "turnover_annualised": _text(annual),
+            "dio_days": _text(dio),
+            "days_covered": str(ratio(covered)),
+            "calendar_days": days,
+            "dio_rule": DIO_RULE,
             "inventory_to_sales": _text(inventory_to_sales(ending_inventory=ending, sales=sales)),
             "sales": str(money(sales)),
             "sales_basis": "net selling price" if self.margin_known else "cost (COGS)",
@@ -95,12 +133,11 @@ class _Totals:
                 weeks_of_supply(
                     on_hand=self.on_hand_units,
                     in_transit=self.in_transit_units,
-                    average_weekly_units=self.units_sold / weeks,
+                    average_weekly_units=self.units_per_day * 7,
                 )
             ),
-            "gmroi": _text(gmroi(gross_margin=self.margin, average_inventory=average))
-            if self.margin_known
-            else None,
+            "gmroi": _text(gmroi_value),
+            "gmroi_reason": gmroi_reason,
             "rates": self.rate_list(),
             "inventory_by_period": [
                 {"period_end": day.isoformat(), "value": str(money(value))}
@@ -109,74 +146,125 @@ class _Totals:
         }
 
 
-def _activity(rows: list[CostedPosition], start: date, end: date):
+def _history(
+    rows: list[CostedPosition], start: date, end: date
+) -> dict[tuple[int, int], list[tuple]]:
+    """Per item-location its ledger periods ending in [start, end]: (period start, period
+    end, units sold or None, on hand or None), in date order."""
     keys = {(r.position.item_id, r.position.location_id) for r in rows}
     items = {i for i, _ in keys}
-    found = (
-        ProductActivity.objects.filter(
-            item_id__in=items,
-            activity_code__in=["QS", "QA"],
-            period_end__gte=start,
-            period_end__lte=end,
-        )
-        .values_list("item_id", "location_id", "period_end", "activity_code", "quantity")
-        .order_by("period_end")
-    )
-    per_key: dict[tuple[int, int], dict[date, dict[str, Decimal]]] = defaultdict(dict)
-    for item_id, location_id, period_end, code, quantity in found:
+    qs = StockLevel.objects.filter(period_end__gte=start, period_end__lte=end)
+    if len(items) <= CHUNK:
+        qs = qs.filter(item_id__in=items)
+    per_key: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for item_id, location_id, *values in qs.values_list(
+        "item_id", "location_id", "period_start", "period_end", "sold", "on_hand"
+    ).order_by("period_end"):
         if (item_id, location_id) in keys:
-            per_period = per_key[(item_id, location_id)].setdefault(period_end, {})
-            per_period[code] = per_period.get(code, ZERO) + quantity
+            per_key[(item_id, location_id)].append(tuple(values))
     return per_key
+
+
+def _where(row: CostedPosition) -> dict:
+    p = row.position
+    return {
+        "item": p.item.vendor_item,
+        "supplier": p.item.supplier.code,
+        "buyer": p.location.party.code,
+        "location": p.location.code,
+    }
 
 
 def turnover_report(
     *, scope: FinanceScope, filters: Filters, start: date, end: date, as_of: date | None = None
 ) -> dict:
     """Turnover, DIO, inventory-to-sales, weeks of supply and GMROI for [start, end], per
-    supplier and overall, in the reporting currency; ``rates``: each rate used (the rate
-    on each period's last day) with its date."""
+    supplier and overall, in the reporting currency, from the stock ledger: ending stock is
+    each item-location's as of ``end`` (carried forward from its last report). ``rates``:
+    each rate used (the rate on each period's last day) with its date. Negative on-hand is
+    valued at zero (listed with the raw figure); item-locations without a unit cost are
+    listed with what they leave out."""
     as_of = as_of or end
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
-    history = _activity(rows, start, end)
+    history = _history(rows, start, end)
     rates = RateBook()
     target = reporting_currency()
     days = (end - start).days + 1
     per_supplier: dict[str, _Totals] = defaultdict(_Totals)
     overall = _Totals()
+    left_out = []
+    negative = []
     for row in rows:
+        p = row.position
+        periods = history.get((p.item_id, p.location_id), [])
         if row.unit_cost is None:
+            left_out.append(
+                _where(row)
+                | {
+                    "units_sold": str(sum((s or ZERO for _, _, s, _ in periods), ZERO)),
+                    "on_hand": str(p.on_hand),
+                    "reason": "no unit cost in the agreement's terms",
+                }
+            )
             continue
-        supplier = row.position.item.supplier.code
-        for totals in (per_supplier[supplier], overall):
-            totals.on_hand_units += row.position.on_hand
-            totals.in_transit_units += row.position.in_transit
-        for period_end, codes in history.get(
-            (row.position.item_id, row.position.location_id), {}
-        ).items():
+        supplier = p.item.supplier.code
+        if p.on_hand < 0:
+            negative.append(_where(row) | {"on_hand": str(p.on_hand), "valued_at": "0"})
+        ending_rate = rates.on(row.currency, target, p.as_of)
+        cost_days = 0
+        cogs = units = inventory = ZERO
+        inventory_points = 0
+        pieces = []
+        for period_start, period_end, sold, on_hand in periods:
             used = rates.on(row.currency, target, period_end)
-            rate = used.rate
-            sold = codes.get("QS", ZERO)
-            on_hand = codes.get("QA")
+            sold = sold or ZERO
+            cost_days += (period_end - period_start).days + 1
+            cogs += sold * row.unit_cost * used.rate
+            units += sold
+            if on_hand is not None:
+                value = max(on_hand, ZERO) * row.unit_cost * used.rate
+                inventory += value
+                inventory_points += 1
+                pieces.append((period_end, value))
             for totals in (per_supplier[supplier], overall):
                 totals.add_rate(used.as_dict())
-                totals.periods.add(period_end)
-                totals.units_sold += sold
-                totals.cogs += sold * row.unit_cost * rate
+                totals.days.update(
+                    period_start + timedelta(days=n)
+                    for n in range((period_end - period_start).days + 1)
+                )
                 if row.net_selling_price is None:
                     totals.margin_known = False
+                    totals.no_price.add(p.item.vendor_item)
                 else:
-                    totals.margin += sold * (row.net_selling_price - row.unit_cost) * rate
-                if on_hand is not None:
-                    totals.inventory_by_period[period_end] += on_hand * row.unit_cost * rate
+                    totals.margin += sold * (row.net_selling_price - row.unit_cost) * used.rate
+        for totals in (per_supplier[supplier], overall):
+            totals.on_hand_units += max(p.on_hand, ZERO)
+            totals.in_transit_units += p.in_transit
+            totals.ending_inventory += max(p.on_hand, ZERO) * row.unit_cost * ending_rate.rate
+            totals.add_rate(ending_rate.as_dict())
+            totals.cogs += cogs
+            totals.units_sold += units
+            if cost_days:
+                totals.cogs_per_day += cogs / cost_days
+                totals.units_per_day += units / cost_days
+            if inventory_points:
+                totals.average_inventory += inventory / inventory_points
+            for period_end, value in pieces:
+                totals.inventory_by_period[period_end] += value
+    ages = data_age(rows, as_of)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
+        "as_of": as_of.isoformat(),
         "days": days,
         "reporting_currency": target,
         "suppliers": {code: t.figures(days) for code, t in sorted(per_supplier.items())},
         "overall": overall.figures(days),
         "rates": overall.rate_list(),
+        "left_out_no_cost": left_out,
+        "negative_on_hand": negative,
+        "data_age": ages,
+        "stale_partners": stale_partners(ages),
     }
 
 
@@ -204,6 +292,8 @@ def working_capital(
         "current": {"start": start.isoformat(), "end": end.isoformat()},
     }
     rates_used = distinct_rates(baseline_report["rates"] + current_report["rates"])
+    periods["data_age"] = current_report["data_age"]
+    periods["stale_partners"] = current_report["stale_partners"]
     if current["dio_days"] is None or baseline["dio_days"] is None:
         return {
             **periods,
@@ -216,7 +306,8 @@ def working_capital(
             "reporting_currency": reporting_currency(),
             "rates": rates_used,
         }
-    days = (end - start).days + 1
+    # Annualised over the days the current period's data cover, not the calendar window.
+    days = Decimal(current["days_covered"])
     annual_cogs = Decimal(current["cogs"]) * 365 / days
     release = working_capital_released(
         baseline_dio=Decimal(baseline["dio_days"]),
@@ -229,6 +320,9 @@ def working_capital(
         "baseline_dio": baseline["dio_days"],
         "current_dio": current["dio_days"],
         "annual_cogs": str(money(annual_cogs)),
+        "days_covered": current["days_covered"],
+        "baseline_days_covered": baseline["days_covered"],
+        "annualisation": "COGS x 365 / days the current period's data cover",
         "released": str(release.released),
         "carrying_rate": str(rate),
         "annual_carrying_saving": str(release.annual_saving),
@@ -238,23 +332,25 @@ def working_capital(
 
 
 def service_report(*, scope: FinanceScope, filters: Filters, start: date, end: date) -> dict:
-    """Fill rate, in-stock % and stockouts from the 852 history, per supplier and overall."""
+    """Fill rate, in-stock % and stockouts from the stock ledger's periods ending in
+    [start, end], per supplier and overall: a period whose stock at its end (QA, carried
+    forward when not stated) is zero or less is a stockout."""
     rows = costed_positions(scope=scope, filters=filters, as_of=end)
-    history = _activity(rows, start, end)
+    history = _history(rows, start, end)
     per_supplier: dict[str, dict] = defaultdict(
         lambda: {"sold": ZERO, "lost": ZERO, "periods": 0, "stockouts": 0}
     )
     for row in rows:
-        periods = history.get((row.position.item_id, row.position.location_id), {})
+        periods = history.get((row.position.item_id, row.position.location_id), [])
         if not periods:
             continue
-        with_stock = [c.get("QS", ZERO) for c in periods.values() if c.get("QA", ZERO) > 0]
+        with_stock = [sold or ZERO for _, _, sold, on_hand in periods if (on_hand or ZERO) > 0]
         average = sum(with_stock, ZERO) / len(with_stock) if with_stock else ZERO
         entry = per_supplier[row.position.item.supplier.code]
-        for codes in periods.values():
+        for _, _, sold, on_hand in periods:
             entry["periods"] += 1
-            entry["sold"] += codes.get("QS", ZERO)
-            if "QA" in codes and codes["QA"] <= 0:
+            entry["sold"] += sold or ZERO
+            if on_hand is not None and on_hand <= 0:
                 entry["stockouts"] += 1
                 entry["lost"] += average
     overall = {"sold": ZERO, "lost": ZERO, "periods": 0, "stockouts": 0}
@@ -277,11 +373,14 @@ def service_report(*, scope: FinanceScope, filters: Filters, start: date, end: d
             "units_lost_estimate": str(money(entry["lost"])),
         }
 
+    ages = data_age(rows, end)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "suppliers": {code: figures(e) for code, e in sorted(per_supplier.items())},
         "overall": figures(overall),
+        "data_age": ages,
+        "stale_partners": stale_partners(ages),
     }
 
 
@@ -362,7 +461,8 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     for row in rows:
         p = row.position
         weekly = forecasts.get((p.item_id, p.location_id)) or p.sold_last_period
-        stock = p.on_hand + p.in_transit
+        # Negative on hand counts as none: days of cover are never negative.
+        stock = max(p.on_hand, ZERO) + max(p.in_transit, ZERO)
         days = ratio(stock * 7 / weekly) if weekly and weekly > 0 else None
         per_supplier[p.item.supplier.code].append(
             {
@@ -372,6 +472,9 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
                 "stock": str(stock),
                 "demand_per_week": str(weekly) if weekly else "0",
                 "days_of_cover": _text(days),
+                "reported_on": p.as_of.isoformat(),
+                "age_days": row.age_days,
+                "stale": row.stale,
             }
         )
     result = {}
@@ -385,4 +488,10 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
             "out_within_28_days": sum(1 for d in covered if d < 28),
             "item_locations": entries,
         }
-    return {"as_of": as_of.isoformat(), "suppliers": result}
+    ages = data_age(rows, as_of)
+    return {
+        "as_of": as_of.isoformat(),
+        "suppliers": result,
+        "data_age": ages,
+        "stale_partners": stale_partners(ages),
+    }

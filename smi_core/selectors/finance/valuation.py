@@ -30,12 +30,20 @@ from smi_core.selectors.finance.base import (
     Filters,
     FinanceScope,
     costed_positions,
+    data_age,
     distinct_rates,
     reporting_currency,
+    stale_partners,
 )
 from smi_core.services.fx import RateBook
 
 GROUPS = ("item", "location", "supplier", "buyer", "currency", "owner")
+
+
+def _ages(rows: list[CostedPosition], as_of: date) -> dict:
+    """How old each reporting partner's data is at ``as_of``, and which are stale."""
+    ages = data_age(rows, as_of)
+    return {"data_age": ages, "stale_partners": stale_partners(ages)}
 
 
 @dataclass
@@ -93,7 +101,7 @@ def valued_positions(
     out = []
     for row in rows:
         p = row.position
-        quantity = p.on_hand
+        quantity = max(p.on_hand, ZERO)  # negative on hand is valued at zero (listed)
         historical_day = dates[(p.item_id, p.location_id)]
         historical = rates.on(row.currency, target, historical_day)
         closing = rates.on(row.currency, target, as_of)
@@ -145,9 +153,26 @@ def valuation(
     rows = valued_positions(scope=scope, filters=filters, as_of=as_of)
     groups: dict[tuple, dict] = {}
     missing_cost = []
+    negative = []
     for row in rows:
+        p = row.costed.position
+        if p.on_hand < 0:
+            negative.append(
+                row.keys()
+                | {
+                    "on_hand": str(p.on_hand),
+                    "valued_quantity": "0",
+                    "reported_on": p.as_of.isoformat(),
+                }
+            )
         if row.value is None:
-            missing_cost.append(row.keys() | {"quantity": str(row.quantity)})
+            missing_cost.append(
+                row.keys()
+                | {
+                    "quantity": str(row.quantity),
+                    "reason": "no unit cost in the agreement's terms: left out of the value",
+                }
+            )
             continue
         keys = row.keys()
         key = tuple(keys[g] for g in group_by)
@@ -203,6 +228,8 @@ def valuation(
         "rows": sorted(result, key=lambda r: tuple(str(r[g]) for g in group_by)),
         "total": total,
         "positions_without_cost": missing_cost,
+        "negative_on_hand": negative,
+        **_ages([r.costed for r in rows], as_of),
     }
 
 

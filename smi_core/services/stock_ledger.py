@@ -1,0 +1,139 @@
+"""The point-in-time stock ledger (:class:`~smi_core.models.StockLevel`): written from the
+activity rows of each applied 852 set by one INSERT ... SELECT, and rebuilt from all the
+stored activity by replaying the sets in period order.
+
+Per item-location and period the row holds what the report states: each stock level the
+latest value in the set (by ZA date, else the last one, as the positions take it), the
+flows (QS sold, QR received) summed over the set; a level the set does not state is carried
+forward from the latest row on or before the period; a second set for the same period
+replaces what it states. Quantities in a unit other than the item's are left out, as the
+positions leave them out. The SQL runs on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection, transaction
+
+LEVELS = {"QA": "on_hand", "QP": "on_order", "QI": "in_transit", "QC": "committed"}
+FLOWS = {"QS": "sold", "QR": "received"}
+
+_SQL = """
+WITH ranked AS (
+    SELECT a.item_id, a.location_id, a.period_start, a.period_end,
+           a.activity_code AS code, a.quantity, a.source_set_id,
+           ROW_NUMBER() OVER (
+               PARTITION BY a.item_id, a.location_id, a.period_end, a.activity_code
+               ORDER BY a.source_set_id DESC, COALESCE(a.activity_date, %s) DESC,
+                        a.segment_number DESC, a.position DESC
+           ) AS rn,
+           MAX(a.source_set_id) OVER (
+               PARTITION BY a.item_id, a.location_id, a.period_end, a.activity_code
+           ) AS last_set
+    FROM {activity} a JOIN {item} i ON i.id = a.item_id
+    WHERE a.source_set_id = %s
+      AND a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR')
+      AND (a.unit = '' OR a.unit = i.unit)
+),
+stated AS (
+    SELECT item_id, location_id, period_end,
+           MIN(period_start) AS period_start,
+           MAX(source_set_id) AS source_set_id,
+           {levels},
+           {flows}
+    FROM ranked
+    GROUP BY item_id, location_id, period_end
+)
+INSERT INTO {ledger} (item_id, location_id, period_start, period_end, {columns},
+                      source_set_id)
+SELECT s.item_id, s.location_id, s.period_start, s.period_end, {carried}, s.source_set_id
+FROM stated s
+LEFT JOIN {ledger} prev ON prev.id = (
+    SELECT l.id FROM {ledger} l
+    WHERE l.item_id = s.item_id AND l.location_id = s.location_id
+      AND l.period_end <= s.period_end
+    ORDER BY l.period_end DESC LIMIT 1
+)
+WHERE 1 = 1
+ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
+    period_start = EXCLUDED.period_start, source_set_id = EXCLUDED.source_set_id, {updates}
+"""
+
+
+def _statement(*, activity: str, item: str, ledger: str) -> str:
+    levels = ",\n           ".join(
+        f"MAX(CASE WHEN code = '{code}' AND rn = 1 THEN quantity END) AS {name}"
+        for code, name in LEVELS.items()
+    )
+    flows = ",\n           ".join(
+        f"SUM(CASE WHEN code = '{code}' AND source_set_id = last_set THEN quantity END) AS {name}"
+        for code, name in FLOWS.items()
+    )
+    carried = ", ".join(
+        [f"COALESCE(s.{name}, prev.{name})" for name in LEVELS.values()]
+        + [
+            f"COALESCE(s.{name}, CASE WHEN prev.period_end = s.period_end THEN prev.{name} END)"
+            for name in FLOWS.values()
+        ]
+    )
+    names = [*LEVELS.values(), *FLOWS.values()]
+    return _SQL.format(
+        activity=activity,
+        item=item,
+        ledger=ledger,
+        levels=levels,
+        flows=flows,
+        columns=", ".join(names),
+        carried=carried,
+        updates=", ".join(f"{n} = EXCLUDED.{n}" for n in names),
+    )
+
+
+def _tables(models) -> dict[str, str]:
+    activity, item, ledger = models
+    return {
+        "activity": activity._meta.db_table,
+        "item": item._meta.db_table,
+        "ledger": ledger._meta.db_table,
+    }
+
+
+def _default_models():
+    from smi_core.models import Item, ProductActivity, StockLevel
+
+    return ProductActivity, Item, StockLevel
+
+
+def stock_ledger_record_set(*, set_id: int, models=None, cursor=None) -> int:
+    """Write the ledger rows of one applied set (its activity rows are already stored):
+    one statement, whatever the set's size. Returns the rows written."""
+    sql = _statement(**_tables(models or _default_models()))
+    if cursor is not None:
+        cursor.execute(sql, [date.min, set_id])
+        return cursor.rowcount
+    with connection.cursor() as own:
+        own.execute(sql, [date.min, set_id])
+        return own.rowcount
+
+
+def stock_ledger_rebuild(*, models=None, using_connection=None) -> dict:
+    """Empty the ledger and write it again from every stored activity row, set by set in
+    the order of their periods (then of arrival), so levels carry forward in date order even
+    where a partner sent an older week late. Returns the sets and rows replayed."""
+    models = models or _default_models()
+    conn = using_connection or connection
+    tables = _tables(models)
+    sql = _statement(**tables)
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {tables['ledger']}")
+        cursor.execute(
+            f"SELECT source_set_id, MAX(period_end) FROM {tables['activity']} "
+            "GROUP BY source_set_id ORDER BY 2, 1"
+        )
+        sets = [row[0] for row in cursor.fetchall()]
+        for set_id in sets:
+            cursor.execute(sql, [date.min, set_id])
+        cursor.execute(f"SELECT COUNT(*) FROM {tables['ledger']}")
+        rows = cursor.fetchone()[0]
+    return {"sets": len(sets), "rows": rows}

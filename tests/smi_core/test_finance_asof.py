@@ -1,0 +1,337 @@
+"""Finance figures at any date, from the point-in-time stock ledger: DESIGN.md's worked
+example, levels carried forward, stale partners flagged and still counted, DIO over the
+days covered, and a replay of several partners reporting on different weekdays checked at
+several dates against a brute-force computation over the raw activity rows."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from smi_core.finance.formulas import money, ratio
+from smi_core.models import AgreementTerm, ProductActivity, StockLevel, SupplyAgreement
+from smi_core.selectors.finance import (
+    Filters,
+    FinanceScope,
+    continuity,
+    service_report,
+    turnover_report,
+    valuation,
+    working_capital,
+)
+from smi_edi.services.partners import partner_add
+from tests.factories import ItemFactory, LocationFactory
+from tests.finance_world import week
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+EVERYTHING = FinanceScope.everything()
+ALL = Filters()
+
+
+def _world(settings, tmp_path, buyers=("north",)):
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
+    settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
+    settings.SMI_REPORTING_CURRENCY = "USD"
+    supplier, _ = partner_add(code="acme", name="Acme", isa="ZZ:ACMESUPPLY", role="supplier")
+    x = ItemFactory(supplier=supplier.party, vendor_item="X", gtin="")
+    y = ItemFactory(supplier=supplier.party, vendor_item="Y", gtin="")
+    for code in buyers:
+        buyer, _ = partner_add(code=code, name=code.title(), isa=f"ZZ:{code.upper()}")
+        LocationFactory(party=buyer.party, code="S1")
+        agreement = SupplyAgreement.objects.create(
+            code=f"acme-{code}",
+            buyer=buyer.party,
+            supplier=supplier.party,
+            currency="USD",
+            ownership=SupplyAgreement.Ownership.BUYER_ON_RECEIPT,
+            payment_terms_days=30,
+            effective_from=date(2027, 1, 1),
+        )
+        AgreementTerm.objects.create(
+            agreement=agreement, item=x, unit_cost=D(4), net_selling_price=D(5)
+        )
+        AgreementTerm.objects.create(
+            agreement=agreement, item=y, unit_cost=D(3), net_selling_price=D(4)
+        )
+    return {"x": x, "y": y}
+
+
+_control = iter(range(1000, 100000))
+
+
+def _report(buyer: str, end: date, lines: dict[str, list[str]]) -> None:
+    start = end - timedelta(days=6)
+    week(
+        buyer.upper(),
+        f"{start:%Y%m%d}",
+        f"{end:%Y%m%d}",
+        "S1",
+        [(f"VN*{item}", segments) for item, segments in lines.items()],
+        control=next(_control),
+    )
+
+
+@pytest.fixture
+def example(settings, tmp_path):
+    """DESIGN.md "Figures at a date": weeks ending 03-07 and 03-14; X cost 4.00 with 200
+    then 150 on hand and 50 sold each week; Y cost 3.00 with 40 on hand, none sold."""
+    world = _world(settings, tmp_path)
+    _report(
+        "north",
+        date(2027, 3, 7),
+        {"X": ["ZA*QA*200*EA", "ZA*QS*50*EA"], "Y": ["ZA*QA*40*EA", "ZA*QS*0*EA"]},
+    )
+    _report(
+        "north",
+        date(2027, 3, 14),
+        {"X": ["ZA*QA*150*EA", "ZA*QS*50*EA"], "Y": ["ZA*QA*40*EA", "ZA*QS*0*EA"]},
+    )
+    return world
+
+
+def test_the_design_example_values_stock_at_each_date_not_todays(example):
+    at_8 = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 8))
+    at_15 = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 15))
+
+    # 03-08: 200 x 4.00 + 40 x 3.00 = 920.00; 03-15: 150 x 4.00 + 40 x 3.00 = 720.00.
+    assert at_8["total"]["value_historical"] == "920.00"
+    assert at_15["total"]["value_historical"] == "720.00"
+    # Before the first report there is no stock to value.
+    assert valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 6))["rows"] == []
+
+
+def test_the_design_example_dio_is_over_the_14_days_covered_not_the_window(example):
+    # A 28-day window (02-15 .. 03-14) of which the two weekly reports cover 14 days.
+    result = turnover_report(
+        scope=EVERYTHING, filters=ALL, start=date(2027, 2, 15), end=date(2027, 3, 14)
+    )
+
+    overall = result["overall"]
+    # Average inventory (920 + 720) / 2 = 820.00; COGS 2 x 50 x 4.00 = 400.00;
+    # DIO = 820.00 / 400.00 x 14 = 28.70 days (the calendar 28 would say 57.40).
+    assert (overall["average_inventory"], overall["cogs"]) == ("820.00", "400.00")
+    assert overall["dio_days"] == "28.7000"
+    assert (overall["days_covered"], overall["calendar_days"]) == ("14.0000", 28)
+    # Turnover 400 / 820 = 0.4878 over the period; x 365 / 14 = 12.7178 a year.
+    assert overall["turnover"] == "0.4878"
+    assert overall["turnover_annualised"] == "12.7178"
+    # Weeks of supply: 190 units at the end / (100 sold over 2 weeks) = 3.8 weeks.
+    assert overall["weeks_of_supply"] == "3.8000"
+
+
+def test_working_capital_annualises_cogs_over_the_days_covered(example):
+    result = working_capital(
+        scope=EVERYTHING,
+        filters=ALL,
+        start=date(2027, 2, 15),
+        end=date(2027, 3, 14),
+        baseline_start=date(2027, 1, 18),
+        baseline_end=date(2027, 2, 14),
+        carrying_rate=D("0.2"),
+    )
+
+    # Current COGS 400.00 over 14 days covered: 400 x 365 / 14 = 10,428.57 a year (the
+    # 28-day window would halve it). The baseline has no data, so nothing is released.
+    assert result["current_dio"] == "28.7000"
+    assert result["released"] is None
+    report = turnover_report(
+        scope=EVERYTHING, filters=ALL, start=date(2027, 2, 15), end=date(2027, 3, 14)
+    )
+    assert money(D(report["overall"]["cogs"]) * 365 / D(report["overall"]["days_covered"])) == (
+        D("10428.57")
+    )
+
+
+def test_working_capital_states_the_days_its_annual_cogs_uses(example):
+    _report(
+        "north",
+        date(2027, 3, 21),
+        {"X": ["ZA*QA*100*EA", "ZA*QS*50*EA"], "Y": ["ZA*QA*40*EA", "ZA*QS*0*EA"]},
+    )
+    result = working_capital(
+        scope=EVERYTHING,
+        filters=ALL,
+        start=date(2027, 3, 8),
+        end=date(2027, 3, 28),  # 21 calendar days; one week of data (to 03-21)... and 03-14
+        baseline_start=date(2027, 3, 1),
+        baseline_end=date(2027, 3, 7),
+        carrying_rate=D("0.2"),
+    )
+
+    # Current: weeks to 03-14 and 03-21 (14 days), COGS 400, inventory 720 and 520 ->
+    # average 620, DIO 620 / 400 x 14 = 21.70. Baseline: week to 03-07, COGS 200,
+    # inventory 920, DIO 920 / 200 x 7 = 32.20. Annual COGS 400 x 365 / 14 = 10,428.57;
+    # released (32.20 - 21.70) x 10,428.57 / 365 = 300.00.
+    assert (result["baseline_dio"], result["current_dio"]) == ("32.2000", "21.7000")
+    assert (result["days_covered"], result["annual_cogs"]) == ("14.0000", "10428.57")
+    assert result["released"] == "300.00"
+
+
+def test_a_level_not_stated_is_carried_forward_from_the_last_report(example, settings):
+    # Week to 03-21 states only sales of X: its 150 on hand carries forward.
+    _report("north", date(2027, 3, 21), {"X": ["ZA*QS*30*EA"]})
+
+    at_22 = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 22))
+    ledger = StockLevel.objects.get(item=example["x"], period_end=date(2027, 3, 21))
+
+    assert (ledger.on_hand, ledger.sold) == (D(150), D(30))
+    assert at_22["total"]["value_historical"] == "720.00"  # 150 x 4 + 40 x 3
+
+
+def test_a_partner_late_with_its_report_is_stale_and_still_counted(settings, tmp_path):
+    _world(settings, tmp_path, buyers=("north", "south"))
+    _report("north", date(2027, 3, 7), {"X": ["ZA*QA*100*EA"]})
+    _report("south", date(2027, 3, 3), {"X": ["ZA*QA*50*EA"]})
+    _report("north", date(2027, 3, 14), {"X": ["ZA*QA*90*EA"]})
+
+    result = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 14))
+
+    # South last reported the week to 03-03: 11 days old, past 7 + 3 (weekly + grace).
+    # Its 50 on hand still count: 90 x 4 + 50 x 4 = 560.00, not 360.00.
+    assert result["total"]["value_historical"] == "560.00"
+    ages = {a["partner"]: a for a in result["data_age"]}
+    assert (ages["south"]["age_days"], ages["south"]["stale"]) == (11, True)
+    assert (ages["north"]["age_days"], ages["north"]["stale"]) == (0, False)
+    assert result["stale_partners"] == ["south"]
+
+
+def test_the_grace_period_is_a_setting(settings, tmp_path):
+    _world(settings, tmp_path, buyers=("south",))
+    _report("south", date(2027, 3, 3), {"X": ["ZA*QA*50*EA"]})
+    settings.SMI_STALE_GRACE_DAYS = 7
+
+    result = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 14))
+
+    assert result["stale_partners"] == []  # 11 days <= 7 + 7
+
+
+def test_the_ledger_rebuilt_from_activity_equals_the_one_the_apply_wrote(example):
+    _report("north", date(2027, 3, 21), {"X": ["ZA*QS*30*EA", "ZA*QP*20*EA"]})
+    columns = ("item_id", "period_end", "on_hand", "on_order", "sold", "received")
+    written = list(StockLevel.objects.order_by("item_id", "period_end").values_list(*columns))
+
+    out = io.StringIO()
+    call_command("stock_ledger_rebuild", stdout=out)
+
+    rebuilt = list(StockLevel.objects.order_by("item_id", "period_end").values_list(*columns))
+    assert rebuilt == written
+    assert "5 ledger row(s) rebuilt from the activity of 3 set(s)" in out.getvalue()
+
+
+# -- replay: several partners on different weekdays, against the raw activity rows -------
+
+
+REPLAY_BUYERS = {  # buyer: the weekday its weeks end (Sunday, Wednesday, Friday)
+    "north": date(2027, 1, 3),
+    "south": date(2027, 1, 6),
+    "west": date(2027, 1, 8),
+}
+
+
+@pytest.fixture
+def replay(settings, tmp_path):
+    world = _world(settings, tmp_path, buyers=tuple(REPLAY_BUYERS))
+    for b, (buyer, first_end) in enumerate(REPLAY_BUYERS.items()):
+        for w in range(8):
+            if buyer == "south" and w in (3, 7):
+                continue  # south misses two weeks (one at the end: stale at the last dates)
+            end = first_end + timedelta(weeks=w)
+            on_hand_x = (120 - 17 * w + 11 * b) if w != 5 else -5  # QA -5 happens
+            sold_x = 10 + 3 * w + b
+            lines = {"X": [f"ZA*QS*{sold_x}*EA"]}
+            if not (buyer == "west" and w == 4):  # a week stating only sales
+                lines["X"].append(f"ZA*QA*{on_hand_x}*EA")
+            lines["Y"] = [f"ZA*QA*{40 + b + w % 3}*EA", f"ZA*QS*{w % 2}*EA"]
+            _report(buyer, end, lines)
+    return world
+
+
+COST = {"X": D(4), "Y": D(3)}
+
+
+def _brute_force(as_of: date, start: date):
+    """From the raw activity rows alone: each item-location's on hand at every period end
+    (the last QA on or before it), sales per period ending in [start, as_of], and from
+    those the valuation, COGS, average inventory and DIO over the days covered."""
+    rows = ProductActivity.objects.filter(period_end__lte=as_of).select_related(
+        "item", "location__party"
+    )
+    qa: dict = defaultdict(list)
+    qs: dict = defaultdict(lambda: defaultdict(lambda: D(0)))
+    periods: dict = defaultdict(set)
+    for a in rows:
+        key = (a.item.vendor_item, a.location.party.code)
+        periods[key].add((a.period_start, a.period_end))
+        if a.activity_code == "QA":
+            qa[key].append((a.period_end, a.quantity))
+        elif a.activity_code == "QS":
+            qs[key][a.period_end] += a.quantity
+
+    def on_hand_at(key, day):
+        stated = [q for end, q in sorted(qa[key]) if end <= day]
+        return stated[-1] if stated else None
+
+    value = cogs = average = per_day = D(0)
+    stockouts = 0
+    for key in periods:
+        cost = COST[key[0]]
+        now = on_hand_at(key, as_of)
+        value += max(now or D(0), D(0)) * cost
+        inside = sorted(p for p in periods[key] if start <= p[1] <= as_of)
+        if not inside:
+            continue
+        days = sum((end - begin).days + 1 for begin, end in inside)
+        sold = sum((qs[key][end] for _, end in inside), D(0))
+        cogs += sold * cost
+        per_day += sold * cost / days
+        levels = [on_hand_at(key, end) for _, end in inside]
+        known = [max(q, D(0)) * cost for q in levels if q is not None]
+        average += sum(known, D(0)) / len(known) if known else D(0)
+        stockouts += sum(1 for q in levels if q is not None and q <= 0)
+    return {
+        "value": money(value),
+        "cogs": money(cogs),
+        "average": money(average),
+        "dio": ratio(money(average) / per_day) if per_day else None,
+        "stockouts": stockouts,
+    }
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [date(2027, 1, 5), date(2027, 1, 20), date(2027, 2, 1), date(2027, 2, 17), date(2027, 3, 1)],
+    ids=["first-week", "week-3", "week-5", "last-reports", "two-weeks-after"],
+)
+def test_every_figure_at_a_date_matches_the_raw_activity_rows(replay, as_of):
+    start = as_of - timedelta(days=27)
+    expected = _brute_force(as_of, start)
+
+    value = valuation(scope=EVERYTHING, filters=ALL, as_of=as_of)
+    turnover = turnover_report(scope=EVERYTHING, filters=ALL, start=start, end=as_of)
+    service = service_report(scope=EVERYTHING, filters=ALL, start=start, end=as_of)
+
+    assert D(value["total"]["value_historical"]) == expected["value"]
+    overall = turnover["overall"]
+    assert D(overall["cogs"]) == expected["cogs"]
+    assert D(overall["average_inventory"]) == expected["average"]
+    assert overall["dio_days"] == (None if expected["dio"] is None else str(expected["dio"]))
+    assert service["overall"]["stockouts"] == expected["stockouts"]
+
+
+def test_the_replay_states_how_old_each_partners_data_is(replay):
+    # South's last report is the week to 2027-02-17 (its 8th week is missing): at 03-01
+    # 12 days old, stale; north's (02-21) 8 days, west's (02-26) 3 days.
+    result = continuity(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 1))
+
+    ages = {a["partner"]: (a["last_report"], a["age_days"], a["stale"]) for a in result["data_age"]}
+    assert ages == {
+        "north": ("2027-02-21", 8, False),
+        "south": ("2027-02-17", 12, True),
+        "west": ("2027-02-26", 3, False),
+    }
