@@ -319,10 +319,9 @@ def currency_code(value: object) -> str:
     return code
 
 
-def isa_id_problem(value: str, *, what: str = "ISA id") -> str | None:
-    """Why ``value`` cannot be an ISA sender/receiver or GS application id, or None."""
-    if not 1 <= len(value) <= 15:
-        return f"{what} {value!r} has {len(value)} characters; it must have 1 to 15"
+def x12_text_problem(value: str, *, what: str) -> str | None:
+    """Why ``value`` cannot go into an X12 element of ours: a character outside printable
+    ASCII, or one of our delimiters; None when it can."""
     for char in value:
         if not " " <= char <= "~":
             return f"{what} {value!r} holds {char!r}; only printable ASCII is allowed"
@@ -332,6 +331,14 @@ def isa_id_problem(value: str, *, what: str = "ISA id") -> str | None:
                 f"(none of {' '.join(sorted(X12_DELIMITERS))} may appear)"
             )
     return None
+
+
+def isa_id_problem(value: str, *, what: str = "ISA id") -> str | None:
+    """Why ``value`` cannot be an ISA sender/receiver or GS application id (1 to 15
+    printable ASCII characters, no delimiter), or None."""
+    if not 1 <= len(value) <= 15:
+        return f"{what} {value!r} has {len(value)} characters; it must have 1 to 15"
+    return x12_text_problem(value, what=what)
 
 
 def gtin_check_digit(body: str) -> int:

@@ -31,6 +31,7 @@ from smi_core.exceptions import ApplicationError
 from smi_core.models import Party, ProposalLine, ReplenishmentProposal
 from smi_core.services.audit import Actor, audit_record
 from smi_core.services.exceptions import exception_raise
+from smi_core.services.import_rows import ImportRejected, RowErrors, csv_rows, decode_utf8
 from smi_core.services.orders import LineChange
 from smi_core.services.proposals import ApprovalInvalid
 from smi_core.services.shipments import PackLine, PackSpec, ShipmentSpec, shipment_authorize
@@ -65,6 +66,19 @@ class ErpCsvFile:
     @classmethod
     def of(cls, *, name: str, data: bytes, columns: Iterable[str], rows) -> ErpCsvFile:
         return cls(name, hashlib.sha256(data).hexdigest(), set(columns), list(rows))
+
+    @classmethod
+    def read(cls, *, name: str, data: bytes) -> ErpCsvFile:
+        """The file's bytes as UTF-8 CSV: a byte that is not UTF-8 is refused naming its
+        line, and so is a row with fewer or more values than the header (all of them)."""
+        try:
+            text = decode_utf8(data, name=name)
+        except ImportRejected as exc:
+            raise ErpCsvRejected(f"{exc.message}; {NOTHING}", extra=exc.extra) from None
+        errors = RowErrors()
+        columns, rows = csv_rows(text, name=name, errors=errors)
+        errors.raise_if_any(ErpCsvRejected)
+        return cls.of(name=name, data=data, columns=columns, rows=rows)
 
 
 @dataclass
@@ -142,11 +156,19 @@ def _line(order: ReplenishmentProposal, row) -> ProposalLine:
 
 
 def _rows(file: ErpCsvFile, read) -> None:
+    """Read every row; every bad one is reported (``file:line: problem``), then nothing
+    is applied."""
+    errors = []
     for number, row in file.rows:
         try:
             read(row)
         except _BadRow as exc:
-            raise ErpCsvRejected(f"{file.name}: line {number}: {exc}; {NOTHING}") from None
+            errors.append(f"{file.name}:{number}: {exc}")
+    if errors:
+        raise ErpCsvRejected(
+            f"{len(errors)} bad row(s); {NOTHING}:\n" + "\n".join(errors),
+            extra={"errors": errors},
+        )
 
 
 # -- recording a refusal after the rollback ----------------------------------------------

@@ -10,6 +10,12 @@ from rest_framework.authtoken.models import Token
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import Party
+from smi_core.services.import_rows import (
+    gtin14,
+    isa_id_problem,
+    text_for,
+    x12_text_problem,
+)
 from smi_edi.models import TradingPartner
 
 ISA_QUALIFIERS = {
@@ -28,6 +34,38 @@ ISA_QUALIFIERS = {
     "33",
     "ZZ",
 }
+
+
+def _check_profile(*, code: str, name: str, gln: str, x12_version: str) -> None:
+    """Lengths the tables hold, a GLN with its check digit, a GS08 version without
+    delimiters: refused here rather than cut or crashing the database."""
+    problems = []
+    for model, field, value in (
+        (Party, "code", code),
+        (Party, "name", name),
+        (TradingPartner, "x12_version", x12_version),
+    ):
+        try:
+            text_for(model, field, value)
+        except ValueError as exc:
+            problems.append(f"{field}: {exc}")
+    if not code.strip():
+        problems.append("code: is empty")
+    if not name.strip():
+        problems.append("name: is empty")
+    if gln:
+        if not (gln.isascii() and gln.isdigit() and len(gln) == 13):
+            problems.append(f"GLN {gln!r} is not 13 digits")
+        else:
+            try:
+                gtin14(gln)  # a GLN carries the same GS1 check digit
+            except ValueError as exc:
+                problems.append(f"GLN {exc}")
+    version_problem = x12_text_problem(x12_version, what="X12 version")
+    if version_problem:
+        problems.append(version_problem)
+    if problems:
+        raise ApplicationError("; ".join(problems), code="bad_partner")
 
 
 def partner_add(
@@ -59,12 +97,16 @@ def partner_add(
             f"ISA qualifier {qualifier!r} is not one of {', '.join(sorted(ISA_QUALIFIERS))}",
             code="bad_isa",
         )
-    if len(isa_id) > 15:
-        raise ApplicationError(f"ISA id {isa_id!r} is longer than 15 characters", code="bad_isa")
+    gs_id = gs_id.strip()
+    for what, value in (("ISA id", isa_id), ("GS id", gs_id)):
+        problem = isa_id_problem(value, what=what) if value or what == "ISA id" else None
+        if problem:
+            raise ApplicationError(problem, code="bad_isa")
     if role not in Party.Role.values:
         raise ApplicationError(
             f"role must be one of {', '.join(Party.Role.values)}", code="bad_role"
         )
+    _check_profile(code=code, name=name, gln=gln, x12_version=x12_version)
     with transaction.atomic():
         taken = (
             TradingPartner.objects.filter(isa_qualifier=qualifier, isa_id=isa_id)

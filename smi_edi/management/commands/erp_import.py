@@ -10,8 +10,7 @@ approval no longer in force, an 855/856 failing our validation) applies nothing 
 either, and the refusal is recorded. Exit 3 when SoD denied it, 1 for any other problem.
 """
 
-import csv
-import io
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -43,18 +42,14 @@ class Command(BaseCommand):
         try:
             with open(o["file"], "rb") as handle:
                 data = handle.read()
-            text = data.decode("utf-8-sig")
         except OSError as exc:
             raise CommandError(f"cannot read {o['file']}: {exc.strerror}") from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{o['file']} is not UTF-8 text") from exc
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        columns = reader.fieldnames or []
-        file = ErpCsvFile.of(
-            name=o["file"], data=data, columns=columns, rows=enumerate(reader, start=2)
-        )
+        try:
+            file = ErpCsvFile.read(name=Path(o["file"]).name, data=data)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         user = None
-        if "shipment_number" in columns:
+        if "shipment_number" in file.columns:
             user = user_named(o["username"] or f"partner-{supplier.code}")
         try:
             sent = erp_csv_import(supplier=supplier, file=file, user=user)

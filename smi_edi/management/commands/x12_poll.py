@@ -3,7 +3,7 @@
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from smi_edi.services.drop_folder import PollResult, folder_poll
 
@@ -24,7 +24,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         inbox: Path = o["inbox"]
-        inbox.mkdir(parents=True, exist_ok=True)
+        if inbox.exists() and not inbox.is_dir():
+            raise CommandError(f"--inbox {inbox} is a file, not a folder; name the drop folder")
+        try:
+            inbox.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"cannot use --inbox {inbox}: {exc.strerror or exc}") from exc
+        if o["interval"] <= 0 and not o["once"]:
+            raise CommandError("--interval must be above 0 seconds")
         while True:
             results = folder_poll(inbox=inbox, settle_seconds=o["settle"], report=self._report)
             if o["once"]:
