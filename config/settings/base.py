@@ -187,6 +187,9 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
 SMI_RAW_STORE_DIR = Path(os.environ.get("SMI_RAW_STORE_DIR", VAR_DIR / "raw"))
+# Imports (agreements_import) read the files an import names (text_file, terms_csv) only
+# inside this folder; empty: the folder of the file being imported.
+SMI_IMPORT_ROOT = os.environ.get("SMI_IMPORT_ROOT", "")
 # Outbound documents for partners with no folder or endpoint of their own go to
 # SMI_OUTBOX_DIR/<partner code>/.
 SMI_OUTBOX_DIR = Path(os.environ.get("SMI_OUTBOX_DIR", VAR_DIR / "outbox"))
