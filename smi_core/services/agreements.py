@@ -467,11 +467,13 @@ def _import_json(data, *, path: Path, who: _Who) -> ImportSummary:
     name = path.name
     if not isinstance(data, dict) or not isinstance(data.get("agreements"), list):
         raise AgreementImportRejected('the JSON must be an object with a list "agreements"')
+    for key in getattr(data, "repeated", ()):
+        errors.add(f"{name}:{_line(data, 1)}", key, "appears more than once; keep one")
     parties = {p.code: p for p in Party.objects.all()}
     checked = []
     codes = Seen()
     for i, raw in enumerate(data["agreements"]):
-        loc = _Loc(f"{name}:{_line(raw, data.line)}", f"agreements[{i}]")
+        loc = _Loc(f"{name}:{_line(raw, _line(data, 1))}", f"agreements[{i}]")
         if not _object(raw, loc, errors):
             continue
         values = _check_agreement(raw, loc, errors, parties)
@@ -528,8 +530,10 @@ def _import_json(data, *, path: Path, who: _Who) -> ImportSummary:
                 cloc.add(errors, "item", "give an item or an item_group")
                 key = None
             else:
-                _convert(str, cap["item_group"], cloc, "item_group", errors, SupplierCapacity)
-                key = ("item_group", cap["item_group"])
+                group = _convert(
+                    str, cap["item_group"], cloc, "item_group", errors, SupplierCapacity
+                )
+                key = ("item_group", group) if group else None
             if key is not None:
                 first = groups.first(key, _line(cap, 0))
                 if first is not None:

@@ -157,6 +157,7 @@ def csv_rows(
     missing = [c for c in required if c not in header]
     if missing:
         errors.add(at(name, 1), "header", f"lacks the column(s) {', '.join(missing)}")
+        return header, []  # rows without their key columns would only repeat the problem
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
         errors.add(at(name, 1), "header", f"names {', '.join(repeated)} more than once")

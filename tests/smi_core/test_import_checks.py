@@ -140,6 +140,10 @@ def test_a_non_utf8_terms_csv_names_its_line(work):
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
+        (
+            {"capacities": [{"item_group": ["a"], "units_per_week": "1"}]},
+            "capacities[0].item_group: ['a'] is not text",
+        ),
         ({"capacities": "x"}, "agreements[0].capacities: 'x' is not a list"),
         ({"capacities": ["x"]}, "agreements[0].capacities[0]: 'x' is not an object"),
         ({"terms": "x"}, "agreements[0].terms: 'x' is not a list"),
@@ -165,6 +169,7 @@ def test_a_non_utf8_terms_csv_names_its_line(work):
         ),
     ],
     ids=[
+        "capacity-group-a-list",
         "capacities-a-string",
         "capacity-a-string",
         "terms-a-string",
@@ -203,6 +208,17 @@ def test_wrong_agreement_values_are_refused(work, changes, expected):
     message = import_error(one_agreement(work, **changes))
 
     assert f"one.json:3: agreements[0].{expected}" in message
+
+
+def test_a_key_given_twice_in_one_agreement_is_an_error_not_the_last_one_wins(work):
+    text = one_agreement(work).read_text().replace(
+        '"currency": "USD",', '"currency": "USD",\n      "currency": "EUR",'
+    )
+    (work / "one.json").write_text(text)
+
+    message = import_error(work / "one.json")
+
+    assert "one.json:3: agreements[0].currency: appears more than once" in message
 
 
 def test_a_repeated_agreement_code_names_both_lines(work):
