@@ -69,9 +69,12 @@ def validate_x12(payload_b64: str) -> dict:
 
 
 @shared_task(name="smi_edi.requeue_waiting_interchanges")
-def requeue_waiting_interchanges(older_than_minutes: int = 10) -> int:
-    """Queue again interchanges still 'received' after a while (the process that stored
-    them died before queueing them). Processing is idempotent, so a double queueing is harmless."""
+def requeue_waiting_interchanges(older_than_minutes: int = 5) -> int:
+    """Beat: queue again interchanges idle for a while short of a final state (received,
+    validated, accepted) or applied with their follow-ups (planning) not done: the process
+    that stored them died before queueing them, or a worker died mid-way and the broker
+    would hand its task back only after the visibility timeout (1 h). Processing resumes
+    where it stopped, so a double queueing is harmless."""
     from smi_edi.services.interchanges import interchanges_requeue_waiting
 
     return interchanges_requeue_waiting(older_than_minutes=older_than_minutes)

@@ -151,9 +151,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "smi_core.plan_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Interchanges left short of a final state by a crash, idle for 5 minutes, resume.
     "requeue-waiting-interchanges": {
         "task": "smi_edi.requeue_waiting_interchanges",
-        "schedule": 300.0,
+        "schedule": 120.0,
     },
     "outbound-acknowledgments-overdue": {
         "task": "smi_edi.outbound_overdue_check",

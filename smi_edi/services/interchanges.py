@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from smi_core.exceptions import ApplicationError
+from smi_core.models import ProductActivity
 from smi_core.services.activity import ApplyOutcome, activity_apply_852
 from smi_core.services.audit import Actor
 from smi_core.services.exceptions import exception_raise
@@ -31,9 +32,9 @@ from smi_edi.models import (
 )
 from smi_edi.services.acknowledgments import acknowledgment_documents, acknowledgments_send
 from smi_edi.services.raw_store import TooLarge, raw_path, raw_store
-from smi_edi.x12.errors import X12SyntaxError
+from smi_edi.x12.errors import X12SyntaxError, X12WriteError
 from smi_edi.x12.reader import X12Reader
-from smi_edi.x12.results import InterchangeResult, SetStatus
+from smi_edi.x12.results import GROUP_ERROR_TEXT, InterchangeResult, SetStatus
 
 log = logging.getLogger(__name__)
 S = Interchange.Status
@@ -170,9 +171,16 @@ def interchange_enqueue(interchange: Interchange) -> None:
 
 
 def interchange_process(*, interchange_id: int, actor: str) -> ProcessSummary:
-    """Validate, acknowledge and apply one interchange. Safe to run again at any point."""
+    """Validate, acknowledge and apply one interchange, then queue what it owes (planning).
+    Safe to run again at any point: a run after a crash resumes where the last one stopped,
+    including the follow-ups of an interchange applied but not finished (``processed_at``
+    empty)."""
     interchange = Interchange.objects.get(pk=interchange_id)
-    if interchange.status in (S.APPLIED, S.REJECTED):
+    if interchange.status == S.REJECTED:
+        return _summary(interchange)
+    if interchange.status == S.APPLIED:
+        if interchange.processed_at is None:  # the apply committed, its follow-ups did not
+            _finish(interchange, changed_pairs=None)
         return _summary(interchange)
     Interchange.objects.filter(pk=interchange_id).update(attempts=interchange.attempts + 1)
     if interchange.status == S.FAILED:
@@ -255,8 +263,20 @@ def _validate(interchange: Interchange, actor: str) -> None:
         interchange.sets_accepted = counts["accepted"]
         interchange.sets_rejected = counts["rejected"]
         acknowledgments = []
+        unanswerable = None
         if refusal is None and interchange.sender is not None:
-            acknowledgments = acknowledgment_documents(interchange=interchange, results=results)
+            try:
+                with transaction.atomic():  # control numbers taken for an ack not written go back
+                    acknowledgments = acknowledgment_documents(
+                        interchange=interchange, results=results
+                    )
+            except X12WriteError as exc:
+                # What the partner sent cannot be repeated in our answer: reject, say why.
+                unanswerable = (
+                    f"our {interchange.sender.ack_type} cannot be written from what was "
+                    f"sent: {exc}; nothing was applied"
+                )
+                interchange.errors.append({"level": "interchange", "message": unanswerable})
             interchange.ack = "".join(acknowledgments)
         interchange.save(
             update_fields=["validation", "errors", "sets_accepted", "sets_rejected", "ack"]
@@ -269,14 +289,32 @@ def _validate(interchange: Interchange, actor: str) -> None:
             )
         if refusal is not None:
             _set_status(interchange, S.REJECTED, actor, refusal)
+        elif unanswerable is not None:
+            _set_status(interchange, S.REJECTED, actor, unanswerable)
         elif counts["accepted"] == 0:
-            _set_status(interchange, S.REJECTED, actor, "no transaction set was accepted")
+            _set_status(interchange, S.REJECTED, actor, _no_set_accepted(results))
         elif counts["rejected"] or any(not r.all_accepted for r in results):
             _set_status(
                 interchange, S.ACCEPTED_WITH_ERRORS, actor, f"{counts['rejected']} set(s) rejected"
             )
         else:
             _set_status(interchange, S.ACCEPTED, actor, f"{counts['accepted']} set(s) accepted")
+
+
+def _no_set_accepted(results: list[InterchangeResult]) -> str:
+    """The reason for a rejection where no set was accepted, naming what rejected the
+    groups (a bad GS element, a broken trailer) when that is the cause."""
+    reasons = [
+        message
+        for result in results
+        for group in result.groups
+        if group.status is SetStatus.REJECTED
+        for message in [*group.messages, *(GROUP_ERROR_TEXT.get(c, c) for c in group.group_errors)]
+    ]
+    if not reasons:
+        return "no transaction set was accepted"
+    shown = "; ".join(dict.fromkeys(reasons))
+    return f"no transaction set was accepted: the group was rejected ({shown})"[:2000]
 
 
 def _envelope_refusal(interchange: Interchange, results: list[InterchangeResult]) -> str | None:
@@ -353,6 +391,9 @@ def _same_file_or_control(interchange: Interchange):
 
 def _apply(interchange: Interchange, actor: str) -> None:
     _apply_acknowledgments(interchange)
+    # Sets applied by an earlier run that crashed: what they changed is read back from the
+    # database, since that run never got to queue their planning.
+    resumed = interchange.sets.filter(applied_at__isnull=False, set_id="852").exists()
     pending = {
         s.first_segment: s
         for s in interchange.sets.filter(
@@ -394,16 +435,34 @@ def _apply(interchange: Interchange, actor: str) -> None:
     with transaction.atomic():
         interchange = Interchange.objects.select_for_update().get(pk=interchange.pk)
         if interchange.status in (S.ACCEPTED, S.ACCEPTED_WITH_ERRORS):
-            interchange.processed_at = timezone.now()
-            interchange.save(update_fields=["processed_at"])
             _set_status(
                 interchange,
                 S.APPLIED,
                 actor,
                 f"{interchange.activity_rows} activity rows, {interchange.positions_changed} positions changed",
             )
+    if interchange.processed_at is None:
+        _finish(interchange, changed_pairs=None if resumed else changed_pairs)
+
+
+def _finish(interchange: Interchange, *, changed_pairs: set[tuple[int, int]] | None) -> None:
+    """The follow-ups of an applied interchange, after its apply committed: queue planning
+    of the item-locations it changed (``None``: read them back from its activity rows), then
+    record ``processed_at``, which says they are done. A crash in between queues planning
+    again on the next run, which is harmless (planning counts pending proposals). Its
+    997/999 was stored with its validation and is delivered by the outbound sweep if the
+    delivery task was lost; webhooks likewise by theirs."""
+    if changed_pairs is None:
+        changed_pairs = set(
+            ProductActivity.objects.filter(source_set__interchange=interchange)
+            .values_list("item_id", "location_id")
+            .distinct()
+        )
     if changed_pairs:
         positions_changed(item_location_pairs=changed_pairs, source=f"interchange:{interchange.pk}")
+    Interchange.objects.filter(pk=interchange.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now()
+    )
 
 
 def _apply_852(inbound_set: InboundSet, stream, interchange: Interchange):
@@ -559,20 +618,56 @@ def _summary(interchange: Interchange) -> ProcessSummary:
     )
 
 
+# Not final: a crash (or a lost task) can leave an interchange in these, and in APPLIED
+# with its follow-ups not done (processed_at empty).
+UNFINISHED = (S.RECEIVED, S.VALIDATED, S.ACCEPTED, S.ACCEPTED_WITH_ERRORS)
+
+
 def interchanges_requeue_waiting(*, older_than_minutes: int) -> int:
-    """Queue again every interchange left in 'received' for longer than the given minutes."""
+    """Queue again every interchange that stopped short of a final state, or was applied
+    without its follow-ups, and has made no progress (status change, set applied) for the
+    given minutes: the process that stored it died before queueing it, or a worker died
+    in the middle and the broker would give its task back only after its visibility
+    timeout. Processing resumes where it stopped, so a double queueing is harmless."""
     from datetime import timedelta
 
+    from django.db.models import Max, OuterRef, Q, Subquery
+
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    waiting = list(
-        Interchange.objects.filter(status=S.RECEIVED, received_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
+    last_change = (
+        InterchangeStatusChange.objects.filter(interchange=OuterRef("pk"))
+        .order_by()
+        .values("interchange")
+        .annotate(at=Max("at"))
+        .values("at")
     )
+    last_set = (
+        InboundSet.objects.filter(interchange=OuterRef("pk"))
+        .order_by()
+        .values("interchange")
+        .annotate(at=Max("applied_at"))
+        .values("at")
+    )
+    candidates = (
+        Interchange.objects.filter(
+            Q(status__in=UNFINISHED) | Q(status=S.APPLIED, processed_at__isnull=True),
+            received_at__lt=cutoff,
+        )
+        .annotate(last_change=Subquery(last_change), last_set=Subquery(last_set))
+        .values_list("pk", "last_change", "last_set")
+        .order_by("pk")
+    )
+    waiting = [
+        pk
+        for pk, changed, applied in candidates
+        if (changed is None or changed < cutoff) and (applied is None or applied < cutoff)
+    ]
     from smi_edi.tasks import ingest_interchange
 
     for interchange_id in waiting:
         ingest_interchange.delay(interchange_id)
     if waiting:
-        log.warning("queued again %d interchange(s) waiting since before %s", len(waiting), cutoff)
+        log.warning(
+            "queued again %d unfinished interchange(s) idle since before %s", len(waiting), cutoff
+        )
     return len(waiting)

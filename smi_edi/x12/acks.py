@@ -108,12 +108,24 @@ def group_status(group: GroupResult) -> SetStatus:
 
 def _ack_version(group: GroupResult, interchange_version: str) -> str:
     """The GS08 a 997 answers a group in: the group's own version (004010, 004010VICS,
-    005010), without an X12N guide suffix that names another transaction's guide."""
+    005010), without an X12N guide suffix that names another transaction's guide. A GS08
+    that is no valid version (longer than 12, a tab, non-ASCII: the group is rejected for
+    it) is not copied: the 997 answers in the ISA12's version instead."""
     version = group.version.strip()
-    if not version:
+    if not _writable(version, 1, 12):
         return interchange_version + "0" if is_digits(interchange_version) else "004010"
     match = _GUIDE_SUFFIX.match(version)
     return match.group(1) if match else version
+
+
+def _writable(value: str, low: int, high: int, reserved: frozenset[str] = frozenset()) -> bool:
+    """Whether an envelope value the partner sent can be copied into our acknowledgment:
+    the right length, printable ASCII, none of our delimiters."""
+    return (
+        low <= len(value) <= high
+        and all(" " <= c <= "~" for c in value)
+        and not reserved.intersection(value)
+    )
 
 
 def _is_5010(version: str) -> bool:
@@ -220,8 +232,8 @@ def _set_response(result: SetResult, style: _Style) -> list[list]:
 
 def _group_response(group: GroupResult, style: _Style) -> list[list]:
     ak1 = ["AK1", group.functional_id, group.control_number]
-    if style.five:
-        ak1.append(group.version)
+    if style.five and _writable(group.version, 1, 12, style.reserved):
+        ak1.append(group.version)  # AK103 is optional: a GS08 we cannot repeat is left out
     segments = [ak1]
     for result in group.sets:
         segments.extend(_set_response(result, style))
@@ -267,8 +279,19 @@ def ack_groups(
             reserved=reserved_characters(delimiters, isa12),
             non_ascii=allows_non_ascii(isa12),
         )
-        sender_id = group.receiver_id or result.receiver_id
-        receiver_id = group.sender_id or result.sender_id
+        # GS02/GS03 swapped; one that cannot be written back (too long, non-ASCII, a
+        # delimiter: the group is rejected for it) is replaced by the ISA id.
+        reserved = reserved_characters(delimiters, isa12)
+        sender_id = (
+            group.receiver_id
+            if _writable(group.receiver_id, 2, 15, reserved)
+            else result.receiver_id.strip()
+        )
+        receiver_id = (
+            group.sender_id
+            if _writable(group.sender_id, 2, 15, reserved)
+            else result.sender_id.strip()
+        )
         key = (sender_id, receiver_id, gs08)
         spec = specs.get(key)
         if spec is None:

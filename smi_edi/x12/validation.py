@@ -675,14 +675,8 @@ def _read_tree(
                 maps.map_file(copy.version, plan.gs08, plan.gs01) if plan is not None else None
             )
             info = maps.describe(map_file) if map_file else None
-            for element in getattr(gs, "elements", []):
-                for code, text, value in element.errors:
-                    if "(GE" in text:
-                        continue  # the reader checks GE
-                    sentence = _envelope_element_sentence("GS", element, code, value, maps)
-                    found.group_messages.setdefault(gs_number or 0, []).append(sentence)
-                    if element.ele_pos == 6:
-                        found.group_codes.setdefault(gs_number or 0, []).append("6")
+            # GS elements are checked on what was sent (envelope_results.gs_element_problems),
+            # not on this copy, whose GS08 may name the map used instead; GE is the reader's.
             for st in gs.children:
                 st_number = lines.file_segment(st.cur_line_st)
                 if st_number is None:
@@ -984,8 +978,10 @@ def _merge(result: InterchangeResult, summary: Any, found: _Findings) -> None:
             entry = found.sets.get(set_summary.segment_number)
             if entry is not None:
                 _merge_set(set_result, entry)
-        if REJECTING_GROUP_CODES.intersection(group.group_errors):
-            group.status = SetStatus.REJECTED
+        if group.status is SetStatus.REJECTED or REJECTING_GROUP_CODES.intersection(
+            group.group_errors
+        ):
+            group.status = SetStatus.REJECTED  # the envelope's verdict (a bad GS) stands
         else:
             group.status = group_status(group)
 

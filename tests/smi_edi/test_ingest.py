@@ -414,6 +414,7 @@ def test_an_interchange_left_waiting_is_queued_again(world):
     Interchange.objects.filter(pk=stored.pk).update(
         received_at=timezone.now() - timedelta(minutes=30)
     )
+    stored.status_changes.update(at=timezone.now() - timedelta(minutes=30))
     fresh = interchange_receive(
         source=interchange([WEEK], control=9), transport="api", actor="test"
     )
