@@ -56,9 +56,7 @@ def approval_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
     authored = quantity_authors(proposal).get(user.pk, [])
     for rule in _rules(SodRule.Kind.AUTHOR_NOT_APPROVER):
         if authored:
-            what = ", ".join(
-                f"{line.item.vendor_item} ({_qty(line.quantity)})" for line in authored
-            )
+            what = ", ".join(_authored(line) for line in authored)
             breaches.append(
                 Breach(
                     rule.code,
@@ -88,6 +86,15 @@ def approval_breaches(*, proposal: ReplenishmentProposal, user) -> list[Breach]:
 
 def _qty(value) -> str:
     return f"{value.normalize():f}"
+
+
+def _authored(line: ProposalLine) -> str:
+    if line.quantity_set_by_id is None:  # see quantity_authors
+        return (
+            f"{line.item.vendor_item} ({_qty(line.quantity)}; changed before authors were "
+            "recorded, so counted as the last editor's)"
+        )
+    return f"{line.item.vendor_item} ({_qty(line.quantity)})"
 
 
 def quantity_authors(proposal: ReplenishmentProposal) -> dict[int, list[ProposalLine]]:

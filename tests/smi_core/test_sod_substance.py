@@ -237,3 +237,20 @@ def test_the_migration_gives_lines_edited_before_it_their_author_from_the_audit_
     authors = dict(order.lines.values_list("item__vendor_item", "quantity_set_by__username"))
     assert authors == {"ACME-1001": "pat", "ACME-1002": "quinn"}
     assert codes(order, pat) == ["SOD-05"]
+
+
+def test_a_line_changed_without_a_recorded_author_counts_as_the_last_editors(order):
+    quinn = person("quinn", "planner", "approver")
+    edit(order, 1, 30, quinn)
+    # ACME-1001 changed by hand before authors were recorded, and nothing in the audit trail
+    ProposalLine.objects.filter(proposal=order, item__vendor_item="ACME-1001").update(
+        quantity=Decimal(1024)
+    )
+
+    assert codes(order, quinn) == ["SOD-05"]
+    order.refresh_from_db()
+    reasons = [b.reason for b in approval_breaches(proposal=order, user=quinn)]
+    assert reasons[0].startswith(
+        "quinn set the current quantity of ACME-1001 (1024; changed before authors were "
+        "recorded, so counted as the last editor's), ACME-1002 (30)."
+    )
