@@ -137,6 +137,27 @@ def payable_remeasure(
 
 
 @dataclass(frozen=True)
+class ReceivableRemeasurement:
+    booked: Decimal  # at the historical rate
+    remeasured: Decimal  # at the closing rate
+    fx_gain_loss: Decimal  # positive: gain (a receivable that grew); negative: loss
+
+
+def receivable_remeasure(
+    *, amount_foreign: Decimal, historical_rate: Decimal, closing_rate: Decimal
+) -> ReceivableRemeasurement:
+    """The seller's side of the same invoice: a foreign-currency receivable is monetary too,
+    remeasured at the closing rate, but a rise of the foreign currency is the seller's gain
+    (the buyer's loss): EUR 10,000 booked at 1.10 (USD 11,000) and remeasured at 1.20
+    (USD 12,000) is a gain of 1,000 for the seller, a loss of 1,000 for the buyer."""
+    booked = money(amount_foreign * historical_rate)
+    remeasured = money(amount_foreign * closing_rate)
+    return ReceivableRemeasurement(
+        booked=booked, remeasured=remeasured, fx_gain_loss=remeasured - booked
+    )
+
+
+@dataclass(frozen=True)
 class IntercompanyElimination:
     inventory: Decimal  # intercompany goods still on hand, at the buyer's cost
     unrealised_profit: Decimal  # eliminated: Dr COGS / Cr Inventory

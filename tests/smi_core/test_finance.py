@@ -226,7 +226,9 @@ def test_consignment_stock_is_paid_as_it_is_consumed(world):
     weekly = (forecast.demand_per_week * 2).quantize(D("0.01"))
     first = next(i for i in result["items"] if i["kind"] == "consumption")
     assert (first["due"], first["amount"]) == ("2026-12-13", str(weekly))
-    assert result["total_reporting"] == "200.00"  # 100 units at 2.00, whatever the pace
+    # 100 units at 2.00 still to consume, whatever the pace, and 60.00 owed for the 30
+    # already sold in the weeks to 11-15 and 11-22 (due 11-29 and 12-06).
+    assert result["total_reporting"] == "260.00"
     consumption = [i for i in fallback["items"] if i["kind"] == "consumption"]
     # 100 on hand, 20 a week: 5 weeks of 40.00, each paid 14 days after the week ends.
     assert [(i["due"], i["amount"]) for i in consumption] == [

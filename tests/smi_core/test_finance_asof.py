@@ -335,3 +335,127 @@ def test_the_replay_states_how_old_each_partners_data_is(replay):
         "south": ("2027-02-17", 12, True),
         "west": ("2027-02-26", 3, False),
     }
+
+
+# -- negative on hand, items without a cost ----------------------------------------------
+
+
+def test_negative_on_hand_is_valued_at_zero_with_the_raw_figure_listed(example):
+    _report("north", date(2027, 3, 21), {"X": ["ZA*QA*-5*EA", "ZA*QS*50*EA"]})
+    as_of = date(2027, 3, 22)
+
+    result = valuation(scope=EVERYTHING, filters=ALL, as_of=as_of)
+    cover = continuity(scope=EVERYTHING, filters=ALL, as_of=as_of)
+
+    # X: -5 on hand counts as 0 (not -20.00); Y: 40 x 3.00 = 120.00.
+    assert result["total"]["value_historical"] == "120.00"
+    assert [
+        (n["item"], n["on_hand"], n["valued_quantity"]) for n in result["negative_on_hand"]
+    ] == [("X", "-5.0000", "0")]
+    x = next(e for e in cover["suppliers"]["acme"]["item_locations"] if e["item"] == "X")
+    assert (x["stock"], x["days_of_cover"]) == ("0", "0.0000")  # never negative
+
+
+def test_an_item_without_a_cost_is_listed_where_it_is_left_out(example):
+    z = ItemFactory(supplier=example["x"].supplier, vendor_item="Z", gtin="")
+    assert not AgreementTerm.objects.filter(item=z).exists()
+    _report("north", date(2027, 3, 21), {"Z": ["ZA*QA*70*EA", "ZA*QS*12*EA"]})
+
+    value = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 21))
+    turnover = turnover_report(
+        scope=EVERYTHING, filters=ALL, start=date(2027, 3, 15), end=date(2027, 3, 21)
+    )
+
+    assert [(m["item"], m["quantity"]) for m in value["positions_without_cost"]] == [
+        ("Z", "70.0000")
+    ]
+    assert [(m["item"], m["units_sold"], m["on_hand"]) for m in turnover["left_out_no_cost"]] == [
+        ("Z", "12.0000", "70.0000")
+    ]
+
+
+# -- FX: old rates warned, the seller's remeasurement sign -------------------------------
+
+
+@pytest.fixture
+def finance_world(settings, tmp_path):
+    from tests.finance_world import build_finance_world
+
+    return build_finance_world(settings, tmp_path)
+
+
+def test_a_rate_older_than_seven_days_is_used_with_a_warning(finance_world):
+    eur = Filters(currency="EUR")
+    fresh = valuation(scope=EVERYTHING, filters=eur, as_of=date(2026, 11, 25))
+    old = valuation(scope=EVERYTHING, filters=eur, as_of=date(2026, 12, 15))
+
+    # The last EUR/USD rate is of 2026-11-20: 5 days old on 11-25, 25 days on 12-15.
+    assert fresh["rate_warnings"] == []
+    assert [(w["pair"], w["rate_date"], w["age_days"]) for w in old["rate_warnings"]] == [
+        ("EUR/USD", "2026-11-20", 25)
+    ]
+    assert old["rows"][0]["value_closing"] == "12000.00"  # still converted, at that rate
+
+
+def test_the_rate_age_limit_is_a_setting(finance_world, settings):
+    settings.SMI_FX_MAX_AGE_DAYS = 30
+
+    old = valuation(scope=EVERYTHING, filters=Filters(currency="EUR"), as_of=date(2026, 12, 15))
+
+    assert old["rate_warnings"] == []
+
+
+def test_an_open_invoice_is_a_loss_for_the_buyer_and_a_gain_for_the_seller(finance_world):
+    from smi_core.services.audit import Actor
+    from smi_edi.services.order_documents import order_ship
+    from tests.orders import person
+    from tests.smi_core.test_finance import _eur_order
+
+    order = _eur_order(finance_world, quantity=D(1000))
+    shipper = person("shipper", "shipper")
+    order_ship(
+        po_number=order.po_number,
+        user=shipper,
+        actor=Actor.user(shipper),
+        ship_date=date(2026, 10, 2),
+    )
+
+    result = fx_adjustments_at(date(2026, 11, 25))
+
+    # EUR 10,000 booked at 1.10 = USD 11,000, remeasured at 1.20 = USD 12,000. The buyer
+    # owes more dollars: a loss of 1,000. The seller is owed more dollars: a gain of 1,000.
+    invoice = result["invoices"][0]
+    assert (invoice["buyer_fx_gain_loss"], invoice["seller_fx_gain_loss"]) == (
+        "-1000.00",
+        "1000.00",
+    )
+    assert result["seller_fx_gain_loss_total"] == "1000.00"
+
+
+def fx_adjustments_at(as_of: date) -> dict:
+    from smi_core.selectors.finance import fx_adjustments
+
+    return fx_adjustments(scope=EVERYTHING, filters=ALL, as_of=as_of)
+
+
+# -- cash: what is owed for consigned goods already sold ----------------------------------
+
+
+def test_cash_out_includes_consigned_goods_sold_and_not_yet_paid(finance_world):
+    from smi_core.selectors.finance import cash_forecast
+    from smi_core.selectors.finance.cashflow import amounts_owed
+
+    as_of = date(2026, 11, 25)
+    retail = Filters(buyer="demo-retail")
+
+    cash = cash_forecast(scope=EVERYTHING, filters=retail, as_of=as_of, weeks=4)
+    owed = amounts_owed(scope=EVERYTHING, filters=retail, as_of=as_of)
+
+    # SOAP at 2.00, paid 14 days after the week: sold 10 to 11-15 (due 11-29) and 20 to
+    # 11-22 (due 12-06); the 20 sold to 11-08 fell due on 11-22 and is taken as paid.
+    consumed = [
+        (i["amount"], i["due"], i["week"]) for i in cash["items"] if i["kind"] == "consumed"
+    ]
+    assert consumed == [("20.00", "2026-11-29", 0), ("40.00", "2026-12-06", 1)]
+    assert owed["rows"][0]["consignment"] == "60.00"
+    assert sum(D(a) for a, _, _ in consumed) == D(owed["rows"][0]["consignment"])

@@ -29,6 +29,7 @@ from smi_core.models import (
     SupplyAgreement,
 )
 from smi_core.selectors.planning import agreements_in_force
+from smi_core.services.fx import Rate, RateBook
 
 ZERO = Decimal(0)
 CADENCE_DAYS = {"weekly": 7, "daily": 1}
@@ -81,6 +82,46 @@ class FinanceScope:
         if self.party_ids is None:
             return qs
         return qs.filter(Q(buyer_id__in=self.party_ids) | Q(supplier_id__in=self.party_ids))
+
+
+def fx_max_age_days() -> int:
+    return int(getattr(settings, "SMI_FX_MAX_AGE_DAYS", 7) or 7)
+
+
+class AgedRateBook(RateBook):
+    """A RateBook that notes each rate older than ``SMI_FX_MAX_AGE_DAYS`` (default 7) on
+    the day it is used for: the figure still uses it, with a warning."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._old: dict[tuple[str, str], dict] = {}
+
+    def on(self, currency: str, quote: str, day: date) -> Rate:
+        rate = super().on(currency, quote, day)
+        if rate.date is not None:
+            age = (day - rate.date).days
+            if age > fx_max_age_days():
+                key = (f"{currency}/{quote}", rate.date.isoformat())
+                seen = self._old.get(key)
+                if seen is None or age > seen["age_days"]:
+                    self._old[key] = {
+                        "pair": key[0],
+                        "rate_date": key[1],
+                        "used_for": day.isoformat(),
+                        "age_days": age,
+                    }
+        return rate
+
+    def warnings(self) -> list[dict]:
+        limit = fx_max_age_days()
+        return [
+            {
+                **w,
+                "message": f"{w['pair']} rate of {w['rate_date']} used for {w['used_for']} is "
+                f"{w['age_days']} days old (more than {limit}): load a newer rate",
+            }
+            for _, w in sorted(self._old.items())
+        ]
 
 
 def distinct_rates(rates) -> list[dict]:

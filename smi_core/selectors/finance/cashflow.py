@@ -6,9 +6,12 @@ currency and in the reporting currency at the rate on ``as_of``.
   time (in whole days, a part day counting as a whole one: 2.5 days is 3), and be paid
   ``payment_terms_days`` after arrival; shipped orders from their ship date; received orders from the day they were received (an invoice already due before
   ``as_of`` is taken as paid: SMI Hub keeps no payment ledger).
-- Consignment stock is paid as the buyer consumes it: each week's forecast consumption of
-  the stock on hand, in transit and on order, at unit cost, paid ``payment_terms_days``
+- Consignment stock is paid as the buyer consumes it: what the 852s report sold (QS) in
+  periods ended on or before ``as_of`` and not yet due is owed, due ``payment_terms_days``
+  after the period's end; then each week's forecast consumption of the stock as of
+  ``as_of`` (on hand, in transit and on order), at unit cost, paid ``payment_terms_days``
   after the week ends.
+- The same amounts are cash-out for the buyer and cash-in for the supplier.
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from smi_core.finance.formulas import money
-from smi_core.models import ReplenishmentProposal, SeriesForecast, SupplyAgreement
+from smi_core.models import ReplenishmentProposal, SeriesForecast, StockLevel, SupplyAgreement
 from smi_core.selectors.finance.base import (
+    CHUNK,
     ZERO,
+    AgedRateBook,
+    CostedPosition,
     Filters,
     FinanceScope,
     costed_positions,
+    data_age,
     reporting_currency,
+    stale_partners,
 )
-from smi_core.services.fx import RateBook
 
 P = ReplenishmentProposal.Status
 OPEN = (P.PROPOSED, P.APPROVED, P.ORDERED, P.SHIPPED, P.RECEIVED)
@@ -83,10 +90,36 @@ def _order_payment(order: ReplenishmentProposal, as_of: date) -> tuple[date, Dec
     return ship + lead + terms, amount
 
 
+def _consumed_unpaid(rows: list[CostedPosition], as_of: date):
+    """(row, period end, units sold, amount, due date) for each consigned item-location's
+    reported sales (QS) in periods ended on or before ``as_of`` whose payment is not yet due
+    (due = period end + payment terms, after ``as_of``); from the stock ledger."""
+    costed = [r for r in rows if r.unit_cost is not None and r.agreement is not None]
+    if not costed:
+        return
+    longest = max(r.agreement.payment_terms_days for r in costed)
+    by_key = {(r.position.item_id, r.position.location_id): r for r in costed}
+    qs = StockLevel.objects.filter(
+        period_end__gt=as_of - timedelta(days=longest), period_end__lte=as_of, sold__gt=0
+    )
+    items = {i for i, _ in by_key}
+    if len(items) <= CHUNK:
+        qs = qs.filter(item_id__in=items)
+    for item_id, location_id, period_end, sold in qs.values_list(
+        "item_id", "location_id", "period_end", "sold"
+    ).order_by("period_end", "item_id", "location_id"):
+        row = by_key.get((item_id, location_id))
+        if row is None:
+            continue
+        due = period_end + timedelta(days=row.agreement.payment_terms_days)
+        if due > as_of:
+            yield row, period_end, sold, money(sold * row.unit_cost), due
+
+
 def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: int = 12) -> dict:
     start = as_of - timedelta(days=as_of.weekday())
     target = reporting_currency()
-    rates = RateBook()
+    rates = AgedRateBook()
     buckets: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     later: dict[str, Decimal] = defaultdict(lambda: ZERO)
     items = []
@@ -120,6 +153,16 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
         supplier=filters.supplier, buyer=filters.buyer, currency=filters.currency, owner="supplier"
     )
     rows = costed_positions(scope=scope, filters=consignment, as_of=as_of)
+    for row, period_end, _, amount, due in _consumed_unpaid(rows, as_of):
+        p = row.position
+        add(
+            "consumed",
+            f"{p.item.vendor_item}@{p.location.party.code}/{p.location.code} "
+            f"sold to {period_end.isoformat()}",
+            row.currency,
+            due,
+            amount,
+        )
     demand = {
         (f.item_id, f.location_id): f.demand_per_week
         for f in SeriesForecast.objects.filter(item_id__in={r.position.item_id for r in rows})
@@ -167,8 +210,13 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
                 "rates": used,
             }
         )
+    ages = data_age(rows, as_of)
     return {
         "as_of": as_of.isoformat(),
+        "direction": "cash-out for the buyer, cash-in for the supplier",
+        "data_age": ages,
+        "stale_partners": stale_partners(ages),
+        "rate_warnings": rates.warnings(),
         "weeks": weeks,
         "reporting_currency": target,
         "rates": sorted(closing.values(), key=lambda r: r["pair"]),
@@ -190,8 +238,6 @@ def amounts_owed(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     """What is owed now for replenishment, per supplier and currency: delivered orders whose
     invoice is not yet due (buyer-owned stock), and consigned goods sold whose payment is
     not yet due (852 QS in weeks ending within the payment terms)."""
-    from smi_core.models import ProductActivity
-
     owed: dict[tuple[str, str], dict] = {}
 
     def add(supplier: str, currency: str, amount: Decimal, source: str) -> None:
@@ -208,20 +254,9 @@ def amounts_owed(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     consignment = Filters(
         supplier=filters.supplier, buyer=filters.buyer, currency=filters.currency, owner="supplier"
     )
-    for row in costed_positions(scope=scope, filters=consignment, as_of=as_of):
-        if row.unit_cost is None:
-            continue
-        terms = row.agreement.payment_terms_days
-        sold = ProductActivity.objects.filter(
-            item_id=row.position.item_id,
-            location_id=row.position.location_id,
-            activity_code="QS",
-            period_end__gt=as_of - timedelta(days=terms),
-            period_end__lte=as_of,
-        ).values_list("quantity", flat=True)
-        amount = money(sum(sold, ZERO) * row.unit_cost)
-        if amount:
-            add(row.position.item.supplier.code, row.currency, amount, "consignment")
+    consigned = costed_positions(scope=scope, filters=consignment, as_of=as_of)
+    for row, _, _, amount, _ in _consumed_unpaid(consigned, as_of):
+        add(row.position.item.supplier.code, row.currency, amount, "consignment")
     rows = [
         {
             **e,
@@ -231,7 +266,10 @@ def amounts_owed(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
         }
         for e in owed.values()
     ]
+    ages = data_age(consigned, as_of)
     return {
         "as_of": as_of.isoformat(),
         "rows": sorted(rows, key=lambda r: (r["supplier"], r["currency"])),
+        "data_age": ages,
+        "stale_partners": stale_partners(ages),
     }

@@ -39,6 +39,7 @@ from smi_core.models import (
 from smi_core.selectors.finance.base import (
     CHUNK,
     ZERO,
+    AgedRateBook,
     CostedPosition,
     Filters,
     FinanceScope,
@@ -48,7 +49,6 @@ from smi_core.selectors.finance.base import (
     reporting_currency,
     stale_partners,
 )
-from smi_core.services.fx import RateBook
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -76,7 +76,7 @@ class _Totals:
     inventory_by_period: dict = field(default_factory=lambda: defaultdict(lambda: ZERO))
     on_hand_units: Decimal = ZERO
     in_transit_units: Decimal = ZERO
-    days: set = field(default_factory=set)  # the calendar days the periods with data cover
+    spans: set = field(default_factory=set)  # (start, end) of each period with data
     rates: list = field(default_factory=list)  # each rate used (with a date)
 
     def add_rate(self, rate: dict) -> None:
@@ -91,7 +91,10 @@ class _Totals:
         cover the same ones; else those days weighted by each one's COGS."""
         if self.cogs_per_day:
             return self.cogs / self.cogs_per_day
-        return Decimal(len(self.days))
+        days: set[date] = set()
+        for start, end in self.spans:
+            days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+        return Decimal(len(days))
 
     def figures(self, days: int) -> dict:
         average = money(self.average_inventory)
@@ -187,7 +190,7 @@ def turnover_report(
     as_of = as_of or end
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
     history = _history(rows, start, end)
-    rates = RateBook()
+    rates = AgedRateBook()
     target = reporting_currency()
     days = (end - start).days + 1
     per_supplier: dict[str, _Totals] = defaultdict(_Totals)
@@ -228,10 +231,7 @@ def turnover_report(
                 pieces.append((period_end, value))
             for totals in (per_supplier[supplier], overall):
                 totals.add_rate(used.as_dict())
-                totals.days.update(
-                    period_start + timedelta(days=n)
-                    for n in range((period_end - period_start).days + 1)
-                )
+                totals.spans.add((period_start, period_end))
                 if row.net_selling_price is None:
                     totals.margin_known = False
                     totals.no_price.add(p.item.vendor_item)
@@ -263,6 +263,7 @@ def turnover_report(
         "rates": overall.rate_list(),
         "left_out_no_cost": left_out,
         "negative_on_hand": negative,
+        "rate_warnings": rates.warnings(),
         "data_age": ages,
         "stale_partners": stale_partners(ages),
     }
@@ -292,6 +293,9 @@ def working_capital(
         "current": {"start": start.isoformat(), "end": end.isoformat()},
     }
     rates_used = distinct_rates(baseline_report["rates"] + current_report["rates"])
+    periods["rate_warnings"] = current_report["rate_warnings"] + [
+        w for w in baseline_report["rate_warnings"] if w not in current_report["rate_warnings"]
+    ]
     periods["data_age"] = current_report["data_age"]
     periods["stale_partners"] = current_report["stale_partners"]
     if current["dio_days"] is None or baseline["dio_days"] is None:

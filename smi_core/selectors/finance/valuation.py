@@ -22,10 +22,12 @@ from smi_core.finance.formulas import (
     lower_of_cost_or_nrv,
     money,
     payable_remeasure,
+    receivable_remeasure,
 )
 from smi_core.models import ProductActivity, ReplenishmentProposal, ShipmentLine
 from smi_core.selectors.finance.base import (
     ZERO,
+    AgedRateBook,
     CostedPosition,
     Filters,
     FinanceScope,
@@ -35,7 +37,6 @@ from smi_core.selectors.finance.base import (
     reporting_currency,
     stale_partners,
 )
-from smi_core.services.fx import RateBook
 
 GROUPS = ("item", "location", "supplier", "buyer", "currency", "owner")
 
@@ -92,9 +93,9 @@ def _historical_dates(rows: list[CostedPosition], as_of: date) -> dict[tuple[int
 
 
 def valued_positions(
-    *, scope: FinanceScope, filters: Filters, as_of: date, rates: RateBook | None = None
+    *, scope: FinanceScope, filters: Filters, as_of: date, rates: AgedRateBook | None = None
 ) -> list[ValuedPosition]:
-    rates = rates or RateBook()
+    rates = rates or AgedRateBook()
     target = reporting_currency()
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
     dates = _historical_dates(rows, as_of)
@@ -150,7 +151,8 @@ def valuation(
             f"group_by takes {', '.join(GROUPS)}, not {', '.join(sorted(unknown))}",
             code="bad_group_by",
         )
-    rows = valued_positions(scope=scope, filters=filters, as_of=as_of)
+    rates = AgedRateBook()
+    rows = valued_positions(scope=scope, filters=filters, as_of=as_of, rates=rates)
     groups: dict[tuple, dict] = {}
     missing_cost = []
     negative = []
@@ -229,6 +231,7 @@ def valuation(
         "total": total,
         "positions_without_cost": missing_cost,
         "negative_on_hand": negative,
+        "rate_warnings": rates.warnings(),
         **_ages([r.costed for r in rows], as_of),
     }
 
@@ -238,13 +241,14 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
     the write-down (inventory is never revalued upwards), with the rates used; and invoices
     for delivered orders not yet due, booked at the rate of the ship date and remeasured at
     the closing rate, with the FX gain or loss. ``rates``: every rate used, with its date."""
-    rates = RateBook()
+    rates = AgedRateBook()
     target = reporting_currency()
     inventory: dict[str, dict] = defaultdict(
         lambda: {"cost_historical": ZERO, "value_closing": ZERO, "nrv": ZERO, "write_down": ZERO}
     )
     inventory_rates: dict[str, list[dict]] = defaultdict(list)
-    for row in valued_positions(scope=scope, filters=filters, as_of=as_of, rates=rates):
+    valued = valued_positions(scope=scope, filters=filters, as_of=as_of, rates=rates)
+    for row in valued:
         if row.costed.currency == target or row.value is None:
             continue
         entry = inventory[row.costed.currency]
@@ -262,6 +266,9 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
         remeasured = payable_remeasure(
             amount_foreign=amount, historical_rate=booked.rate, closing_rate=closing.rate
         )
+        receivable = receivable_remeasure(
+            amount_foreign=amount, historical_rate=booked.rate, closing_rate=closing.rate
+        )
         invoices.append(
             {
                 "po_number": order.po_number,
@@ -274,6 +281,8 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
                 "remeasured": str(remeasured.remeasured),
                 "closing_rate": closing.as_dict(),
                 "fx_gain_loss": str(remeasured.fx_gain_loss),
+                "buyer_fx_gain_loss": str(remeasured.fx_gain_loss),
+                "seller_fx_gain_loss": str(receivable.fx_gain_loss),
             }
         )
     inventory_rows = [
@@ -290,6 +299,12 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
         "inventory": inventory_rows,
         "invoices": invoices,
         "fx_gain_loss_total": str(sum((Decimal(i["fx_gain_loss"]) for i in invoices), ZERO)),
+        "fx_gain_loss_of": "buyer: the invoice is a payable (the seller's gain is the opposite)",
+        "seller_fx_gain_loss_total": str(
+            sum((Decimal(i["seller_fx_gain_loss"]) for i in invoices), ZERO)
+        ),
+        "rate_warnings": rates.warnings(),
+        **_ages([v.costed for v in valued], as_of),
         "rates": distinct_rates(
             [rate for row in inventory_rows for rate in row["rates"]]
             + [i[k] for i in invoices for k in ("booked_rate", "closing_rate")]
@@ -333,12 +348,13 @@ def intercompany(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     """Unrealised intercompany profit in ending inventory, per intercompany agreement, and
     the elimination entry (Dr COGS / Cr Inventory) in the agreement's currency."""
     per_agreement: dict[int, dict] = {}
-    for row in costed_positions(scope=scope, filters=filters, as_of=as_of):
+    costed = costed_positions(scope=scope, filters=filters, as_of=as_of)
+    for row in costed:
         agreement = row.agreement
         if agreement is None or not agreement.intercompany or row.unit_cost is None:
             continue
         entry = per_agreement.setdefault(agreement.pk, {"agreement": agreement, "inventory": ZERO})
-        entry["inventory"] += row.position.on_hand * row.unit_cost
+        entry["inventory"] += max(row.position.on_hand, ZERO) * row.unit_cost
     rows = []
     for entry in per_agreement.values():
         agreement = entry["agreement"]
@@ -365,4 +381,8 @@ def intercompany(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
                 },
             }
         )
-    return {"as_of": as_of.isoformat(), "rows": sorted(rows, key=lambda r: r["agreement"])}
+    return {
+        "as_of": as_of.isoformat(),
+        "rows": sorted(rows, key=lambda r: r["agreement"]),
+        **_ages(costed, as_of),
+    }
