@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .errors import readable
 from .reader import ISA_FIELD_WIDTHS, InterchangeSummary, Source, X12Reader, is_digits
 
 PYX12_VERSIONS = ("00401", "00501")
@@ -283,13 +284,17 @@ class _Builder:
             fields[12] = fields[12].zfill(9)
         padded = []
         for i, (value, width) in enumerate(zip(fields[:15], ISA_FIELD_WIDTHS[:15], strict=True)):
-            value = "".join(ch if ch.isascii() else "?" for ch in value)
+            if not value.isascii():
+                self.notes.append(
+                    f"ISA{i + 1:02d} {readable(value)} contains characters outside ASCII; "
+                    "they were read as '?' for validation"
+                )
             if len(value) > width:
                 self.notes.append(
-                    f"ISA{i + 1:02d} {value!r} is {len(value)} characters long; "
+                    f"ISA{i + 1:02d} {readable(value)} is {len(value)} characters long; "
                     f"its fixed width is {width}"
                 )
-                value = value[:width]
+            value = "".join(ch if ch.isascii() else "?" for ch in value[:width])
             padded.append(value.ljust(width))
         if self.sink is not None:
             component = self.reader.delimiters.component

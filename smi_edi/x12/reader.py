@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from .errors import X12SyntaxError
+from .errors import X12SyntaxError, readable, readable_bytes
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes]
 
@@ -211,8 +211,19 @@ def _open(source: Source) -> tuple[IO[bytes], bool]:
 
 
 def _describe(text: str) -> str:
-    shown = text[:20].encode("latin-1", "replace").decode("utf-8", "replace")
-    return repr(shown)
+    """Raw text (Latin-1, one character per byte) quoted readably: see ``readable``."""
+    return readable_bytes(text[:20])
+
+
+def _utf8(value: str) -> str:
+    """An ISA element as text: UTF-8 where its bytes are UTF-8 (a no-break space is one
+    character, not 'Â\xa0'), else the Latin-1 it was read as."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return value
 
 
 class X12Reader:
@@ -300,7 +311,7 @@ class X12Reader:
         element = text[start + 3]
         if element.isalnum() or element in _WHITESPACE:
             raise X12SyntaxError(
-                f"{element!r} cannot be the element separator",
+                f"{readable_bytes(element)} cannot be the element separator",
                 offset=start + 3,
                 segment_number=1,
                 expected="a punctuation character after 'ISA'",
@@ -313,7 +324,7 @@ class X12Reader:
                     "the ISA segment has fewer than 16 elements",
                     offset=start,
                     segment_number=1,
-                    expected=f"16 elements separated by {element!r}",
+                    expected=f"16 elements separated by {readable_bytes(element)}",
                 )
         # ``position`` is the separator before ISA16; ISA16 is one character, then the terminator.
         if len(text) < position + 3:
@@ -347,7 +358,7 @@ class X12Reader:
                 "the ISA segment has fewer than 16 elements (a GS starts before ISA16)",
                 offset=start,
                 segment_number=1,
-                expected=f"16 elements separated by {element!r}, then ISA16 and the segment terminator",
+                expected=f"16 elements separated by {readable_bytes(element)}, then ISA16 and the segment terminator",
             )
         if "\n" in raw_isa or "\r" in raw_isa:
             raise X12SyntaxError(
@@ -358,14 +369,14 @@ class X12Reader:
             )
         if terminator.isalnum() or terminator == " ":
             raise X12SyntaxError(
-                f"{terminator!r} after ISA16 cannot be a segment terminator",
+                f"{readable_bytes(terminator)} after ISA16 cannot be a segment terminator",
                 offset=position + 2,
                 segment_number=1,
                 expected="a segment terminator such as '~' right after ISA16",
             )
         if component.isalnum() or component == " ":
             raise X12SyntaxError(
-                f"ISA16 {component!r} cannot be the component separator",
+                f"ISA16 {readable_bytes(component)} cannot be the component separator",
                 offset=position + 1,
                 segment_number=1,
                 expected="a punctuation character in ISA16",
@@ -378,11 +389,12 @@ class X12Reader:
                 expected="three distinct delimiters",
             )
         raw_elements = raw_isa.split(element)
-        isa = [value.strip(" ") for value in raw_elements]  # spaces only: ISA16 may be 0x1F
+        # spaces only: ISA16 may be 0x1F; ISA16 stays the raw character it splits on
+        isa = [_utf8(value).strip(" ") for value in raw_elements[:16]] + raw_elements[16:]
         version = isa[12]
         if not (len(version) == 5 and is_digits(version)):
             raise X12SyntaxError(
-                f"ISA12 version {version!r} is not a 5-digit version number",
+                f"ISA12 version {readable(version)} is not a 5-digit version number",
                 offset=start,
                 segment_number=1,
                 expected="an interchange version such as 00401 or 00501",
@@ -392,7 +404,7 @@ class X12Reader:
             repetition = raw_elements[11]
             if repetition in (element, component, terminator):
                 raise X12SyntaxError(
-                    f"ISA11 repetition separator {repetition!r} repeats another delimiter",
+                    f"ISA11 repetition separator {readable_bytes(repetition)} repeats another delimiter",
                     offset=start,
                     segment_number=1,
                     expected="a distinct repetition separator",
@@ -579,7 +591,9 @@ class X12Reader:
         body = text.rstrip(strip)
         if not body:
             return text
-        self.warnings.append(f"the last segment is not terminated by {self.delimiters.segment!r}")
+        self.warnings.append(
+            f"the last segment is not terminated by {readable(self.delimiters.segment)}"
+        )
         return body
 
     def _check_segment_id(self, segment_id: str, last: bool) -> None:
@@ -587,10 +601,10 @@ class X12Reader:
             return
         expected = "a segment id of 2 or 3 upper-case letters and digits"
         if last:
-            reason = f"the file ends with {_describe(segment_id)}, which is not a segment"
-            expected += f", each segment ending with {self.delimiters.segment!r}"
+            reason = f"the file ends with {readable(segment_id[:20])}, which is not a segment"
+            expected += f", each segment ending with {readable(self.delimiters.segment)}"
         else:
-            reason = f"{_describe(segment_id)} is not a segment id"
+            reason = f"{readable(segment_id[:20])} is not a segment id"
         raise X12SyntaxError(
             reason, offset=self.offset, segment_number=self.segment_number, expected=expected
         )
@@ -629,7 +643,7 @@ class X12Reader:
                     "a later interchange in this file does not use the first one's delimiters",
                     offset=self.offset,
                     segment_number=self.segment_number,
-                    expected=f"16 ISA elements separated by {self.delimiters.element!r}",
+                    expected=f"16 ISA elements separated by {readable_bytes(self.delimiters.element)}",
                 )
             elements[:] = [e.strip(" ") for e in elements]  # what the caller gets is unpadded too
             self._open_interchange(list(elements))
@@ -666,7 +680,7 @@ class X12Reader:
                 self._error(
                     "interchange",
                     "001",
-                    f"IEA02 control number {control!r} does not match ISA13 {ix.control_number!r}",
+                    f"IEA02 control number {readable(control)} does not match ISA13 {readable(ix.control_number)}",
                 )
             )
         self._ix = None
@@ -693,7 +707,7 @@ class X12Reader:
                 self._error(
                     "group",
                     "19",
-                    f"group control number GS06 {group.control_number!r} is used twice in this interchange",
+                    f"group control number GS06 {readable(group.control_number)} is used twice in this interchange",
                 )
             )
         self._ix.groups.append(group)
@@ -723,7 +737,7 @@ class X12Reader:
                 self._error(
                     "group",
                     "4",
-                    f"GE02 control number {control!r} does not match GS06 {group.control_number!r}",
+                    f"GE02 control number {readable(control)} does not match GS06 {readable(group.control_number)}",
                 )
             )
         self._group = None
@@ -754,7 +768,7 @@ class X12Reader:
                     self._error(
                         "set",
                         "23",
-                        f"set control number ST02 {ts.control_number!r} is used twice in this group",
+                        f"set control number ST02 {readable(ts.control_number)} is used twice in this group",
                     )
                 )
             self._group.sets.append(ts)
@@ -781,7 +795,7 @@ class X12Reader:
                 self._error(
                     "set",
                     "3",
-                    f"SE02 control number {control!r} does not match ST02 {ts.control_number!r}",
+                    f"SE02 control number {readable(control)} does not match ST02 {readable(ts.control_number)}",
                 )
             )
         self._set = None

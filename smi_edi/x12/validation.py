@@ -53,6 +53,7 @@ from pyx12.map_if import segment_if
 
 from .acks import group_status
 from .envelope_results import REJECTING_GROUP_CODES, REJECTING_SET_CODES, results_from_envelopes
+from .errors import readable
 from .fastcheck.engine import Engine
 from .fastcheck.tables import compile_directory
 from .normalise import GroupContext, GroupPlan, NormalisedInterchange, normalise
@@ -611,7 +612,7 @@ def _note_replacements(copy: NormalisedInterchange, found: _Findings) -> None:
         owner = next((s for s, e in starts if s <= r.segment_number <= e), None)
         where = f"{r.segment_id}{r.element:02d}" + (f"-{r.component:02d}" if r.component else "")
         text = (
-            f"element {where} {r.value!r} contains characters outside ASCII; "
+            f"element {where} {readable(r.value)} contains characters outside ASCII; "
             "they were read as '?' for validation"
         )
         if owner is None:

@@ -617,6 +617,53 @@ def test_spaces_or_tabs_before_the_line_break_that_ends_each_segment_are_trailin
     assert reader.envelope_errors == []
 
 
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    "data, quoted",
+    [
+        pytest.param(
+            interchange(GROUP, version="0040" + NBSP),
+            "ISA12 version '0040<U+00A0 NO-BREAK SPACE>' is not",
+            id="isa12",
+        ),
+        pytest.param(
+            interchange(GROUP, "ST*852*0001", NBSP + "XQ*H*1*2", "SE*3*0001"),
+            "'<U+00A0 NO-BREAK SPACE>XQ' is not a segment id",
+            id="segment-id",
+        ),
+        pytest.param(
+            (NBSP + isa() + "~").encode(),
+            "found '<U+00A0 NO-BREAK SPACE>I'",
+            id="file-start",
+        ),
+        pytest.param(
+            interchange(GROUP, "ST*852*0001", "\x01XQ*H", "SE*3*0001"),
+            "'\\x01XQ' is not a segment id",
+            id="control-character",
+        ),
+    ],
+)
+def test_a_reason_quoting_bytes_shows_them_readably_never_as_mojibake(data, quoted):
+    if isinstance(data, str):
+        data = data.encode()
+
+    with pytest.raises(X12SyntaxError) as caught:
+        read(data)
+
+    assert quoted in str(caught.value)
+    assert "\u00c2" not in str(caught.value) and "\ufffd" not in str(caught.value)
+
+
+def test_utf8_in_the_isa_is_read_as_utf8():
+    data = interchange(GROUP).replace(b"DEMORETAIL     ", "DEMORETAIL\u00a0\u00a0 ".encode())
+
+    reader, _ = read(data)
+
+    assert reader.isa[6] == "DEMORETAIL" + NBSP * 2
+
+
 # -- what is refused, and how it is explained --------------------------------------------
 
 STARS = interchange(GROUP, "ST*852*0001", "***", "SE*3*0001", "GE*1*1", "IEA*1*000000001")

@@ -506,3 +506,20 @@ def test_a_ge01_that_is_not_a_number_is_the_readers_finding_not_a_validator_cras
     assert set_result.status is SetStatus.ACCEPTED
     assert result.groups[0].group_errors == ["5"]
     assert result.groups[0].status is SetStatus.REJECTED
+
+
+def test_a_no_break_space_in_the_isa_is_named_in_the_reason_not_shown_as_mojibake():
+    """A UTF-8 no-break space padding ISA06 used to read as 'Â\xa0' (Latin-1) and pass
+    silently; it is one character, named, and reported."""
+    data = interchange([("852", REPORT_852)]).replace(
+        b"DEMORETAIL     ", "DEMORETAIL\u00a0\u00a0\u00a0  ".encode()
+    )
+
+    (result,) = validate(data)
+
+    assert result.sender_id == "DEMORETAIL\u00a0\u00a0\u00a0"
+    assert result.interchange_errors == [
+        "ISA06 'DEMORETAIL<U+00A0 NO-BREAK SPACE><U+00A0 NO-BREAK SPACE>"
+        "<U+00A0 NO-BREAK SPACE>' contains characters outside ASCII; "
+        "they were read as '?' for validation"
+    ]
