@@ -29,6 +29,20 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
+def not_found(request, exception=None):
+    """Under /api/ a path that names nothing answers in the API's error shape, not HTML."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"error": "not_found", "message": f"nothing at {request.path}"}, status=404
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
+
+
 api_v1 = [
     path("api/v1/interchanges/", InterchangeCreateView.as_view(), name="interchange-create"),
     path(
@@ -42,7 +56,8 @@ api_v1 = [
     ),
     path("api/v1/proposals/<int:pk>/reject/", ProposalRejectView.as_view(), name="proposal-reject"),
     path("api/v1/exceptions/", ExceptionsView.as_view(), name="exceptions"),
-    path("api/v1/assistant/ask", AskView.as_view(), name="assistant-ask"),
+    # The same view without the trailing slash, kept out of the schema (one operation).
+    path("api/v1/assistant/ask", AskView.as_view(schema=None), name="assistant-ask"),
     path("api/v1/assistant/ask/", AskView.as_view()),
     path("api/v1/finance/", FinanceIndexView.as_view(), name="finance"),
     path("api/v1/finance/rates/", ExchangeRatesView.as_view(), name="finance-rates"),

@@ -12,7 +12,7 @@ from smi_core.api import errors
 
 
 class AskSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=1000)
+    question = serializers.RegexField(r"\S", max_length=1000, help_text="not blank")
 
 
 class AskView(APIView):

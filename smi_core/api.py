@@ -167,9 +167,8 @@ def _cursor_decode(raw: str) -> tuple[int, int]:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
         item, location = (int(part) for part in text.split("."))
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise exceptions.ValidationError(
-            {"cursor": "not a cursor this API gave out; start again without it"}
-        ) from None
+        # As DRF's own cursor pages: a cursor we did not give out names no page.
+        raise NotFound("no such page: follow `next` from the first page") from None
     return item, location
 
 
@@ -188,7 +187,7 @@ class PositionsView(APIView):
                 },
                 description="one page; `next` is the URL of the following page (null: last)",
             ),
-            **errors(400, 403),
+            **errors(400, 403, 404),
         },
         summary="Current inventory positions",
         description="Pages by cursor in a stable order (item, then location): follow `next`. "
@@ -198,7 +197,9 @@ class PositionsView(APIView):
             OpenApiParameter("item", str, description="vendor item, GTIN or buyer item number"),
             OpenApiParameter("location", str, description="location code or GLN"),
             LIMIT,
-            OpenApiParameter("cursor", str, description="from the previous page's `next`"),
+            OpenApiParameter(
+                "cursor", str, description="from the previous page's `next` (else 404)"
+            ),
         ],
     )
     def get(self, request):

@@ -142,7 +142,7 @@ class ShipmentLineSerializer(serializers.Serializer):
 class ShipmentPackSerializer(serializers.Serializer):
     po_number = serializers.CharField()
     sscc = serializers.CharField(required=False, default="", allow_blank=True)
-    lines = ShipmentLineSerializer(many=True)
+    lines = ShipmentLineSerializer(many=True, min_length=1)
 
 
 class ShipmentCreateSerializer(serializers.Serializer):
@@ -153,7 +153,7 @@ class ShipmentCreateSerializer(serializers.Serializer):
     transport_method = serializers.CharField(max_length=2, required=False, default="M")
     bill_of_lading = serializers.CharField(max_length=30, required=False, default="")
     pro_number = serializers.CharField(max_length=30, required=False, default="")
-    packs = ShipmentPackSerializer(many=True)
+    packs = ShipmentPackSerializer(many=True, min_length=1)
 
 
 def pack_specs(packs: list[dict], supplier) -> list[PackSpec]:

@@ -124,6 +124,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "SMI Hub API",
     "DESCRIPTION": "Supplier Managed Inventory hub: X12 interchanges, positions, planning.",
     "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint is not part of the API it describes
 }
 
 # Celery: with no broker configured every task runs in-process (eager), so the embedded

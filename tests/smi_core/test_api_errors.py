@@ -12,7 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from smi_core.models import AuditEvent, InventoryPosition, Item, Location
-from tests.smi_core.test_gaps_api import client_with, staff_token, world  # noqa: F401
+from tests.smi_core import test_gaps_api
+from tests.smi_core.test_gaps_api import client_with, staff_token
+
+world = test_gaps_api.world  # the fixture: partners, their proposals, staff tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -143,10 +146,24 @@ def test_positions_page_by_cursor_through_every_position_once_without_counting(m
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
 
 
-@pytest.mark.parametrize(
-    "query", ["cursor=not-a-cursor", "limit=abc", "limit=-5"], ids=["cursor", "limit", "negative"]
-)
+@pytest.mark.parametrize("query", ["limit=abc", "limit=-5"], ids=["word", "negative"])
 def test_wrong_position_paging_parameters_are_a_400(many_positions, query):
     response = client_with(many_positions["buyer"]).get(f"/api/v1/positions/?{query}")
 
     assert response.status_code == 400 and response.json()["error"] == "invalid"
+
+
+def test_a_cursor_the_api_did_not_give_out_names_no_page(many_positions):
+    response = client_with(many_positions["buyer"]).get("/api/v1/positions/?cursor=bm90LWE")
+
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+def test_a_path_that_names_nothing_under_the_api_answers_json(world):
+    response = client_with(world["planner"]).get("/api/v1/proposals/abc/approve/")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "not_found",
+        "message": "nothing at /api/v1/proposals/abc/approve/",
+    }
