@@ -123,7 +123,11 @@ def test_a_non_utf8_json_file_names_its_line_and_byte(work):
 
     message = import_error(path)
 
-    assert "latin1.json:4: byte 39 (0xE9, column 16)" in message and "(0xE9" in message and "not UTF-8" in message
+    assert (
+        "latin1.json:4: byte 39 (0xE9, column 16)" in message
+        and "(0xE9" in message
+        and "not UTF-8" in message
+    )
 
 
 def test_a_non_utf8_terms_csv_names_its_line(work):
@@ -211,8 +215,10 @@ def test_wrong_agreement_values_are_refused(work, changes, expected):
 
 
 def test_a_key_given_twice_in_one_agreement_is_an_error_not_the_last_one_wins(work):
-    text = one_agreement(work).read_text().replace(
-        '"currency": "USD",', '"currency": "USD",\n      "currency": "EUR",'
+    text = (
+        one_agreement(work)
+        .read_text()
+        .replace('"currency": "USD",', '"currency": "USD",\n      "currency": "EUR",')
     )
     (work / "one.json").write_text(text)
 
