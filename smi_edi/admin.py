@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
@@ -11,6 +12,7 @@ from django.utils.html import format_html
 from smi_core.admin_audit import NoRevertHistoryAdmin
 from smi_core.exceptions import ApplicationError
 from smi_core.services.audit import Actor
+from smi_core.services.import_rows import isa_id_problem
 from smi_edi.models import (
     ControlNumberSequence,
     DeliveryAttempt,
@@ -28,8 +30,66 @@ from smi_edi.services.raw_store import raw_path
 from smi_edi.services.webhooks import webhook_redeliver
 
 
+class TradingPartnerForm(forms.ModelForm):
+    """The same id rules as ``partner_add``: what we write into ISA/GS must be printable
+    ASCII without our delimiters, and the delimiters must differ from each other."""
+
+    class Meta:
+        model = TradingPartner
+        fields = [  # webhook_secret is shown once by partner_add, never on a page
+            f.name
+            for f in TradingPartner._meta.get_fields()
+            if getattr(f, "editable", False)
+            and not f.auto_created
+            and f.concrete
+            and f.name not in ("webhook_secret", "created_at")
+        ]
+
+    def clean(self):
+        data = super().clean()
+        checks = [
+            ("isa_qualifier", "ISA qualifier", True),
+            ("isa_id", "ISA id", True),
+            ("gs_id", "GS id", False),
+        ]
+        for field, what, required in checks:
+            value = data.get(field) or ""
+            if not value and not required:
+                continue
+            problem = isa_id_problem(value, what=what)
+            if problem is None and field == "isa_qualifier" and len(value) != 2:
+                problem = f"ISA qualifier {value!r} must have 2 characters (e.g. ZZ, 01, 14)"
+            if problem:
+                self.add_error(field, problem)
+        version = data.get("x12_version") or ""
+        if version and not (version.isascii() and version.isalnum() and len(version) <= 12):
+            self.add_error(
+                "x12_version", f"{version!r} is not a GS08 version (1 to 12 letters or digits)"
+            )
+        separators = {
+            name: data.get(name) or ""
+            for name in (
+                "element_separator",
+                "component_separator",
+                "segment_terminator",
+                "repetition_separator",
+            )
+        }
+        for name, char in separators.items():
+            newline_ok = name == "segment_terminator" and char == "\n"
+            if char and not newline_ok and (not "!" <= char <= "~" or char.isalnum()):
+                self.add_error(name, f"{char!r} cannot be a delimiter: use punctuation")
+        used = [c for c in separators.values() if c]
+        if len(used) != len(set(used)):
+            self.add_error(
+                None, "the element, component, segment and repetition delimiters must differ"
+            )
+        return data
+
+
 @admin.register(TradingPartner)
 class TradingPartnerAdmin(NoRevertHistoryAdmin):
+    form = TradingPartnerForm
     list_display = [
         "party",
         "isa_qualifier",
