@@ -29,6 +29,7 @@ from smi_core.models import (
 from smi_core.selectors import decimal_text
 from smi_core.services.bulk import NULL, copy_text, upsert
 from smi_core.services.exceptions import ExceptionSpec, exception_raise, exceptions_raise_many
+from smi_core.services.import_rows import gtin14
 from smi_core.services.stock_ledger import stock_ledger_record_set
 from smi_edi.x12.ts852 import Activity852, ActivityQuantity, LineItem
 
@@ -270,13 +271,14 @@ class _Resolver:
         ids = line.ids
         self.before_write()
         vendor_item = ids.get("VN") or line.gtin or next(f"{q}:{v}" for q, v in ids.items())
+        gtin, gtin_note = _checked_gtin(line.gtin)
         item, _ = Item.objects.get_or_create(
             supplier=self.supplier,
             vendor_item=vendor_item[:48],
             defaults={
-                "gtin": line.gtin[:14],
+                "gtin": gtin,
                 "needs_review": True,
-                "description": f"from 852: {line.key}"[:200],
+                "description": f"from 852: {line.key}{gtin_note}"[:200],
             },
         )
         if ids.get("IN"):
@@ -811,3 +813,15 @@ def _raise_problem_exceptions(mapper: Activity852, *, buyer, inbound_set) -> Non
             action="Ask the buyer to correct and resend the report.",
             source_set=inbound_set,
         )
+
+
+def _checked_gtin(value: str) -> tuple[str, str]:
+    """The GTIN to store for an item first seen in an 852, and a note for its description:
+    a number whose check digit is wrong is not stored as a GTIN (it would match another
+    product's scans); the item keeps it only in its description, for review."""
+    if not value:
+        return "", ""
+    try:
+        return gtin14(value), ""
+    except ValueError as exc:
+        return "", f"; not stored as GTIN: {exc}"

@@ -219,17 +219,41 @@ def test_auto_register_creates_items_and_locations_flagged_for_review(world):
 
     ingest(
         interchange(
-            [report_852(lines=[("UP*061414999998*VN*NEW-1", ["ZA*QA**EA", "SDQ*EA*92*S777*4"])])]
+            [report_852(lines=[("UP*061414999991*VN*NEW-1", ["ZA*QA**EA", "SDQ*EA*92*S777*4"])])]
         )
     )
 
     item = Item.objects.get(vendor_item="NEW-1")
     location = Location.objects.get(code="S777")
     assert item.needs_review and location.needs_review
-    assert item.gtin == "00061414999998"
+    assert item.gtin == "00061414999991"
     assert position("NEW-1", "S777").on_hand == Decimal(4)
     assert ExceptionItem.objects.filter(kind="auto_registered").count() == 2
     assert not ExceptionItem.objects.filter(kind="unknown_item").exists()
+
+
+def test_auto_register_does_not_store_a_upc_with_a_wrong_check_digit_as_gtin(world):
+    partner_add(
+        code="demo-retail",
+        name="Demo Retail",
+        isa="ZZ:DEMORETAIL",
+        role="buyer",
+        auto_register=True,
+    )
+
+    # 061414999991 is a valid UPC-A; ...999998 has a wrong check digit (1 expected).
+    ingest(
+        interchange(
+            [report_852(lines=[("UP*061414999998*VN*NEW-2", ["ZA*QA**EA", "SDQ*EA*92*S777*4"])])]
+        )
+    )
+
+    item = Item.objects.get(vendor_item="NEW-2")
+    assert item.gtin == ""
+    assert "not stored as GTIN" in item.description
+    assert "give 1" in item.description
+    assert item.needs_review
+    assert position("NEW-2", "S777").on_hand == Decimal(4)
 
 
 def test_a_quantity_in_an_unexpected_unit_is_kept_but_not_used_for_positions(world):
