@@ -37,7 +37,8 @@ format: setup
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
-# Reader and validation (any machine); ingestion and planning need PostgreSQL at 127.0.0.1.
+# Reader and validation (any machine); ingestion, planning and the positions API need
+# PostgreSQL at 127.0.0.1.
 bench: setup
 	@$(BIN)/python bench/x12_parse.py
 	@$(BIN)/python bench/outbound.py
@@ -45,6 +46,7 @@ bench: setup
 	@$(BIN)/python bench/assistant.py
 	@$(BIN)/python bench/ingest_852.py
 	@$(BIN)/python bench/plan.py
+	@$(BIN)/python bench/api_positions.py
 
 worker: setup
 	@$(BIN)/celery -A config worker --loglevel=INFO

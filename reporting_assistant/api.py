@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from smi_core.api import errors
+from smi_core.api import ApiView, errors, operation
 
 
 class AskSerializer(serializers.Serializer):
     question = serializers.RegexField(r"\S", max_length=1000, help_text="not blank")
 
 
-class AskView(APIView):
-    @extend_schema(
+class AskView(ApiView):
+    @operation(
         operation_id="assistant_ask",
         request=AskSerializer,
         responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 415)},

@@ -58,11 +58,46 @@ ERROR_MEANINGS = {
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Schema responses for the error statuses an operation can answer; 401 always."""
+    """Schema responses for the error statuses an operation can answer; 400 (a query
+    parameter the operation does not take) and 401 always."""
     return {
         status: OpenApiResponse(ERROR_BODY, description=ERROR_MEANINGS[status])
-        for status in sorted({401, *statuses})
+        for status in sorted({400, 401, *statuses})
     }
+
+
+def operation(**kwargs):
+    """``extend_schema`` that also remembers the query parameters it documents, so that
+    ``ApiView`` refuses the others."""
+    names = frozenset(
+        p.name
+        for p in kwargs.get("parameters", [])
+        if isinstance(p, OpenApiParameter) and p.location == OpenApiParameter.QUERY
+    )
+    document = extend_schema(**kwargs)
+
+    def decorate(method):
+        method = document(method)
+        method.query_parameters = names
+        return method
+
+    return decorate
+
+
+class ApiView(APIView):
+    """An API view that answers 400 for a query parameter its operation does not document
+    (a misspelt `ofset`, an object sent as `offset[x]=1`), rather than ignoring it."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # 401 and 403 come first
+        handler = getattr(self, request.method.lower(), None)
+        allowed = getattr(handler, "query_parameters", frozenset())
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            takes = ", ".join(sorted(allowed)) or "none"
+            raise exceptions.ValidationError(
+                {name: f"not a parameter of this operation (it takes: {takes})" for name in unknown}
+            )
 
 
 def _message(detail) -> str:
@@ -172,8 +207,8 @@ def _cursor_decode(raw: str) -> tuple[int, int]:
     return item, location
 
 
-class PositionsView(APIView):
-    @extend_schema(
+class PositionsView(ApiView):
+    @operation(
         operation_id="positions_list",
         responses={
             200: OpenApiResponse(
@@ -240,8 +275,8 @@ def _visible_party(request, permission: str):
     return None
 
 
-class ProposalsView(APIView):
-    @extend_schema(
+class ProposalsView(ApiView):
+    @operation(
         operation_id="proposals_list",
         responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
         summary="Replenishment proposals",
@@ -263,8 +298,8 @@ class ProposalsView(APIView):
         return paginate(self, request, qs, proposal_as_dict)
 
 
-class ProposalDetailView(APIView):
-    @extend_schema(
+class ProposalDetailView(ApiView):
+    @operation(
         operation_id="proposals_retrieve",
         responses={200: OpenApiTypes.OBJECT, **errors(403, 404)},
         summary="A proposal with its lines and the numbers behind each line",
@@ -293,8 +328,8 @@ def _exception_as_dict(e: ExceptionItem) -> dict:
     }
 
 
-class ExceptionsView(APIView):
-    @extend_schema(
+class ExceptionsView(ApiView):
+    @operation(
         operation_id="exceptions_list",
         responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
         summary="The exceptions queue",
@@ -327,8 +362,8 @@ def _decidable(request, pk: int) -> None:
         raise NotFound(f"no proposal #{pk} that you may see")
 
 
-class ProposalApproveView(APIView):
-    @extend_schema(
+class ProposalApproveView(ApiView):
+    @operation(
         operation_id="proposals_approve",
         responses={200: OpenApiTypes.OBJECT, **errors(403, 404, 409)},
         summary="Approve a proposal",
@@ -355,8 +390,8 @@ class RejectionSerializer(serializers.Serializer):
     reason = serializers.RegexField(r"\S", max_length=2000, help_text="why (required, not blank)")
 
 
-class ProposalRejectView(APIView):
-    @extend_schema(
+class ProposalRejectView(ApiView):
+    @operation(
         operation_id="proposals_reject",
         responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 404, 409, 415)},
         summary="Reject a proposal",

@@ -11,16 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    extend_schema,
     inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from smi_core.api import PAGE_PARAMETERS, errors, page_of, paginate
+from smi_core.api import PAGE_PARAMETERS, ApiView, errors, operation, page_of, paginate
 from smi_core.models import ExchangeRate
 from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
@@ -71,8 +69,8 @@ def csv_response(name: str, rows: list[dict]) -> HttpResponse:
     return response
 
 
-class FinanceIndexView(APIView):
-    @extend_schema(
+class FinanceIndexView(ApiView):
+    @operation(
         operation_id="finance_index",
         responses={200: OpenApiResponse(LIST_OF_OBJECTS), **errors(403)},
     )
@@ -86,8 +84,8 @@ class FinanceIndexView(APIView):
         )
 
 
-class FinanceFigureView(APIView):
-    @extend_schema(
+class FinanceFigureView(ApiView):
+    @operation(
         operation_id="finance_figure",
         summary="One finance figure (valuation, fx, intercompany, turnover, working-capital, "
         "service, scorecard, continuity, cashflow)",
@@ -111,10 +109,10 @@ class FinanceFigureView(APIView):
         return Response(data)
 
 
-class ExchangeRatesView(APIView):
+class ExchangeRatesView(ApiView):
     parser_classes = [JSONParser]
 
-    @extend_schema(
+    @operation(
         operation_id="exchange_rates",
         parameters=[
             OpenApiParameter("currency", str),
@@ -142,7 +140,7 @@ class ExchangeRatesView(APIView):
             },
         )
 
-    @extend_schema(
+    @operation(
         operation_id="exchange_rates_load",
         summary='Load rates: {"csv": "currency,quote,date,rate\\nEUR,USD,2026-11-20,1.1566"}',
         request=inline_serializer("RatesLoad", {"csv": serializers.CharField()}),

@@ -11,7 +11,7 @@ MAX_LIMIT = 1000
 
 def int_param(request, name: str, default: int, minimum: int, maximum: int | None) -> int:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from smi_core.api import errors
+from smi_core.api import ApiView, errors, operation
 from smi_edi.models import Interchange, TradingPartner
 from smi_edi.services.interchanges import (
     PayloadTooLarge,
@@ -83,10 +82,10 @@ class InterchangeSerializer(serializers.ModelSerializer):
         return f"/api/v1/interchanges/{obj.pk}/"
 
 
-class InterchangeCreateView(APIView):
+class InterchangeCreateView(ApiView):
     parser_classes = [MultiPartParser, RawX12Parser]
 
-    @extend_schema(
+    @operation(
         summary="Submit an X12 interchange",
         description=(
             "The body is the raw X12 file (any content type), or multipart/form-data with a `file` "
@@ -138,8 +137,8 @@ class InterchangeCreateView(APIView):
         return Response(InterchangeSerializer(interchange).data, status=status.HTTP_202_ACCEPTED)
 
 
-class InterchangeDetailView(APIView):
-    @extend_schema(
+class InterchangeDetailView(ApiView):
+    @operation(
         summary="An interchange's status, errors and acknowledgment",
         responses={200: InterchangeSerializer, **errors(403, 404)},
     )

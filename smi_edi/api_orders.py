@@ -8,13 +8,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from smi_core.api import PAGE_PARAMETERS, errors, page_of, paginate
+from smi_core.api import PAGE_PARAMETERS, ApiView, errors, operation, page_of, paginate
 from smi_core.models import ReplenishmentProposal
 from smi_core.services.audit import Actor
 from smi_core.services.orders import LineChange
@@ -52,8 +51,8 @@ def _order(request, pk: int, permission: str) -> tuple[ReplenishmentProposal, Ac
     return order, actor
 
 
-class OrdersView(APIView):
-    @extend_schema(
+class OrdersView(ApiView):
+    @operation(
         operation_id="orders_list",
         summary="Orders (approved proposals with a PO number)",
         parameters=[
@@ -70,8 +69,8 @@ class OrdersView(APIView):
         return paginate(self, request, qs, order_as_dict)
 
 
-class OrderDetailView(APIView):
-    @extend_schema(
+class OrderDetailView(ApiView):
+    @operation(
         operation_id="order_detail", responses={200: OpenApiTypes.OBJECT, **errors(403, 404)}
     )
     def get(self, request, pk: int):
@@ -92,8 +91,8 @@ class OrderConfirmSerializer(serializers.Serializer):
     lines = LineConfirmationSerializer(many=True, required=False, default=list)
 
 
-class OrderConfirmView(APIView):
-    @extend_schema(
+class OrderConfirmView(ApiView):
+    @operation(
         operation_id="order_confirm",
         summary="Confirm or change an approved order's lines; sends the 855",
         request=OrderConfirmSerializer,
@@ -193,8 +192,8 @@ def _decimal(value) -> Decimal:
         raise serializers.ValidationError(f"{value!r} is not a number") from exc
 
 
-class ShipmentsView(APIView):
-    @extend_schema(
+class ShipmentsView(ApiView):
+    @operation(
         operation_id="shipments_list",
         parameters=PAGE_PARAMETERS,
         responses={200: OpenApiResponse(page_of()), **errors(400, 403)},
@@ -203,7 +202,7 @@ class ShipmentsView(APIView):
         supplier, _ = _supplier_scope(request, "smi_core.view_shipment")
         return paginate(self, request, shipments_list(supplier=supplier), shipment_as_dict)
 
-    @extend_schema(
+    @operation(
         operation_id="shipment_create",
         summary="Report a shipment (packs and lines); sends the 856",
         request=ShipmentCreateSerializer,
@@ -232,8 +231,8 @@ class ShipmentsView(APIView):
         return Response(shipment_as_dict(fresh), status=status.HTTP_201_CREATED)
 
 
-class OutboundView(APIView):
-    @extend_schema(
+class OutboundView(ApiView):
+    @operation(
         operation_id="outbound_list",
         summary="Documents we sent, with delivery and acknowledgment status",
         parameters=[

@@ -167,3 +167,24 @@ def test_a_path_that_names_nothing_under_the_api_answers_json(world):
         "error": "not_found",
         "message": "nothing at /api/v1/proposals/abc/approve/",
     }
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["ofset=5", "offset[x]=1", "limit="],
+    ids=["misspelt", "object", "empty"],
+)
+def test_a_parameter_the_operation_does_not_take_or_an_empty_one_is_a_400(world, query):
+    response = client_with(world["planner"]).get(f"/api/v1/proposals/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
+
+
+def test_a_date_too_far_back_to_count_a_period_from_is_a_400_not_a_500(world):
+    finance = staff_token("fin", "finance")
+
+    response = client_with(finance).get("/api/v1/finance/turnover/?end=0001-01-05")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "end 0001-01-05 is outside the years 1900 to 2999"

@@ -276,7 +276,7 @@ def test_the_api_gives_each_figure_as_json_and_csv_to_the_roles_that_may_see_it(
     assert [r["value_closing"] for r in data["rows"]] == ["200.00", "12000.00"]
     lines = csv_text.content.decode().splitlines()
     assert lines[0].startswith("buyer,") and "12000.00" in lines[2]
-    assert client.get("/api/v1/finance/nothing/").status_code == 400
+    assert client.get("/api/v1/finance/nothing/").status_code == 404  # no such figure
     assert (
         client.get("/api/v1/finance/turnover/?start=2026-12-01&end=2026-11-01").status_code == 400
     )

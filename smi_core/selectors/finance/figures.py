@@ -64,9 +64,13 @@ def _date(params: Mapping, name: str, default: date) -> date:
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise BadParameter(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+    # Periods and baselines are counted back from these dates: keep them where that works.
+    if not date(1900, 1, 1) <= parsed <= date(2999, 12, 31):
+        raise BadParameter(f"{name} {value} is outside the years 1900 to 2999")
+    return parsed
 
 
 def arguments(figure: Figure, params: Mapping[str, str]) -> dict:
