@@ -104,10 +104,16 @@ class Answer:
     model: str = "template"
     fallback_reason: str = ""
     record_id: int | None = None
+    restatement: str = ""
+    query: dict | None = None  # the query model reading that was computed
+    readings: list[dict] = field(default_factory=list)  # other readings, one-click changes
 
     def as_dict(self) -> dict:
         return {
             "question": self.question,
+            "restatement": self.restatement,
+            "query": self.query,
+            "readings": self.readings,
             "answer": self.text,
             "intent": self.intent.as_dict(),
             "figures": [f.as_dict() for f in self.facts],
@@ -627,8 +633,127 @@ def _missing(name: str, exc: ApplicationError) -> str:
     )
 
 
-def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -> Answer:
-    """Answer ``question`` for ``user`` (within what the user may see) and record it."""
+def _query_answer(question, intent, parsed, vocab, scope, query) -> Answer | None:
+    """The answer through the query model (``query/``), or None when the question is one
+    for the clause path (terms only, out of scope, a partner nobody knows)."""
+    from reporting_assistant.query.answer import answer_audit, answer_query
+    from reporting_assistant.query.model import Query
+
+    if query is not None:
+        chosen, readings = Query.from_dict(query), None
+    elif parsed.audit is not None:
+        done = answer_audit(parsed.audit, scope=scope)
+        return Answer(
+            question=question, text=done.text, intent=intent, restatement=done.restatement
+        )
+    elif not parsed.readings or intent.out_of_scope or intent.kind == "clause" or (
+        intent.unknown_names and not (intent.suppliers or intent.buyers)
+    ):
+        return None
+    else:
+        chosen, readings = parsed.readings[0].query, parsed.readings
+    try:
+        done = answer_query(chosen, scope=scope, readings=readings, vocab=vocab)
+    except ApplicationError as exc:
+        return Answer(
+            question=question,
+            text=f"I cannot give that figure: {exc.message.rstrip('.')}. Ask for a date the data covers.",
+            intent=intent,
+        )
+    result = done.result
+    answer = Answer(
+        question=question,
+        text=done.text,
+        intent=intent,
+        restatement=done.restatement,
+        query=chosen.as_dict(),
+        readings=done.readings,
+        facts=[
+            Fact(
+                f"query.{chosen.metric}",
+                done.restatement,
+                str(result.value) if result.value is not None else "n/a",
+                result.unit,
+                f"query model {chosen.metric} via the finance selectors; "
+                + "; ".join(
+                    f"{r['pair']} {r['rate']} on {r['date']}" for r in result.rates if r.get("date")
+                ),
+            )
+        ],
+    )
+    answer.table = _table_of(result)
+    topic = done.governing_topic
+    if intent.wants_clauses:  # asked about terms: the clauses of the agreements in the query
+        answer.citations = clauses_for(question, _intent_of(chosen, intent), scope)
+        if intent.topics:
+            answer.citations = [
+                c for c in answer.citations if _topic(c) in intent.topics
+            ] or answer.citations
+    elif topic:
+        answer.citations = _governing(chosen, intent, scope, topic)
+    for citation in answer.citations:
+        answer.text += f"\n\n{citation.marker} {citation.title}: \u201c{citation.quote}\u201d"
+    return answer
+
+
+def _topic(citation: Citation) -> str:
+    from reporting_assistant.models import AgreementClause
+
+    found = (
+        AgreementClause.objects.filter(vector_id=citation.id)
+        .values_list("topic", flat=True)
+        .first()
+    )
+    return found or ""
+
+
+def _table_of(result) -> dict | None:
+    from reporting_assistant.query.answer import _table
+
+    return _table(result)
+
+
+def _intent_of(query, intent: Intent) -> Intent:
+    """The old intent narrowed to the parties of the query, so that retrieval keeps to
+    the agreements in the query."""
+    suppliers = tuple(f.key for f in query.filters if f.kind == "supplier")
+    buyers = tuple(f.key for f in query.filters if f.kind == "buyer")
+    return replace(intent, suppliers=suppliers or intent.suppliers, buyers=buyers or intent.buyers)
+
+
+def _governing(query, intent: Intent, scope: FinanceScope, topic: str) -> list[Citation]:
+    """The clauses on ``topic`` (payment terms beside owed, ownership beside exposure) of
+    the agreements in the query only."""
+    from reporting_assistant.models import AgreementClause
+
+    codes = [a.code for a in _agreements_in_question(_intent_of(query, intent), scope)]
+    named = [f.key for f in query.filters if f.kind == "agreement"]
+    if named:
+        codes = [c for c in codes if c in named]
+    clauses = AgreementClause.objects.filter(agreement__code__in=codes, topic=topic).select_related(
+        "agreement", "document"
+    )
+    return [
+        Citation(
+            id=c.vector_id,
+            agreement=c.agreement.code,
+            number=c.number,
+            title=c.title,
+            quote=c.text,
+            source=getattr(c, "source", ""),
+        )
+        for c in clauses.order_by("agreement__code", "number")[:3]
+    ]
+
+
+def assistant_ask(
+    *, user, question: str, llm=None, as_of: date | None = None, query: dict | None = None
+) -> Answer:
+    """Answer ``question`` for ``user`` (within what the user may see) and record it.
+    ``query``: a reading chosen on the chat page (the query model as a dict), computed as
+    it is instead of parsing the question again."""
+    from reporting_assistant.query.answer import question_parse
+
     started = time.monotonic()
     question = " ".join(question.split())[:1000]
     scope = FinanceScope.for_user(user)
@@ -637,9 +762,14 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
     parties = visible_parties(party_ids)
     items, locations = visible_codes(party_ids)
     intent = intent_for(question, parties, items=items, locations=locations)
+    parsed, vocab = question_parse(question, party_ids=party_ids, today=as_of)
     answer = Answer(question=question, text="", intent=intent)
     sentences: list[str] = []
-    if not question:
+    done = _query_answer(question, intent, parsed, vocab, scope, query) if question else None
+    if done is not None:
+        answer = done
+        sentences.append(answer.text)
+    elif not question:
         sentences.append("Ask a question. " + CAN_ANSWER)
     elif intent.unknown_names and not (intent.suppliers or intent.buyers):
         names = ", ".join(intent.unknown_names)
@@ -657,7 +787,14 @@ def assistant_ask(*, user, question: str, llm=None, as_of: date | None = None) -
         guess := clauses_for(question, intent, scope, closer_than=UNSURE_DISTANCE)
     ):
         sentences.append(
-            "I could not tell what figure or agreement clause you are asking about. " + CAN_ANSWER
+            "I could not tell what figure or agreement clause you are asking about"
+            + (
+                f" (I did not understand {', '.join(parsed.not_understood)})"
+                if parsed.not_understood
+                else ""
+            )
+            + ". "
+            + CAN_ANSWER
         )
         sentences.append("For example: " + " / ".join(EXAMPLES))
     elif intent.kind == "unknown":

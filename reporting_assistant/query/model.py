@@ -1,0 +1,174 @@
+"""The assistant's query model: a small semantic layer over the finance and planning
+selectors. A :class:`Query` names one metric from :data:`METRICS`, the dimensions to break
+it down by, filters (supplier, buyer, owner, item, location, agreement), the as-of day or
+period, and the currency to report in; :func:`restatement` says it back in words.
+
+Framework-free: the parser fills a Query, ``compute.py`` runs it through the selectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+
+DIMENSIONS = ("supplier", "buyer", "owner", "item", "location", "agreement", "week")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    title: str
+    kind: str  # money, units, ratio, days, weeks, percent, count, list, audit
+    figure: str  # the selector figure that computes it ("" for stock and planning reads)
+    period: bool = False  # measured over a period (start..end) rather than at a day
+    governing: str = ""  # the clause topic that governs the figure, quoted beside it
+    dimensions: tuple[str, ...] = ()  # dimensions it can be broken down by
+
+
+MONEY_DIMS = ("supplier", "buyer", "owner", "item", "location")
+UNIT_DIMS = ("supplier", "buyer", "item", "location")
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric("inventory_value", "Inventory value", "money", "valuation", dimensions=MONEY_DIMS),
+        Metric(
+            "exposure",
+            "Inventory exposure",
+            "money",
+            "valuation",
+            governing="ownership",
+            dimensions=MONEY_DIMS,
+        ),
+        Metric(
+            "inventory_quantity", "Inventory quantity", "units", "valuation", dimensions=UNIT_DIMS
+        ),
+        Metric("on_hand", "Units on hand", "units", "", dimensions=UNIT_DIMS),
+        Metric("sold", "Units sold", "units", "", period=True, dimensions=UNIT_DIMS),
+        Metric("on_order", "Units on order", "units", "", dimensions=UNIT_DIMS),
+        Metric("in_transit", "Units in transit", "units", "", dimensions=UNIT_DIMS),
+        Metric("out_of_stock", "Item-locations out of stock", "list", "", dimensions=UNIT_DIMS),
+        Metric(
+            "projected_stockouts",
+            "Projected stockouts raised by planning",
+            "list",
+            "",
+            dimensions=UNIT_DIMS,
+        ),
+        Metric("turnover", "Inventory turnover", "ratio", "turnover", period=True),
+        Metric("dio", "Days inventory outstanding (DIO)", "days", "turnover", period=True),
+        Metric("gmroi", "GMROI", "ratio", "turnover", period=True),
+        Metric("weeks_of_supply", "Weeks of supply", "weeks", "turnover", period=True),
+        Metric(
+            "working_capital", "Working capital released", "money", "working-capital", period=True
+        ),
+        Metric("cash_out", "Cash out for replenishment", "money", "cashflow"),
+        Metric("owed", "Owed for replenishment", "money", "owed", governing="payment_terms"),
+        Metric("fill_rate", "Fill rate", "percent", "service", period=True),
+        Metric("fx_adjustment", "FX gain or loss on open invoices", "money", "fx"),
+        Metric("intercompany", "Intercompany unrealised profit", "money", "intercompany"),
+        Metric("approvals", "Approved orders and their approvers", "audit", "", period=True),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Named:
+    """A thing the question names, resolved: its kind (item, location, supplier, buyer,
+    agreement), its key (code) and the label people know it by."""
+
+    kind: str
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Query:
+    metric: str
+    as_of: date
+    start: date | None = None
+    end: date | None = None
+    currency: str | None = None  # reporting currency; None: the configured one
+    filters: tuple[Named, ...] = ()
+    owner: str | None = None  # "supplier" (consigned) or "buyer"
+    group_by: tuple[str, ...] = ()
+    weeks: int | None = None  # cash out horizon
+    date_said: str = ""
+
+    def named(self, kind: str) -> list[Named]:
+        return [f for f in self.filters if f.kind == kind]
+
+    def key(self, kind: str) -> str | None:
+        found = self.named(kind)
+        return found[0].key if found else None
+
+    def with_(self, **changes) -> Query:
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        for name in ("as_of", "start", "end"):
+            data[name] = data[name].isoformat() if data[name] else None
+        data["filters"] = [asdict(f) for f in self.filters]
+        data["group_by"] = list(self.group_by)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Query:
+        def day(value):
+            return date.fromisoformat(value) if value else None
+
+        return cls(
+            metric=data["metric"],
+            as_of=day(data["as_of"]),
+            start=day(data.get("start")),
+            end=day(data.get("end")),
+            currency=data.get("currency"),
+            filters=tuple(Named(**f) for f in data.get("filters") or ()),
+            owner=data.get("owner"),
+            group_by=tuple(data.get("group_by") or ()),
+            weeks=data.get("weeks"),
+            date_said=data.get("date_said") or "",
+        )
+
+
+@dataclass
+class Reading:
+    """One way to read a question: the query and how sure the parser is of it."""
+
+    query: Query
+    score: float
+    why: str = ""
+    alternatives_of: str = ""  # what differs from the first reading ("item", "buyer", ...)
+    extra: dict = field(default_factory=dict)
+
+
+def restatement(query: Query, *, reporting: str, latest: date | None = None) -> str:
+    """ "Inventory value, all owners, converted to USD at closing rates, buyer City Mart,
+    as of 2026-11-01 (latest reports 2026-11-01)"."""
+    metric = METRICS[query.metric]
+    parts = [metric.title]
+    if metric.kind == "money" and query.metric in ("inventory_value", "exposure"):
+        parts.append(
+            {"supplier": "consigned stock (supplier-owned)", "buyer": "buyer-owned stock"}.get(
+                query.owner or "", "all owners"
+            )
+        )
+    if metric.kind == "money":
+        cur = query.currency or reporting
+        parts.append(f"converted to {cur} at closing rates")
+    for kind in ("supplier", "buyer", "agreement", "item", "location"):
+        named = query.named(kind)
+        if named:
+            parts.append(f"{kind} " + ", ".join(n.label for n in named))
+    if query.group_by:
+        parts.append("by " + " and ".join(query.group_by))
+    if query.metric == "cash_out":
+        parts.append(f"over the next {query.weeks or 12} weeks from {query.as_of.isoformat()}")
+    elif metric.period and query.start:
+        parts.append(f"from {query.start.isoformat()} to {(query.end or query.as_of).isoformat()}")
+    else:
+        parts.append(f"as of {query.as_of.isoformat()}")
+    text = ", ".join(parts)
+    if latest is not None:
+        text += f" (latest reports {latest.isoformat()})"
+    return text

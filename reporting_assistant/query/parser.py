@@ -1,0 +1,487 @@
+"""From a question to readings of it (:class:`Reading`, best first), built from the data's
+own names (:mod:`vocabulary`), dates in words (:mod:`dates`) and the metric catalogue.
+
+The metric comes from exact rules where a phrase settles it ("DIO", "owe", "in transit"),
+else from the nearest labelled examples by the shipped embeddings. Names are matched
+longest first, so "ACME-1001" is the item and never the partner Acme; a phrase that fits
+two or three things equally well gives as many readings. "in USD"/"in euros" is the
+currency to report in; "denominated in EUR" is a filter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from reporting_assistant.query.dates import when
+from reporting_assistant.query.model import METRICS, Named, Query, Reading
+from reporting_assistant.query.vocabulary import Term, Vocabulary
+
+# (metric, phrases), the first that matches wins; checked on the lower-cased question
+RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("gmroi", ("gmroi", "return on inventory", "margin return", "gross margin return")),
+    (
+        "dio",
+        (
+            "dio",
+            "days inventory",
+            "days of inventory",
+            "days in inventory",
+            "days sales of inventory",
+            "days on hand",
+            "how many days of stock",
+        ),
+    ),
+    (
+        "weeks_of_supply",
+        ("weeks of supply", "weeks of cover", "weeks of stock", "weeks of inventory", "wos"),
+    ),
+    ("turnover", ("turnover", "inventory turns", "stock turns", "turn over", "turns")),
+    ("working_capital", ("working capital", "capital released", "capital freed", "cash tied up")),
+    (
+        "fill_rate",
+        (
+            "fill rate",
+            "fill-rate",
+            "service level achieved",
+            "fillrate",
+            "orders filled",
+            "demand filled",
+        ),
+    ),
+    (
+        "projected_stockouts",
+        (
+            "projected stockout",
+            "projected stock-out",
+            "stockout risk",
+            "stock-out risk",
+            "risk of stockout",
+            "risk of running out",
+            "going to run out",
+            "will run out",
+            "about to run out",
+            "run out next",
+            "stockouts coming",
+            "stock out next",
+            "will stock out",
+            "running out",
+            "run dry",
+            "next week's stockouts",
+            "stockouts next",
+        ),
+    ),
+    (
+        "out_of_stock",
+        (
+            "out of stock",
+            "out-of-stock",
+            "stocked out",
+            "stockout",
+            "stock-out",
+            "no stock left",
+            "zero stock",
+            "empty shelves",
+            "nothing on the shelf",
+            "sold out",
+        ),
+    ),
+    (
+        "intercompany",
+        ("intercompany", "inter-company", "unrealised profit", "unrealized profit", "elimination"),
+    ),
+    (
+        "fx_adjustment",
+        (
+            "fx",
+            "exchange gain",
+            "exchange loss",
+            "currency gain",
+            "currency loss",
+            "remeasure",
+            "forex",
+            "exchange rate effect",
+            "exchange-rate effect",
+        ),
+    ),
+    (
+        "owed",
+        (
+            "owe",
+            "owed",
+            "owing",
+            "payable",
+            "payables",
+            "outstanding",
+            "amount due",
+            "amounts due",
+            "unpaid",
+        ),
+    ),
+    (
+        "cash_out",
+        (
+            "cash out",
+            "cash-out",
+            "cash outflow",
+            "outflow",
+            "pay out",
+            "cash goes out",
+            "cash will go out",
+            "spend on replenishment",
+            "cash needed",
+            "cash requirement",
+            "payments coming",
+            "going out the door",
+            "cash burn",
+            "how much cash",
+        ),
+    ),
+    (
+        "in_transit",
+        ("in transit", "in-transit", "on the way", "en route", "on the road", "being shipped"),
+    ),
+    ("on_order", ("on order", "on-order", "open orders", "ordered but", "still ordered")),
+    (
+        "sold",
+        (
+            "sold",
+            " sell",
+            "sales in units",
+            "units sold",
+            "sell-through",
+            "shift",
+            "move",
+            "moved",
+            "went out of the store",
+        ),
+    ),
+    (
+        "approvals",
+        (
+            "approvals",
+            "approved orders",
+            "approvers",
+            "orders approved",
+            "who approves",
+            "approved",
+        ),
+    ),
+    ("exposure", ("exposure", "exposed", "on the hook", "at stake")),
+    (
+        "on_hand",
+        (
+            "on hand",
+            "on-hand",
+            "how many units",
+            "how many",
+            "units in stock",
+            "units do we have",
+            "units are there",
+            "stock count",
+            "pieces",
+            "units",
+        ),
+    ),
+    ("inventory_quantity", ("quantity", "how much stock in units", "volume of stock")),
+    (
+        "inventory_value",
+        (
+            "inventory value",
+            "stock value",
+            "value",
+            "worth",
+            "valuation",
+            "how much stock",
+            "how much inventory",
+            "sitting in stock",
+            "tied up in stock",
+            "inventory",
+            "stock",
+        ),
+    ),
+)
+# labelled examples for the nearest-neighbour intent when no rule fires
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "inventory_value": (
+        "what is our stock worth",
+        "how much money is sitting on the shelves",
+        "total inventory at cost",
+    ),
+    "exposure": ("how much are we exposed to", "what do we risk losing on this customer's stock"),
+    "on_hand": ("how many pieces are left", "count of units at the store"),
+    "sold": ("how many did the shop get rid of", "sales volume of the item"),
+    "out_of_stock": ("which shelves are empty", "what has nothing left"),
+    "projected_stockouts": ("what will be missing soon", "which products may be short next week"),
+    "turnover": ("how fast does the stock rotate", "how quickly does inventory cycle"),
+    "dio": ("how long does stock sit before it sells",),
+    "gmroi": ("how much margin does each dollar of stock earn",),
+    "weeks_of_supply": ("how long will the stock last",),
+    "working_capital": ("how much money did we free up",),
+    "cash_out": ("how much will we have to pay suppliers in the coming weeks",),
+    "owed": ("what bills are open", "what do we still have to pay"),
+    "fill_rate": ("how much of demand did we serve",),
+    "fx_adjustment": ("what did currency moves cost us",),
+    "intercompany": ("profit inside the group to eliminate",),
+    "approvals": ("which orders got signed off",),
+}
+GROUP = re.compile(
+    r"\b(?:by|per|for each|broken down by|split by|across|each)\s+"
+    r"(supplier|vendor|buyer|customer|retailer|owner|item|product|sku|article|location|store|site|shop|agreement|contract|week)s?\b"
+)
+GROUP_NAMES = {
+    "vendor": "supplier",
+    "customer": "buyer",
+    "retailer": "buyer",
+    "product": "item",
+    "sku": "item",
+    "article": "item",
+    "store": "location",
+    "site": "location",
+    "shop": "location",
+    "contract": "agreement",
+}
+REPORT_IN = re.compile(
+    r"\b(?:in|into|to|as|expressed in|converted to|converted into)\s+(?:the\s+)?$"
+)
+FILTER_IN = re.compile(r"\b(?:denominated in|invoiced in|priced in|billed in)\s+$")
+SUPPLIER_CUE = re.compile(
+    r"\b(?:supplier|vendor|from|supplied by|exposure to|exposed to|owe|owed to|pay)\s+(?:the\s+)?$"
+)
+BUYER_CUE = re.compile(r"\b(?:buyer|customer|retailer|at|for|with|client)\s+(?:the\s+)?$")
+AUDIT = re.compile(
+    r"\bwho\b.*?\b(approved|approve|proposed|propose|created|overrode|overrid(?:e|den)|shipped|ship|confirmed|rejected)\b"
+    r"|\bwhen\s+(?:was|were|did)\b.*?\b(approved|proposed|shipped|confirmed|rejected|overridden|created)\b"
+)
+ORDER_REF = re.compile(
+    r"\b(?:po|order|purchase order)\s*(?:number|no\.?|#)?\s*([A-Z]{2,}[0-9]{4,})\b|\b([A-Z]{3}\d{7})\b",
+    re.I,
+)
+PROPOSAL_REF = re.compile(r"\bproposal\s*(?:number|no\.?|#)?\s*(\d+)\b", re.I)
+WEEKS_AHEAD = re.compile(
+    r"\b(?:next|coming|following)\s+(\d+|one|two|three|four|five|six|eight|twelve)\s+weeks?\b"
+)
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "eight": 8,
+    "twelve": 12,
+}
+CONSIGNED = (
+    "consigned",
+    "consignment",
+    "supplier-owned",
+    "supplier owned",
+    "owned by the supplier",
+    "we still own",
+    "our own stock",
+    "stock we own",
+)
+BUYER_OWNED = ("buyer-owned", "buyer owned", "owned by the buyer", "owned by buyers", "they own")
+
+
+@dataclass
+class Audit:
+    action: str
+    po_number: str = ""
+    proposal: int | None = None
+
+
+@dataclass
+class Parse:
+    readings: list[Reading] = field(default_factory=list)
+    audit: Audit | None = None
+    not_understood: list[str] = field(default_factory=list)
+    metric_from: str = ""  # "rule" or "examples"
+
+
+@dataclass
+class _Match:
+    start: int
+    end: int
+    terms: list[Term]
+
+
+def _matches(text: str, vocab: Vocabulary) -> list[_Match]:
+    spans: dict[tuple[int, int], list[Term]] = {}
+    for pattern, term in vocab.patterns():
+        for m in pattern.finditer(text):
+            spans.setdefault((m.start(), m.end()), []).append(term)
+    taken: list[_Match] = []
+    # longest first: "acme-1001" before "acme", "city mart downtown" before "city mart"
+    for (start, end), terms in sorted(
+        spans.items(), key=lambda kv: (-(kv[0][1] - kv[0][0]), kv[0][0])
+    ):
+        if any(start < t.end and t.start < end for t in taken):
+            continue
+        taken.append(_Match(start, end, terms))
+    return sorted(taken, key=lambda m: m.start)
+
+
+def _metric(text: str, embed=None) -> tuple[str | None, float, str]:
+    padded = f" {text} "
+    for metric, phrases in RULES:
+        for phrase in phrases:
+            if phrase.startswith(" "):
+                if phrase in padded:
+                    return metric, 1.0, "rule"
+            elif re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+                return metric, 1.0, "rule"
+    if embed is not None:
+        found = embed(text)
+        if found is not None:
+            return found[0], found[1], "examples"
+    return None, 0.0, ""
+
+
+# phrases of the question's grammar that are nobody's name ("on hand" is not "Hand soap")
+NOT_NAMES = re.compile(
+    r"\b(?:on[ -]hand|in[ -]transit|on[ -]order|out of stock|in stock|at hand|by hand|"
+    r"by (?:item|location|store|supplier|buyer|owner|week|agreement)s?|per (?:item|location|store)s?)\b"
+)
+
+
+def _role_terms(terms: list[Term], before: str) -> list[Term]:
+    """A party named where a supplier stands ("from Acme") is the supplier, "at"/"buyer"
+    the buyer."""
+    kinds = {t.kind for t in terms}
+    if {"supplier", "buyer"} <= kinds:
+        if SUPPLIER_CUE.search(before):
+            return [t for t in terms if t.kind != "buyer"]
+        if BUYER_CUE.search(before):
+            return [t for t in terms if t.kind != "supplier"]
+    return terms
+
+
+def _best(terms: list[Term]) -> list[Term]:
+    """The terms within 0.05 of the best score, one per thing (kind, key)."""
+    top = max(t.score for t in terms)
+    seen: dict[tuple[str, str], Term] = {}
+    for t in sorted(terms, key=lambda t: -t.score):
+        if t.score >= top - 0.05:
+            seen.setdefault((t.kind, t.key), t)
+    return list(seen.values())
+
+
+def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse:
+    text = " ".join(question.lower().split())
+    result = Parse()
+    audit = AUDIT.search(text)
+    if audit:
+        action = audit.group(1) or audit.group(2)
+        po = ORDER_REF.search(question)
+        proposal = PROPOSAL_REF.search(question)
+        result.audit = Audit(
+            action=action,
+            po_number=((po.group(1) or po.group(2)).upper() if po else ""),
+            proposal=int(proposal.group(1)) if proposal else None,
+        )
+        return result
+    metric, score, source = _metric(text, embed)
+    result.metric_from = source
+    moment = when(text, today)
+    currency = None
+    currency_filter = None
+    filters: list[list[Term]] = []
+    masked = NOT_NAMES.sub(lambda m: " " * len(m.group(0)), text)
+    for match in _matches(masked, vocab):
+        before = text[max(0, match.start - 30) : match.start]
+        terms = match.terms
+        if any(t.kind == "currency" for t in terms):
+            code = terms[0].key
+            if FILTER_IN.search(before):
+                currency_filter = code
+            else:
+                currency = code
+            continue
+        terms = _best(_role_terms(terms, before))
+        known = {(t.kind, t.key) for group in filters for t in group}
+        if any((t.kind, t.key) in known for t in terms):
+            continue  # the same thing named twice ("hand soap ACME-1001")
+        filters.append(terms)
+    if metric is None:
+        result.not_understood.append("which figure you are asking about")
+        return result
+    group_by = []
+    for m in GROUP.finditer(text):
+        name = GROUP_NAMES.get(m.group(1), m.group(1))
+        if name not in group_by and name in (*METRICS[metric].dimensions, "owner"):
+            group_by.append(name)
+    owner = None
+    if any(p in text for p in CONSIGNED):
+        owner = "supplier"
+    elif any(p in text for p in BUYER_OWNED):
+        owner = "buyer"
+    weeks = None
+    ahead = WEEKS_AHEAD.search(text)
+    if ahead:
+        weeks = NUMBER_WORDS.get(ahead.group(1)) or int(ahead.group(1))
+    elif "next week" in text:
+        weeks = 1
+    elif "next month" in text:
+        weeks = 4
+    start = end = None
+    spec = METRICS[metric]
+    as_of = moment.as_of
+    if spec.period and moment.start:
+        start, end = moment.start, moment.end
+    elif spec.period and metric not in ("sold", "approvals"):
+        # turnover, DIO, fill rate, ...: the 13 weeks up to the day (the dashboard's default)
+        start, end = as_of - timedelta(weeks=13) + timedelta(days=1), as_of
+    elif spec.period and metric == "sold":
+        # "how many did they sell" with no period: the last full week
+        last = when("last week", moment.as_of if moment.given else today)
+        start, end = last.start, last.end
+        as_of = end
+    base = Query(
+        metric=metric,
+        as_of=as_of,
+        start=start,
+        end=end,
+        currency=currency,
+        owner=owner,
+        group_by=tuple(group_by),
+        weeks=weeks,
+        date_said=moment.said,
+    )
+    if currency_filter:
+        base = base.with_(filters=(Named("currency", currency_filter, currency_filter),))
+    # one reading per choice of the ambiguous names (at most three in all)
+    readings = [Reading(base, score, why=source)]
+    for terms in filters:
+        grown = []
+        for reading in readings:
+            for n, term in enumerate(terms[:3]):
+                query = reading.query.with_(
+                    filters=(*reading.query.filters, Named(term.kind, term.key, term.label))
+                )
+                differs = reading.alternatives_of or (term.kind if n else "")
+                grown.append(Reading(query, reading.score * term.score, reading.why, differs))
+        readings = grown[:3]
+    # a thing named twice as two kinds (a party both supplier and buyer, no cue): keep it once
+    result.readings = sorted(readings, key=lambda r: -r.score)
+    return result
+
+
+def nearest_examples(embedder, threshold: float = 0.55):
+    """A function question -> (metric, similarity) by the labelled examples, or None."""
+    import numpy as np
+
+    labels = [m for m, texts in EXAMPLES.items() for _ in texts]
+    texts = [t for texts in EXAMPLES.values() for t in texts]
+    matrix = np.asarray(embedder.embed_documents(texts), dtype="float32")
+
+    def embed(text: str):
+        vector = np.asarray(embedder.embed_query(text), dtype="float32")
+        scores = matrix @ vector
+        best = int(scores.argmax())
+        if float(scores[best]) < threshold:
+            return None
+        return labels[best], round(float(scores[best]), 3)
+
+    return embed
