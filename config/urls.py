@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
 from reporting_assistant import views as assistant_views
@@ -43,18 +43,33 @@ def not_found(request, exception=None):
 handler404 = not_found
 
 
+class RecordId:
+    """A database id: at most 18 digits, so a longer number is a 404, never an overflow."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(RecordId, "id")
+
+
 api_v1 = [
     path("api/v1/interchanges/", InterchangeCreateView.as_view(), name="interchange-create"),
     path(
-        "api/v1/interchanges/<int:pk>/", InterchangeDetailView.as_view(), name="interchange-detail"
+        "api/v1/interchanges/<id:pk>/", InterchangeDetailView.as_view(), name="interchange-detail"
     ),
     path("api/v1/positions/", PositionsView.as_view(), name="positions"),
     path("api/v1/proposals/", ProposalsView.as_view(), name="proposals"),
-    path("api/v1/proposals/<int:pk>/", ProposalDetailView.as_view(), name="proposal-detail"),
+    path("api/v1/proposals/<id:pk>/", ProposalDetailView.as_view(), name="proposal-detail"),
     path(
-        "api/v1/proposals/<int:pk>/approve/", ProposalApproveView.as_view(), name="proposal-approve"
+        "api/v1/proposals/<id:pk>/approve/", ProposalApproveView.as_view(), name="proposal-approve"
     ),
-    path("api/v1/proposals/<int:pk>/reject/", ProposalRejectView.as_view(), name="proposal-reject"),
+    path("api/v1/proposals/<id:pk>/reject/", ProposalRejectView.as_view(), name="proposal-reject"),
     path("api/v1/exceptions/", ExceptionsView.as_view(), name="exceptions"),
     # The same view without the trailing slash, kept out of the schema (one operation).
     path("api/v1/assistant/ask", AskView.as_view(schema=None), name="assistant-ask"),
@@ -63,8 +78,8 @@ api_v1 = [
     path("api/v1/finance/rates/", ExchangeRatesView.as_view(), name="finance-rates"),
     path("api/v1/finance/<slug:name>/", FinanceFigureView.as_view(), name="finance-figure"),
     path("api/v1/orders/", OrdersView.as_view(), name="orders"),
-    path("api/v1/orders/<int:pk>/", OrderDetailView.as_view(), name="order-detail"),
-    path("api/v1/orders/<int:pk>/confirm/", OrderConfirmView.as_view(), name="order-confirm"),
+    path("api/v1/orders/<id:pk>/", OrderDetailView.as_view(), name="order-detail"),
+    path("api/v1/orders/<id:pk>/confirm/", OrderConfirmView.as_view(), name="order-confirm"),
     path("api/v1/shipments/", ShipmentsView.as_view(), name="shipments"),
     path("api/v1/outbound/", OutboundView.as_view(), name="outbound"),
 ]

@@ -201,6 +201,8 @@ def _cursor_decode(raw: str) -> tuple[int, int]:
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
         item, location = (int(part) for part in text.split("."))
+        if not (0 <= item < 2**63 and 0 <= location < 2**63):
+            raise ValueError(text)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         # As DRF's own cursor pages: a cursor we did not give out names no page.
         raise NotFound("no such page: follow `next` from the first page") from None

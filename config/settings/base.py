@@ -125,6 +125,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Supplier Managed Inventory hub: X12 interchanges, positions, planning.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint is not part of the API it describes
+    # config/urls.py's <id:...>: an id of at most 18 digits
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+    },
 }
 
 # Celery: with no broker configured every task runs in-process (eager), so the embedded

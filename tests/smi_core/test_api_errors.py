@@ -188,3 +188,19 @@ def test_a_date_too_far_back_to_count_a_period_from_is_a_400_not_a_500(world):
 
     assert response.status_code == 400
     assert response.json()["message"] == "end 0001-01-05 is outside the years 1900 to 2999"
+
+
+def test_an_id_too_long_for_the_database_is_a_404_not_an_overflow(world):
+    response = client_with(world["planner"]).get(f"/api/v1/proposals/{'9' * 25}/")
+
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+def test_a_cursor_beyond_any_id_is_a_404_not_an_overflow(many_positions):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(f"{'9' * 25}.1".encode()).decode()
+
+    response = client_with(many_positions["buyer"]).get(f"/api/v1/positions/?cursor={cursor}")
+
+    assert response.status_code == 404
