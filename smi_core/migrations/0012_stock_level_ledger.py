@@ -3,17 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def backfill(apps, schema_editor) -> None:
-    """Write the ledger from the activity already stored (set by set, in period order)."""
-    from smi_core.services.stock_ledger import stock_ledger_rebuild
-
-    models_ = (
-        apps.get_model("smi_core", "ProductActivity"),
-        apps.get_model("smi_core", "Item"),
-        apps.get_model("smi_core", "StockLevel"),
-    )
-    stock_ledger_rebuild(models=models_, using_connection=schema_editor.connection)
+# The ledger is filled from the stored activity by 0013 (with its receipt dates).
 
 
 class Migration(migrations.Migration):
@@ -81,5 +71,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

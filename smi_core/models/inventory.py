@@ -145,6 +145,15 @@ class StockLevel(models.Model):
     committed = models.DecimalField(**QUANTITY, null=True)
     sold = models.DecimalField(**QUANTITY, null=True)
     received = models.DecimalField(**QUANTITY, null=True)
+    # Carried forward like the levels, so a figure at a date reads them from the same row:
+    # the historical exchange rate of the stock is the rate of its last receipt (QR), or,
+    # with none reported, of the first period the buyer reported the item-location.
+    last_received = models.DateField(
+        null=True, help_text="End of the latest period up to this one with a receipt (QR > 0)."
+    )
+    first_reported = models.DateField(
+        null=True, help_text="End of the first period reported for this item-location."
+    )
     source_set = models.ForeignKey(
         "smi_edi.InboundSet",
         on_delete=models.SET_NULL,

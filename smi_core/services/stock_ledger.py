@@ -44,20 +44,33 @@ stated AS (
            {flows}
     FROM ranked
     GROUP BY item_id, location_id, period_end
+),
+placed AS (
+    SELECT s.*, (
+        SELECT l.id FROM {ledger} l
+        WHERE l.item_id = s.item_id AND l.location_id = s.location_id
+          AND l.period_end <= s.period_end
+        ORDER BY l.period_end DESC LIMIT 1
+    ) AS prev_id
+    FROM stated s
 )
 INSERT INTO {ledger} (item_id, location_id, period_start, period_end, {columns},
-                      source_set_id)
-SELECT s.item_id, s.location_id, s.period_start, s.period_end, {carried}, s.source_set_id
-FROM stated s
-LEFT JOIN {ledger} prev ON prev.id = (
-    SELECT l.id FROM {ledger} l
-    WHERE l.item_id = s.item_id AND l.location_id = s.location_id
-      AND l.period_end <= s.period_end
-    ORDER BY l.period_end DESC LIMIT 1
-)
+                      last_received, first_reported, source_set_id)
+SELECT s.item_id, s.location_id, s.period_start, s.period_end, {carried},
+       CASE WHEN s.received > 0 THEN s.period_end
+            WHEN prev.period_end = s.period_end AND s.received IS NULL THEN prev.last_received
+            WHEN prev.period_end = s.period_end THEN
+                CASE WHEN prev.last_received < s.period_end THEN prev.last_received END
+            ELSE prev.last_received END,
+       CASE WHEN prev.first_reported IS NULL OR prev.first_reported > s.period_end
+            THEN s.period_end ELSE prev.first_reported END,
+       s.source_set_id
+FROM placed s
+LEFT JOIN {ledger} prev ON prev.id = s.prev_id
 WHERE 1 = 1
 ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
-    period_start = EXCLUDED.period_start, source_set_id = EXCLUDED.source_set_id, {updates}
+    period_start = EXCLUDED.period_start, source_set_id = EXCLUDED.source_set_id,
+    last_received = EXCLUDED.last_received, first_reported = EXCLUDED.first_reported, {updates}
 """
 
 

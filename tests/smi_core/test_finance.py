@@ -105,6 +105,7 @@ def test_an_open_eur_invoice_is_remeasured_at_the_closing_rate_with_an_fx_loss(w
                 {"pair": "EUR/USD", "rate": "1.10000000", "date": "2026-10-02", "inverted": False},
                 {"pair": "EUR/USD", "rate": "1.20000000", "date": "2026-11-20", "inverted": False},
             ],
+            "nrv_status": "tested",
         }
     ]
 

@@ -459,3 +459,72 @@ def test_cash_out_includes_consigned_goods_sold_and_not_yet_paid(finance_world):
     assert consumed == [("20.00", "2026-11-29", 0), ("40.00", "2026-12-06", 1)]
     assert owed["rows"][0]["consignment"] == "60.00"
     assert sum(D(a) for a, _, _ in consumed) == D(owed["rows"][0]["consignment"])
+
+
+# -- NRV and GMROI without a selling price -----------------------------------------------
+
+
+def test_without_a_selling_price_nrv_is_not_tested_and_gmroi_says_why(example):
+    AgreementTerm.objects.filter(item=example["y"]).update(net_selling_price=None)
+
+    value = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 15), group_by=("item",))
+    turnover = turnover_report(
+        scope=EVERYTHING, filters=ALL, start=date(2027, 3, 1), end=date(2027, 3, 14)
+    )
+
+    status = {r["item"]: (r["nrv_status"], r["write_down"]) for r in value["rows"]}
+    # X: NRV 150 x 5.00 = 750 >= cost 600, tested and no write-down; Y: no price, so its
+    # 0.00 write-down is not a pass.
+    assert status == {
+        "X": ("tested", "0.00"),
+        "Y": ("not tested (no selling price)", "0.00"),
+    }
+    overall = turnover["overall"]
+    assert overall["gmroi"] is None
+    assert overall["gmroi_reason"] == "no net selling price for Y in the terms"
+    # Sales fall back to cost when an item sold has no price.
+    assert turnover["suppliers"]["acme"]["sales_basis"] == "cost (COGS)"
+
+
+# -- demo_load: planned and reported as of its latest data --------------------------------
+
+
+def test_demo_load_plans_and_reports_as_of_its_latest_data(settings, tmp_path, capsys):
+    from smi_core.models import ExceptionItem
+
+    settings.VAR_DIR = tmp_path
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
+    settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
+
+    call_command("demo_load")
+    out = capsys.readouterr().out
+
+    # The samples' last weeks end on 2026-11-22: as of that date no partner is stale, so
+    # the first screen carries no stale-data exceptions and no stale flags.
+    assert "planned as of 2026-11-22, the date of the latest 852 data" in out
+    assert "/finance/?as_of=2026-11-22" in out
+    stale = ExceptionItem.objects.filter(
+        kind=ExceptionItem.Kind.STALE_DATA, status=ExceptionItem.Status.OPEN
+    )
+    assert stale.count() == 0
+    figures = valuation(scope=EVERYTHING, filters=ALL, as_of=date(2026, 11, 22))
+    assert figures["stale_partners"] == []
+    assert {a["partner"] for a in figures["data_age"]} == {
+        "acme-stores-eu",
+        "city-mart",
+        "demo-retail",
+    }
+
+
+def test_finance_report_states_each_partners_data_age_and_the_stale_ones(settings, tmp_path):
+    _world(settings, tmp_path, buyers=("north", "south"))
+    _report("north", date(2027, 3, 14), {"X": ["ZA*QA*90*EA"]})
+    _report("south", date(2027, 3, 3), {"X": ["ZA*QA*50*EA"]})
+    out = io.StringIO()
+
+    call_command("finance_report", "--as-of", "2027-03-14", "--figure", "valuation", stdout=out)
+
+    text = out.getvalue()
+    assert "north: last report 2027-03-14, 0 day(s) old (stale after 10)" in text
+    assert "south: last report 2027-03-03, 11 day(s) old (stale after 10)  STALE" in text
+    assert "! stale: south (last report older than cadence + grace" in text

@@ -65,6 +65,8 @@ class Command(BaseCommand):
             _grant_finance()
         for line in _ingest_samples():
             self.stdout.write(f"  {line}")
+        for line in _plan_as_of_latest_data():
+            self.stdout.write(f"  {line}")
         for line in _demo_order():
             self.stdout.write(f"  {line}")
         self.stdout.write(f"  {_index_agreements()}")
@@ -169,6 +171,26 @@ def _ingest_samples() -> list[str]:
     exceptions = ExceptionItem.objects.filter(status=ExceptionItem.Status.OPEN).count()
     lines.append(f"{proposals} open replenishment proposal(s), {exceptions} open exception(s)")
     return lines
+
+
+def _plan_as_of_latest_data() -> list[str]:
+    """Plan again as of the date of the latest 852 data, not the day the demo is loaded: the
+    samples are fixed weeks, so planning as of today would call every partner stale (those
+    exceptions are resolved by this run). Finance figures are shown as of the same date."""
+    from django.db.models import Max
+
+    from smi_core.models import StockLevel
+    from smi_core.services.planning import plan_replenishment
+
+    latest = StockLevel.objects.aggregate(latest=Max("period_end"))["latest"]
+    if latest is None:
+        return ["no 852 data to plan from"]
+    plan_replenishment(as_of=latest, actor="system:demo_load")
+    return [
+        f"planned as of {latest}, the date of the latest 852 data",
+        f"finance figures as of that date: /finance/?as_of={latest} or "
+        f"`python manage.py finance_report --as-of {latest}`",
+    ]
 
 
 def _demo_order() -> list[str]:

@@ -17,13 +17,17 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
     AgreementTerm,
     FinanceAccess,
     InventoryPosition,
+    Item,
+    Location,
     Party,
     StockLevel,
     SupplyAgreement,
@@ -35,6 +39,7 @@ ZERO = Decimal(0)
 CADENCE_DAYS = {"weekly": 7, "daily": 1}
 DEFAULT_GRACE_DAYS = {"weekly": 3, "daily": 1}
 CHUNK = 5000
+QUANTUM = Decimal("0.0001")  # the ledger's quantities have four decimal places
 
 
 class FinanceForbidden(ApplicationError):
@@ -97,6 +102,9 @@ class AgedRateBook(RateBook):
         self._old: dict[tuple[str, str], dict] = {}
 
     def on(self, currency: str, quote: str, day: date) -> Rate:
+        key = (currency, quote, day)
+        if key in self._cache:
+            return self._cache[key]
         rate = super().on(currency, quote, day)
         if rate.date is not None:
             age = (day - rate.date).days
@@ -160,12 +168,13 @@ class CostedPosition:
     on or before that date (``position.as_of`` its period end; ``sold_last_period`` that
     period's sales), not the current position's."""
 
-    position: InventoryPosition
+    position: StockAt
     agreement: SupplyAgreement | None
     unit_cost: Decimal | None
     net_selling_price: Decimal | None
     as_of: date | None = None
     period_start: date | None = None
+    stock_since: date | None = None  # last receipt (QR), else first report, on or before as_of
 
     @property
     def reported_on(self) -> date:
@@ -213,35 +222,80 @@ def term_index(agreement_ids: Iterable[int]) -> dict[tuple[int, int, int | None]
     }
 
 
-def _ledger_at(as_of: date):
-    """The id of an item-location's latest ledger row on or before ``as_of``: one probe of
-    the (item, location, period_end) index."""
-    return Subquery(
-        StockLevel.objects.filter(
-            item_id=OuterRef("item_id"),
-            location_id=OuterRef("location_id"),
-            period_end__lte=as_of,
+_AT_SQL = """
+SELECT k.item_id, k.location_id, l.period_start, l.period_end, l.on_hand, l.on_order,
+       l.in_transit, l.committed, l.sold, l.last_received, l.first_reported
+FROM ({keys}) k
+JOIN {ledger} l ON l.id = (
+    SELECT l2.id FROM {ledger} l2
+    WHERE l2.item_id = k.item_id AND l2.location_id = k.location_id AND l2.period_end <= %s
+    ORDER BY l2.period_end DESC LIMIT 1
+)
+"""
+
+
+def _stock_at(keys: QuerySet, as_of: date) -> list[tuple]:
+    """Each item-location of ``keys`` (positions) with its latest ledger row on or before
+    ``as_of``: one probe of the (item, location, period_end) index per item-location,
+    however long the history; those first reported after ``as_of`` are not returned."""
+    try:
+        sql, params = keys.values("item_id", "location_id").order_by().query.sql_with_params()
+    except EmptyResultSet:  # a scope that allows no party
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_AT_SQL.format(keys=sql, ledger=StockLevel._meta.db_table), [*params, as_of])
+        return cursor.fetchall()
+
+
+def _by_id(model, ids: set[int], related: str) -> dict[int, object]:
+    out: dict[int, object] = {}
+    ordered = sorted(ids)
+    for n in range(0, len(ordered), CHUNK):
+        out.update(
+            (o.pk, o)
+            for o in model.objects.filter(pk__in=ordered[n : n + CHUNK]).select_related(related)
         )
-        .order_by("-period_end")
-        .values("id")[:1]
-    )
+    return out
 
 
-def _levels(ids: list[int]) -> dict[int, tuple]:
-    found = {}
-    for n in range(0, len(ids), CHUNK):
-        for row in StockLevel.objects.filter(id__in=ids[n : n + CHUNK]).values_list(
-            "id",
-            "period_start",
-            "period_end",
-            "on_hand",
-            "on_order",
-            "in_transit",
-            "committed",
-            "sold",
-        ):
-            found[row[0]] = row[1:]
-    return found
+@dataclass(slots=True)
+class StockAt:
+    """An item-location's stock as of a date: the levels of its latest ledger row on or
+    before it (``as_of``: that row's period end; ``sold_last_period``: its sales). Shares the
+    item and location objects with every other row (one load per report, not per row)."""
+
+    item: Item
+    location: Location
+    on_hand: Decimal
+    on_order: Decimal
+    in_transit: Decimal
+    committed: Decimal
+    sold_last_period: Decimal
+    as_of: date
+
+    @property
+    def item_id(self) -> int:
+        return self.item.pk
+
+    @property
+    def location_id(self) -> int:
+        return self.location.pk
+
+
+def _zero(value) -> Decimal:
+    """A quantity from a raw query (SQLite gives floats or ints for numeric columns)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(QUANTUM)
+
+
+def _day(value) -> date | None:
+    """A date from a raw query (SQLite gives ISO text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
 
 
 def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> list[CostedPosition]:
@@ -249,38 +303,41 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
     ledger row on or before it; those first reported later are left out), each with its
     agreement in force on ``as_of`` and its term (a location's own term before the item's
     general one)."""
-    qs = (
-        filters.positions(
-            scope.positions(
-                InventoryPosition.objects.select_related("item__supplier", "location__party")
-            )
-        )
-        .annotate(ledger_id=_ledger_at(as_of))
-        .order_by(
-            "item__supplier__code", "location__party__code", "location__code", "item__vendor_item"
-        )
-    )
-    positions = list(qs)
-    levels = _levels([p.ledger_id for p in positions if p.ledger_id is not None])
+    found = _stock_at(filters.positions(scope.positions(InventoryPosition.objects.all())), as_of)
+    items = _by_id(Item, {k[0] for k in found}, "supplier")
+    locations = _by_id(Location, {k[1] for k in found}, "party")
     agreements = agreements_in_force(as_of=as_of)
     terms = term_index(a.pk for a in agreements.values())
     rows = []
-    for position in positions:
-        level = levels.get(position.ledger_id)
-        if level is None:
-            continue  # not reported on or before as_of
-        period_start, period_end, on_hand, on_order, in_transit, committed, sold = level
-        position.as_of = period_end
-        position.on_hand = on_hand if on_hand is not None else ZERO
-        position.on_order = on_order if on_order is not None else ZERO
-        position.in_transit = in_transit if in_transit is not None else ZERO
-        position.committed = committed if committed is not None else ZERO
-        position.sold_last_period = sold if sold is not None else ZERO
-        agreement = agreements.get((position.item.supplier_id, position.location.party_id))
+    for (
+        item_id,
+        location_id,
+        period_start,
+        period_end,
+        on_hand,
+        on_order,
+        in_transit,
+        committed,
+        sold,
+        last_received,
+        first_reported,
+    ) in found:
+        item, location = items[item_id], locations[location_id]
+        position = StockAt(
+            item=item,
+            location=location,
+            on_hand=_zero(on_hand),
+            on_order=_zero(on_order),
+            in_transit=_zero(in_transit),
+            committed=_zero(committed),
+            sold_last_period=_zero(sold),
+            as_of=_day(period_end),
+        )
+        agreement = agreements.get((item.supplier_id, location.party_id))
         term = None
         if agreement is not None:
-            term = terms.get((agreement.pk, position.item_id, position.location_id)) or terms.get(
-                (agreement.pk, position.item_id, None)
+            term = terms.get((agreement.pk, item_id, location_id)) or terms.get(
+                (agreement.pk, item_id, None)
             )
         row = CostedPosition(
             position=position,
@@ -288,13 +345,22 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
             unit_cost=term.unit_cost if term else None,
             net_selling_price=term.net_selling_price if term else None,
             as_of=as_of,
-            period_start=period_start,
+            period_start=_day(period_start),
+            stock_since=_day(last_received or first_reported),
         )
         if filters.currency and row.currency != filters.currency:
             continue
         if filters.owner and row.owner_kind != filters.owner:
             continue
         rows.append(row)
+    rows.sort(
+        key=lambda r: (
+            r.position.item.supplier.code,
+            r.position.location.party.code,
+            r.position.location.code,
+            r.position.item.vendor_item,
+        )
+    )
     return rows
 
 
@@ -303,8 +369,13 @@ def data_age(rows: list[CostedPosition], as_of: date) -> list[dict]:
     it is, and whether it is stale (older than its cadence plus the grace period); its
     stock is carried forward either way, never counted as zero."""
     partners: dict[str, dict] = {}
+    limits: dict[str, int] = {}
     for row in rows:
         code = row.position.location.party.code
+        cadence = row.cadence
+        if cadence not in limits:
+            limits[cadence] = stale_after_days(cadence)
+        stale = (as_of - row.position.as_of).days > limits[cadence]
         entry = partners.setdefault(
             code,
             {
@@ -319,7 +390,7 @@ def data_age(rows: list[CostedPosition], as_of: date) -> list[dict]:
         entry["last_report"] = max(entry["last_report"], row.reported_on)
         entry["oldest_report"] = min(entry["oldest_report"], row.reported_on)
         entry["item_locations"] += 1
-        entry["stale_item_locations"] += row.stale
+        entry["stale_item_locations"] += stale
     out = []
     for _code, entry in sorted(partners.items()):
         age = (as_of - entry["last_report"]).days

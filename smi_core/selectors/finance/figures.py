@@ -51,7 +51,7 @@ FIGURES: dict[str, Figure] = {
             ("start", "end", "baseline_start", "baseline_end", "carrying_rate"),
         ),
         Figure("service", "Fill rate, in-stock %, stockouts", service_report, ("start", "end")),
-        Figure("scorecard", "Supplier scorecard", supplier_scorecard, ()),
+        Figure("scorecard", "Supplier scorecard", supplier_scorecard, ("as_of",)),
         Figure("continuity", "Continuity: days of cover per supplier", continuity, ("as_of",)),
         Figure("cashflow", "Cash-out forecast by week", cash_forecast, ("as_of", "weeks")),
         Figure("owed", "Owed now for replenishment", amounts_owed, ("as_of",)),

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Count, Q, Sum
 
 from smi_core.finance.formulas import (
     fill_rate,
@@ -77,14 +78,10 @@ class _Totals:
     on_hand_units: Decimal = ZERO
     in_transit_units: Decimal = ZERO
     spans: set = field(default_factory=set)  # (start, end) of each period with data
-    rates: list = field(default_factory=list)  # each rate used (with a date)
-
-    def add_rate(self, rate: dict) -> None:
-        if rate["date"]:
-            self.rates.append(rate)
+    rates: set = field(default_factory=set)  # each Rate used
 
     def rate_list(self) -> list[dict]:
-        return distinct_rates(self.rates)
+        return distinct_rates([r.as_dict() for r in self.rates if r.date is not None])
 
     def days_covered(self) -> Decimal:
         """COGS / COGS per day: the days every item-location's periods cover when they all
@@ -215,40 +212,48 @@ def turnover_report(
             negative.append(_where(row) | {"on_hand": str(p.on_hand), "valued_at": "0"})
         ending_rate = rates.on(row.currency, target, p.as_of)
         cost_days = 0
-        cogs = units = inventory = ZERO
+        sold_converted = units = stock_converted = ZERO  # units x rate, summed
         inventory_points = 0
         pieces = []
+        used_rates = {ending_rate}
+        spans = set()
         for period_start, period_end, sold, on_hand in periods:
             used = rates.on(row.currency, target, period_end)
-            sold = sold or ZERO
+            used_rates.add(used)
+            spans.add((period_start, period_end))
             cost_days += (period_end - period_start).days + 1
-            cogs += sold * row.unit_cost * used.rate
-            units += sold
+            if sold:
+                sold_converted += sold * used.rate
+                units += sold
             if on_hand is not None:
-                value = max(on_hand, ZERO) * row.unit_cost * used.rate
-                inventory += value
+                converted = max(on_hand, ZERO) * used.rate
+                stock_converted += converted
                 inventory_points += 1
-                pieces.append((period_end, value))
-            for totals in (per_supplier[supplier], overall):
-                totals.add_rate(used.as_dict())
-                totals.spans.add((period_start, period_end))
-                if row.net_selling_price is None:
-                    totals.margin_known = False
-                    totals.no_price.add(p.item.vendor_item)
-                else:
-                    totals.margin += sold * (row.net_selling_price - row.unit_cost) * used.rate
+                pieces.append((period_end, converted * row.unit_cost))
+        cogs = sold_converted * row.unit_cost
+        margin = (
+            sold_converted * (row.net_selling_price - row.unit_cost)
+            if row.net_selling_price is not None
+            else None
+        )
         for totals in (per_supplier[supplier], overall):
+            totals.rates.update(used_rates)
+            totals.spans.update(spans)
+            if periods and margin is None:
+                totals.margin_known = False
+                totals.no_price.add(p.item.vendor_item)
+            elif margin is not None:
+                totals.margin += margin
             totals.on_hand_units += max(p.on_hand, ZERO)
             totals.in_transit_units += p.in_transit
             totals.ending_inventory += max(p.on_hand, ZERO) * row.unit_cost * ending_rate.rate
-            totals.add_rate(ending_rate.as_dict())
             totals.cogs += cogs
             totals.units_sold += units
             if cost_days:
                 totals.cogs_per_day += cogs / cost_days
                 totals.units_per_day += units / cost_days
             if inventory_points:
-                totals.average_inventory += inventory / inventory_points
+                totals.average_inventory += stock_converted * row.unit_cost / inventory_points
             for period_end, value in pieces:
                 totals.inventory_by_period[period_end] += value
     ages = data_age(rows, as_of)
@@ -340,23 +345,37 @@ def service_report(*, scope: FinanceScope, filters: Filters, start: date, end: d
     [start, end], per supplier and overall: a period whose stock at its end (QA, carried
     forward when not stated) is zero or less is a stockout."""
     rows = costed_positions(scope=scope, filters=filters, as_of=end)
-    history = _history(rows, start, end)
+    keys = {(r.position.item_id, r.position.location_id): r for r in rows}
+    items = {i for i, _ in keys}
+    qs = StockLevel.objects.filter(period_end__gte=start, period_end__lte=end)
+    if len(items) <= CHUNK:
+        qs = qs.filter(item_id__in=items)
+    # One row per item-location, summed by the database (not one per period).
+    summed = (
+        qs.values("item_id", "location_id")
+        .order_by()
+        .annotate(
+            periods=Count("id"),
+            units=Sum("sold"),
+            stockouts=Count("id", filter=Q(on_hand__lte=0)),
+            with_stock=Count("id", filter=Q(on_hand__gt=0)),
+            sold_with_stock=Sum("sold", filter=Q(on_hand__gt=0)),
+        )
+    )
     per_supplier: dict[str, dict] = defaultdict(
         lambda: {"sold": ZERO, "lost": ZERO, "periods": 0, "stockouts": 0}
     )
-    for row in rows:
-        periods = history.get((row.position.item_id, row.position.location_id), [])
-        if not periods:
+    for found in summed:
+        row = keys.get((found["item_id"], found["location_id"]))
+        if row is None:
             continue
-        with_stock = [sold or ZERO for _, _, sold, on_hand in periods if (on_hand or ZERO) > 0]
-        average = sum(with_stock, ZERO) / len(with_stock) if with_stock else ZERO
+        with_stock = found["with_stock"]
+        average = (found["sold_with_stock"] or ZERO) / with_stock if with_stock else ZERO
         entry = per_supplier[row.position.item.supplier.code]
-        for _, _, sold, on_hand in periods:
-            entry["periods"] += 1
-            entry["sold"] += sold or ZERO
-            if on_hand is not None and on_hand <= 0:
-                entry["stockouts"] += 1
-                entry["lost"] += average
+        entry["periods"] += found["periods"]
+        entry["sold"] += found["units"] or ZERO
+        entry["stockouts"] += found["stockouts"]
+        entry["lost"] += average * found["stockouts"]
     overall = {"sold": ZERO, "lost": ZERO, "periods": 0, "stockouts": 0}
     for entry in per_supplier.values():
         for key in overall:
@@ -388,15 +407,19 @@ def service_report(*, scope: FinanceScope, filters: Filters, start: date, end: d
     }
 
 
-def supplier_scorecard(*, scope: FinanceScope, filters: Filters) -> dict:
+def supplier_scorecard(*, scope: FinanceScope, filters: Filters, as_of: date | None = None) -> dict:
     """Per supplier: lines and units shipped versus ordered, shipments on time against the
-    date promised in the 855, and units received (852 QR) versus shipped (856)."""
+    date promised in the 855, and units received (852 QR) versus shipped (856). With
+    ``as_of``: orders placed on or before it, shipments shipped on or before it, receipts
+    recorded on or before it."""
     P = ReplenishmentProposal.Status
     orders = scope.proposals(
         ReplenishmentProposal.objects.filter(
             status__in=[P.ORDERED, P.SHIPPED, P.RECEIVED, P.CLOSED]
         )
     )
+    if as_of is not None:
+        orders = orders.filter(Q(po_date__lte=as_of) | Q(po_date__isnull=True))
     if filters.supplier:
         orders = orders.filter(supplier__code=filters.supplier)
     if filters.buyer:
@@ -406,6 +429,8 @@ def supplier_scorecard(*, scope: FinanceScope, filters: Filters) -> dict:
     for line in ShipmentLine.objects.filter(order_line__proposal__in=orders).select_related(
         "pack__shipment"
     ):
+        if as_of is not None and line.pack.shipment.ship_date > as_of:
+            continue
         shipped[line.order_line_id].append(line)
     cards: dict[str, dict] = defaultdict(
         lambda: {
@@ -430,7 +455,9 @@ def supplier_scorecard(*, scope: FinanceScope, filters: Filters) -> dict:
             card["lines_shipped"] += 1
         for part in parts:
             card["units_shipped"] += part.quantity
-            card["units_received"] += part.received_quantity
+            received_at = part.pack.shipment.received_at
+            if as_of is None or (received_at is not None and received_at.date() <= as_of):
+                card["units_received"] += part.received_quantity
             if line.promised_date:
                 card["shipments_with_promise"] += 1
                 if part.pack.shipment.ship_date <= line.promised_date:
@@ -444,7 +471,7 @@ def supplier_scorecard(*, scope: FinanceScope, filters: Filters) -> dict:
             "on_time_pct": _pct(card["on_time"], card["shipments_with_promise"]),
             "received_vs_shipped_pct": _pct(card["units_received"], card["units_shipped"]),
         }
-    return {"suppliers": result}
+    return {"as_of": as_of.isoformat() if as_of else None, "suppliers": result}
 
 
 def _pct(part, whole) -> str | None:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, Min
-
 from smi_core.finance.formulas import (
     intercompany_elimination,
     lower_of_cost_or_nrv,
@@ -24,7 +22,7 @@ from smi_core.finance.formulas import (
     payable_remeasure,
     receivable_remeasure,
 )
-from smi_core.models import ProductActivity, ReplenishmentProposal, ShipmentLine
+from smi_core.models import ReplenishmentProposal, ShipmentLine
 from smi_core.selectors.finance.base import (
     ZERO,
     AgedRateBook,
@@ -39,6 +37,17 @@ from smi_core.selectors.finance.base import (
 )
 
 GROUPS = ("item", "location", "supplier", "buyer", "currency", "owner")
+NOT_TESTED = "not tested (no selling price)"
+
+
+def _nrv_status(tested: int, positions: int) -> str:
+    """Whether the lower-of-cost-and-NRV test ran: without a net selling price it cannot,
+    and a write-down of 0.00 would wrongly read as passed."""
+    if tested == positions:
+        return "tested"
+    if tested == 0:
+        return NOT_TESTED
+    return f"tested for {tested} of {positions} positions; {NOT_TESTED} for the rest"
 
 
 def _ages(rows: list[CostedPosition], as_of: date) -> dict:
@@ -72,38 +81,17 @@ class ValuedPosition:
         }
 
 
-def _historical_dates(rows: list[CostedPosition], as_of: date) -> dict[tuple[int, int], date]:
-    keys = {(r.position.item_id, r.position.location_id) for r in rows}
-    items = {i for i, _ in keys}
-    received = {
-        (r["item_id"], r["location_id"]): r["last"]
-        for r in ProductActivity.objects.filter(
-            item_id__in=items, activity_code="QR", period_end__lte=as_of
-        )
-        .values("item_id", "location_id")
-        .annotate(last=Max("period_end"))
-    }
-    first_seen = {
-        (r["item_id"], r["location_id"]): r["first"]
-        for r in ProductActivity.objects.filter(item_id__in=items, period_end__lte=as_of)
-        .values("item_id", "location_id")
-        .annotate(first=Min("period_end"))
-    }
-    return {key: received.get(key) or first_seen.get(key) or as_of for key in keys}
-
-
 def valued_positions(
     *, scope: FinanceScope, filters: Filters, as_of: date, rates: AgedRateBook | None = None
 ) -> list[ValuedPosition]:
     rates = rates or AgedRateBook()
     target = reporting_currency()
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
-    dates = _historical_dates(rows, as_of)
     out = []
     for row in rows:
         p = row.position
         quantity = max(p.on_hand, ZERO)  # negative on hand is valued at zero (listed)
-        historical_day = dates[(p.item_id, p.location_id)]
+        historical_day = row.stock_since or as_of
         historical = rates.on(row.currency, target, historical_day)
         closing = rates.on(row.currency, target, as_of)
         value = money(quantity * row.unit_cost) if row.unit_cost is not None else None
@@ -189,6 +177,7 @@ def valuation(
                 "value_closing": ZERO,
                 "write_down": ZERO,
                 "positions": 0,
+                "nrv_tested": 0,
                 "rates": {},
             },
         )
@@ -198,6 +187,7 @@ def valuation(
         group["value_historical"] += row.value_historical
         group["value_closing"] += row.value_closing
         group["write_down"] += row.write_down
+        group["nrv_tested"] += row.nrv is not None
         group["positions"] += 1
         for rate in (row.historical_rate, row.closing_rate):
             if rate["date"]:
@@ -205,6 +195,7 @@ def valuation(
     result = []
     for group in groups.values():
         currencies = sorted(group.pop("currencies"))
+        group["nrv_status"] = _nrv_status(group.pop("nrv_tested"), group["positions"])
         single = currencies[0] if len(currencies) == 1 else None
         result.append(
             {
@@ -246,6 +237,7 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
     inventory: dict[str, dict] = defaultdict(
         lambda: {"cost_historical": ZERO, "value_closing": ZERO, "nrv": ZERO, "write_down": ZERO}
     )
+    tested: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [tested, positions]
     inventory_rates: dict[str, list[dict]] = defaultdict(list)
     valued = valued_positions(scope=scope, filters=filters, as_of=as_of, rates=rates)
     for row in valued:
@@ -255,6 +247,8 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
         entry["cost_historical"] += row.value_historical
         entry["value_closing"] += row.value_closing
         entry["nrv"] += row.nrv or ZERO
+        tested[row.costed.currency][0] += row.nrv is not None
+        tested[row.costed.currency][1] += 1
         entry["write_down"] += row.write_down
         inventory_rates[row.costed.currency] += [row.historical_rate, row.closing_rate]
     invoices = []
@@ -290,7 +284,9 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
             "currency": currency,
             **{k: str(money(v)) for k, v in entry.items()},
             "rates": distinct_rates(inventory_rates[currency]),
+            "nrv_status": _nrv_status(*tested[currency]),
         }
+        | ({"nrv": NOT_TESTED} if tested[currency][0] == 0 else {})
         for currency, entry in sorted(inventory.items())
     ]
     return {
