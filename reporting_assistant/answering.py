@@ -646,10 +646,15 @@ def _query_answer(question, intent, parsed, vocab, scope, query) -> Answer | Non
         return Answer(
             question=question, text=done.text, intent=intent, restatement=done.restatement
         )
-    elif not parsed.readings or intent.out_of_scope or intent.kind == "clause" or (
-        intent.unknown_names and not (intent.suppliers or intent.buyers)
-    ):
+    elif not parsed.readings or intent.out_of_scope or intent.kind == "clause":
         return None
+    elif (
+        intent.unknown_names
+        and not (intent.suppliers or intent.buyers)
+        and not any(r.query.filters for r in parsed.readings)
+        and not all(n.lower()[:3] in MONTH_PREFIXES for n in intent.unknown_names)
+    ):
+        return None  # a partner nobody knows ("Globex"): the refusal below names it
     else:
         chosen, readings = parsed.readings[0].query, parsed.readings
     try:
@@ -705,6 +710,38 @@ def _topic(citation: Citation) -> str:
         .first()
     )
     return found or ""
+
+
+MONTH_PREFIXES = {
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+}
+
+
+MONTH_PREFIXES = {
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+}
 
 
 def _table_of(result) -> dict | None:

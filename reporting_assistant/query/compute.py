@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from reporting_assistant.query.model import METRICS, Query
+from smi_core.exceptions import ApplicationError
 from smi_core.finance.formulas import money
 from smi_core.models import AuditEvent, ExceptionItem, ReplenishmentProposal, StockLevel
 from smi_core.selectors.finance import FinanceScope
@@ -74,9 +75,19 @@ def _latest(data: dict) -> date | None:
 def _convert(
     amount: Decimal, currency: str, target: str, day: date, book: RateBook, used: dict
 ) -> Decimal:
+    """At the closing rate of ``day``; with no direct rate, through the configured
+    reporting currency (EUR -> GBP -> USD)."""
     if currency == target:
         return amount
-    rate = book.on(currency, target, day)
+    try:
+        rate = book.on(currency, target, day)
+    except ApplicationError:
+        via = settings.SMI_REPORTING_CURRENCY
+        if via in (currency, target):
+            raise
+        return _convert(
+            _convert(amount, currency, via, day, book, used), via, target, day, book, used
+        )
     used[f"{currency}/{target}@{rate.date}"] = rate.as_dict()
     return amount * rate.rate
 

@@ -147,7 +147,7 @@ def when(question: str, today: date) -> When:
         month, year = MONTHS[match.group(1)[:3]], match.group(2)
         y = int(year) if year else (today.year if month <= today.month else today.year - 1)
         start, end = date(y, month, 1), date(y, month, calendar.monthrange(y, month)[1])
-        return When(min(end, today) if not year else end, start, end, match.group(0))
+        return When(end, start, end, match.group(0))
     if "yesterday" in text:
         return When(today - timedelta(days=1), said="yesterday")
     if re.search(r"\b(today|now|currently|right now)\b", text):
