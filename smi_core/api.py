@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from datetime import date
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
@@ -66,38 +68,86 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     }
 
 
+def _query_schema(parameter: OpenApiParameter) -> dict:
+    """The JSON schema a query parameter is documented with (the parts checked here)."""
+    if isinstance(parameter.type, dict):
+        schema = dict(parameter.type)
+    elif parameter.type in (int, OpenApiTypes.INT):
+        schema = {"type": "integer"}
+    elif parameter.type == OpenApiTypes.DATE:
+        schema = {"type": "string", "format": "date"}
+    else:
+        schema = {"type": "string"}
+    if parameter.enum:
+        schema["enum"] = list(parameter.enum)
+    if parameter.pattern:
+        schema["pattern"] = parameter.pattern
+    return schema
+
+
+def _query_problem(raw: str, schema: dict) -> str | None:
+    """Why ``raw`` does not fit ``schema``; None when it does."""
+    if schema.get("type") == "integer":
+        if not re.fullmatch(r"-?[0-9]{1,18}", raw):
+            return f"{raw!r} is not a whole number"
+        value = int(raw)
+        if "minimum" in schema and value < schema["minimum"]:
+            return f"must be at least {schema['minimum']}, not {value}"
+        if "maximum" in schema and value > schema["maximum"]:
+            return f"must be at most {schema['maximum']}, not {value}"
+        return None
+    if "enum" in schema and raw not in schema["enum"]:
+        return f"{raw!r} is not one of {', '.join(map(str, schema['enum']))}"
+    if "pattern" in schema and not re.search(schema["pattern"], raw):
+        return f"{raw!r} is not of the documented form {schema['pattern']}"
+    if schema.get("format") == "date":
+        try:
+            date.fromisoformat(raw)
+        except ValueError:
+            return f"{raw!r} is not a date (YYYY-MM-DD)"
+    return None
+
+
 def operation(**kwargs):
     """``extend_schema`` that also remembers the query parameters it documents, so that
-    ``ApiView`` refuses the others."""
-    names = frozenset(
-        p.name
+    ``ApiView`` checks them against what the schema says and refuses the others."""
+    schemas = {
+        p.name: _query_schema(p)
         for p in kwargs.get("parameters", [])
         if isinstance(p, OpenApiParameter) and p.location == OpenApiParameter.QUERY
-    )
+    }
     document = extend_schema(**kwargs)
 
     def decorate(method):
         method = document(method)
-        method.query_parameters = names
+        method.query_schemas = schemas
         return method
 
     return decorate
 
 
 class ApiView(APIView):
-    """An API view that answers 400 for a query parameter its operation does not document
-    (a misspelt `ofset`, an object sent as `offset[x]=1`), rather than ignoring it."""
+    """An API view whose query parameters are held to its schema: one it does not document
+    (a misspelt `ofset`, an object sent as `offset[x]=1`) or a value the schema does not
+    allow (a word for a number, an owner that is neither supplier nor buyer) is a 400
+    naming the parameter, never silently ignored."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # 401 and 403 come first
         handler = getattr(self, request.method.lower(), None)
-        allowed = getattr(handler, "query_parameters", frozenset())
-        unknown = sorted(set(request.query_params) - allowed)
-        if unknown:
-            takes = ", ".join(sorted(allowed)) or "none"
-            raise exceptions.ValidationError(
-                {name: f"not a parameter of this operation (it takes: {takes})" for name in unknown}
-            )
+        schemas = getattr(handler, "query_schemas", {})
+        takes = ", ".join(sorted(schemas)) or "none"
+        problems = {}
+        for name in request.query_params:
+            if name not in schemas:
+                problems[name] = f"not a parameter of this operation (it takes: {takes})"
+                continue
+            for raw in request.query_params.getlist(name):
+                problem = _query_problem(raw, schemas[name])
+                if problem:
+                    problems[name] = problem
+        if problems:
+            raise exceptions.ValidationError(problems)
 
 
 def _message(detail) -> str:

@@ -3,6 +3,8 @@ pagination class named in settings while its own views are still loading)."""
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import exceptions
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -13,10 +15,9 @@ def int_param(request, name: str, default: int, minimum: int, maximum: int | Non
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise exceptions.ValidationError({name: f"{raw!r} is not a whole number"}) from None
+    if not re.fullmatch(r"-?[0-9]{1,18}", raw):
+        raise exceptions.ValidationError({name: f"{raw!r} is not a whole number"})
+    value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
         raise exceptions.ValidationError({name: f"must be {bound}, not {value}"})

@@ -204,3 +204,17 @@ def test_a_cursor_beyond_any_id_is_a_404_not_an_overflow(many_positions):
     response = client_with(many_positions["buyer"]).get(f"/api/v1/positions/?cursor={cursor}")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["owner=", "owner=nobody", "export=xml", "as_of=", "weeks=1_0", "carrying_rate=lots"],
+    ids=["owner-empty", "owner-unknown", "export", "date-empty", "weeks-underscore", "rate"],
+)
+def test_a_finance_parameter_outside_its_documented_form_is_a_400(world, query):
+    finance = staff_token("fin", "finance")
+
+    response = client_with(finance).get(f"/api/v1/finance/cashflow/?{query}")
+
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["fields"]
