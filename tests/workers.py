@@ -9,15 +9,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_worker(queue: str, env: dict, *, output=subprocess.DEVNULL) -> subprocess.Popen:
-    """`celery worker` in its own process, on a queue of its own, with ``env``."""
+def start_worker(
+    queue: str, env: dict, *, output=subprocess.DEVNULL, app: str = "config"
+) -> subprocess.Popen:
+    """`celery worker` in its own process, on a queue of its own, with ``env`` (``app``: the
+    module holding the Celery app, e.g. tests.crash_worker)."""
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "celery",
             "-A",
-            "config",
+            app,
             "worker",
             "--pool=solo",
             "-Q",

@@ -222,9 +222,9 @@ def _validate(interchange: Interchange, actor: str) -> None:
         results = validate(path)
     except X12SyntaxError as exc:
         _set_status(interchange, S.REJECTED, actor, f"not readable as X12: {exc.message}")
-        interchange.errors = [
-            {"message": exc.message, "offset": exc.offset, "segment": exc.segment_number}
-        ]
+        interchange.errors = _storable(
+            [{"message": exc.message, "offset": exc.offset, "segment": exc.segment_number}]
+        )
         interchange.save(update_fields=["errors"])
         return
 
@@ -234,8 +234,8 @@ def _validate(interchange: Interchange, actor: str) -> None:
             return  # another worker got here first
         _set_status(interchange, S.VALIDATED, actor, "read and validated")
         refusal = _envelope_refusal(interchange, results)
-        interchange.validation = [r.as_dict() for r in results]
-        interchange.errors = _error_list(results)
+        interchange.validation = _storable([r.as_dict() for r in results])
+        interchange.errors = _storable(_error_list(results))
         counts = {"accepted": 0, "rejected": 0}
         for result in results:
             for group in result.groups:
@@ -246,18 +246,22 @@ def _validate(interchange: Interchange, actor: str) -> None:
                     )
                     accepted = accepted and group.status is not SetStatus.REJECTED and not refusal
                     counts["accepted" if accepted else "rejected"] += 1
+                    # Envelope values cut to the columns' sizes (a GS08 of 15 characters is
+                    # rejected, but recorded); the whole values stay in ``validation``.
                     InboundSet.objects.update_or_create(
                         interchange=interchange,
                         first_segment=set_result.first_segment_number or 0,
                         defaults={
-                            "functional_id": group.functional_id,
-                            "group_control_number": group.control_number,
-                            "version": group.version,
-                            "set_id": set_result.set_id,
-                            "control_number": set_result.control_number,
+                            "functional_id": group.functional_id[:2],
+                            "group_control_number": group.control_number[:9],
+                            "version": group.version[:12],
+                            "set_id": set_result.set_id[:3],
+                            "control_number": set_result.control_number[:9],
                             "status": set_result.status.label if accepted else "rejected",
-                            "errors": set_result.as_dict()["segment_errors"]
-                            + set_result.as_dict()["set_errors"],
+                            "errors": _storable(
+                                set_result.as_dict()["segment_errors"]
+                                + set_result.as_dict()["set_errors"]
+                            ),
                         },
                     )
         interchange.sets_accepted = counts["accepted"]
@@ -562,6 +566,7 @@ def _set_status(interchange: Interchange, to: str, actor: str, reason: str) -> N
         raise ApplicationError(
             f"interchange #{interchange.pk} cannot go from {current} to {to}", code="bad_transition"
         )
+    reason = _storable(reason)
     interchange.status = to
     interchange.status_reason = reason
     interchange.save(update_fields=["status", "status_reason"])
@@ -578,6 +583,18 @@ def _status_change(
         actor=actor[:100],
         reason=reason,
     )
+
+
+def _storable(value):
+    """What a partner sent, made storable: PostgreSQL text and JSON cannot hold NUL, so a
+    NUL byte in a value is kept as the four characters \\x00."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    return value
 
 
 def _error_list(results: list[InterchangeResult]) -> list[dict]:
