@@ -209,3 +209,16 @@ def test_the_sweep_resumes_every_unfinished_state_after_a_few_minutes(planning_h
         f"interchange:{i.pk}" for i in (never_queued, accepted, applied)
     )
     assert requeue_waiting_interchanges(older_than_minutes=5) == 0
+
+
+def test_a_nul_byte_in_a_value_is_recorded_and_the_interchange_answered():
+    # PostgreSQL refuses NUL in text and JSON: the interchange must still end with a reason
+    received = receive(interchange([WEEK]).replace(b"N1*BY*Demo Retail", b"N1*BY*Demo\x00Retail"))
+
+    summary = interchange_process(interchange_id=received.pk, actor="test")
+
+    done = Interchange.objects.get(pk=received.pk)
+    assert summary.status in (S.APPLIED, S.REJECTED)
+    assert done.status_reason
+    assert "\\x00" in str(done.validation) + str(done.errors)
+    assert OutboundDocument.objects.filter(acknowledges=done).count() == 1
