@@ -648,6 +648,8 @@ def _query_answer(question, intent, parsed, vocab, scope, query) -> Answer | Non
         )
     elif not parsed.readings or intent.out_of_scope or intent.kind == "clause":
         return None
+    elif not intent.figures and (intent.topics or _about_clauses(question)):
+        return None  # a question about terms that names no figure
     elif (
         intent.unknown_names
         and not (intent.suppliers or intent.buyers)
