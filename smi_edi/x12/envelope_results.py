@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from .errors import readable_bytes
 from .reader import GroupSummary, InterchangeSummary, X12Reader, is_digits
 from .results import SET_ERROR_TEXT, GroupResult, InterchangeResult, SetResult, SetStatus
 
@@ -115,7 +116,8 @@ def gs_element_problems(gs: GroupSummary) -> list[tuple[str, str]]:
         problems.append(
             (
                 code,
-                f"element GS{position:02d} ({name}) {header[position]!r} is not valid; it must be {expected}",
+                f"element GS{position:02d} ({name}) {readable_bytes(header[position])} is not valid; "
+                f"it must be {expected}",
             )
         )
     return problems
