@@ -47,6 +47,7 @@ bench: setup
 	@$(BIN)/python bench/ingest_852.py
 	@$(BIN)/python bench/plan.py
 	@$(BIN)/python bench/api_positions.py
+	@$(BIN)/python bench/finance_asof.py
 
 worker: setup
 	@$(BIN)/celery -A config worker --loglevel=INFO

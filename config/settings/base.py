@@ -207,6 +207,10 @@ SMI_PO_PREFIX = os.environ.get("SMI_PO_PREFIX", "SMI")
 # Finance: the currency figures are reported in, and the annual carrying-cost rate.
 SMI_REPORTING_CURRENCY = os.environ.get("SMI_REPORTING_CURRENCY", "USD")
 SMI_CARRYING_RATE = os.environ.get("SMI_CARRYING_RATE", "0.20")
+# Finance at a date: a partner is stale past its cadence plus this grace (empty: 3 days
+# weekly, 1 daily); a rate older than this many days is used with a warning.
+SMI_STALE_GRACE_DAYS = os.environ.get("SMI_STALE_GRACE_DAYS", "")
+SMI_FX_MAX_AGE_DAYS = int(os.environ.get("SMI_FX_MAX_AGE_DAYS", "7"))
 # The reporting assistant: the Chroma server (empty: an embedded directory, fine for one
 # process only), and an optional LLM that phrases answers from the computed facts.
 CHROMA_URL = os.environ.get("CHROMA_URL", "")

@@ -19,18 +19,33 @@ from django.db import connection, transaction
 LEVELS = {"QA": "on_hand", "QP": "on_order", "QI": "in_transit", "QC": "committed"}
 FLOWS = {"QS": "sold", "QR": "received"}
 
-_SQL = """
+# What one set states per item-location and period. Every statement reads one set, so a
+# level is its latest value in the set (by ZA date, then segment and position) and a flow
+# the sum of its quantities. PostgreSQL picks the level in one grouping pass; SQLite, which
+# has no array_agg, ranks with a window function first.
+_STATED_POSTGRES = """
+WITH stated AS (
+    SELECT a.item_id, a.location_id, a.period_end,
+           MIN(a.period_start) AS period_start,
+           MAX(a.source_set_id) AS source_set_id,
+           {levels},
+           {flows}
+    FROM {activity} a JOIN {item} i ON i.id = a.item_id
+    WHERE a.source_set_id = %s
+      AND a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR')
+      AND (a.unit = '' OR a.unit = i.unit)
+    GROUP BY a.item_id, a.location_id, a.period_end
+),
+"""
+_STATED_SQLITE = """
 WITH ranked AS (
     SELECT a.item_id, a.location_id, a.period_start, a.period_end,
            a.activity_code AS code, a.quantity, a.source_set_id,
            ROW_NUMBER() OVER (
                PARTITION BY a.item_id, a.location_id, a.period_end, a.activity_code
-               ORDER BY a.source_set_id DESC, COALESCE(a.activity_date, %s) DESC,
+               ORDER BY COALESCE(a.activity_date, %s) DESC,
                         a.segment_number DESC, a.position DESC
-           ) AS rn,
-           MAX(a.source_set_id) OVER (
-               PARTITION BY a.item_id, a.location_id, a.period_end, a.activity_code
-           ) AS last_set
+           ) AS rn
     FROM {activity} a JOIN {item} i ON i.id = a.item_id
     WHERE a.source_set_id = %s
       AND a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR')
@@ -45,7 +60,9 @@ stated AS (
     FROM ranked
     GROUP BY item_id, location_id, period_end
 ),
-placed AS (
+"""
+_SQL = """
+placed AS {materialized}(
     SELECT s.*, (
         SELECT l.id FROM {ledger} l
         WHERE l.item_id = s.item_id AND l.location_id = s.location_id
@@ -74,15 +91,30 @@ ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
 """
 
 
-def _statement(*, activity: str, item: str, ledger: str) -> str:
-    levels = ",\n           ".join(
-        f"MAX(CASE WHEN code = '{code}' AND rn = 1 THEN quantity END) AS {name}"
-        for code, name in LEVELS.items()
-    )
-    flows = ",\n           ".join(
-        f"SUM(CASE WHEN code = '{code}' AND source_set_id = last_set THEN quantity END) AS {name}"
-        for code, name in FLOWS.items()
-    )
+def _statement(*, activity: str, item: str, ledger: str, vendor: str | None = None) -> str:
+    vendor = vendor or connection.vendor
+    if vendor == "postgresql":
+        stated = _STATED_POSTGRES
+        levels = ",\n           ".join(
+            f"(array_agg(a.quantity ORDER BY COALESCE(a.activity_date, %s) DESC, "
+            f"a.segment_number DESC, a.position DESC) "
+            f"FILTER (WHERE a.activity_code = '{code}'))[1] AS {name}"
+            for code, name in LEVELS.items()
+        )
+        flows = ",\n           ".join(
+            f"SUM(a.quantity) FILTER (WHERE a.activity_code = '{code}') AS {name}"
+            for code, name in FLOWS.items()
+        )
+    else:
+        stated = _STATED_SQLITE
+        levels = ",\n           ".join(
+            f"MAX(CASE WHEN code = '{code}' AND rn = 1 THEN quantity END) AS {name}"
+            for code, name in LEVELS.items()
+        )
+        flows = ",\n           ".join(
+            f"SUM(CASE WHEN code = '{code}' THEN quantity END) AS {name}"
+            for code, name in FLOWS.items()
+        )
     carried = ", ".join(
         [f"COALESCE(s.{name}, prev.{name})" for name in LEVELS.values()]
         + [
@@ -91,7 +123,9 @@ def _statement(*, activity: str, item: str, ledger: str) -> str:
         ]
     )
     names = [*LEVELS.values(), *FLOWS.values()]
-    return _SQL.format(
+    return (stated + _SQL).format(
+        # PostgreSQL would otherwise inline the CTE and probe for the previous row twice.
+        materialized="MATERIALIZED " if vendor == "postgresql" else "",
         activity=activity,
         item=item,
         ledger=ledger,
@@ -101,6 +135,14 @@ def _statement(*, activity: str, item: str, ledger: str) -> str:
         carried=carried,
         updates=", ".join(f"{n} = EXCLUDED.{n}" for n in names),
     )
+
+
+def _params(set_id: int, vendor: str | None = None) -> list:
+    """The statement's parameters: the date standing for "no ZA date" (once per level on
+    PostgreSQL, once on SQLite), then the set."""
+    if (vendor or connection.vendor) == "postgresql":
+        return [*([date.min] * len(LEVELS)), set_id]
+    return [date.min, set_id]
 
 
 def _tables(models) -> dict[str, str]:
@@ -123,10 +165,10 @@ def stock_ledger_record_set(*, set_id: int, models=None, cursor=None) -> int:
     one statement, whatever the set's size. Returns the rows written."""
     sql = _statement(**_tables(models or _default_models()))
     if cursor is not None:
-        cursor.execute(sql, [date.min, set_id])
+        cursor.execute(sql, _params(set_id))
         return cursor.rowcount
     with connection.cursor() as own:
-        own.execute(sql, [date.min, set_id])
+        own.execute(sql, _params(set_id))
         return own.rowcount
 
 
@@ -137,7 +179,7 @@ def stock_ledger_rebuild(*, models=None, using_connection=None) -> dict:
     models = models or _default_models()
     conn = using_connection or connection
     tables = _tables(models)
-    sql = _statement(**tables)
+    sql = _statement(**tables, vendor=conn.vendor)
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         cursor.execute(f"DELETE FROM {tables['ledger']}")
         cursor.execute(
@@ -146,7 +188,7 @@ def stock_ledger_rebuild(*, models=None, using_connection=None) -> dict:
         )
         sets = [row[0] for row in cursor.fetchall()]
         for set_id in sets:
-            cursor.execute(sql, [date.min, set_id])
+            cursor.execute(sql, _params(set_id, conn.vendor))
         cursor.execute(f"SELECT COUNT(*) FROM {tables['ledger']}")
         rows = cursor.fetchone()[0]
     return {"sets": len(sets), "rows": rows}

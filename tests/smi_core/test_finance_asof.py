@@ -528,3 +528,48 @@ def test_finance_report_states_each_partners_data_age_and_the_stale_ones(setting
     assert "north: last report 2027-03-14, 0 day(s) old (stale after 10)" in text
     assert "south: last report 2027-03-03, 11 day(s) old (stale after 10)  STALE" in text
     assert "! stale: south (last report older than cadence + grace" in text
+
+
+# -- how a set's figures become a ledger row ---------------------------------------------
+
+
+def test_the_ledger_takes_the_newest_dated_level_and_sums_sales_like_the_positions(example):
+    # One report states X on hand twice (the later ZA dated earlier) and on order twice
+    # without dates (the last one wins), and its sales in two ZA groups.
+    _report(
+        "north",
+        date(2027, 3, 21),
+        {
+            "X": [
+                "ZA*QA**EA*007*20270320",
+                "SDQ*EA*92*S1*110",
+                "ZA*QA**EA*007*20270316",
+                "SDQ*EA*92*S1*120",
+                "ZA*QP**EA",
+                "SDQ*EA*92*S1*3",
+                "ZA*QP**EA",
+                "SDQ*EA*92*S1*4",
+                "ZA*QS**EA",
+                "SDQ*EA*92*S1*5",
+                "ZA*QS**EA",
+                "SDQ*EA*92*S1*6",
+            ]
+        },
+    )
+
+    row = StockLevel.objects.get(item=example["x"], period_end=date(2027, 3, 21))
+
+    assert (row.on_hand, row.on_order, row.sold) == (D(110), D(4), D(11))
+
+
+def test_a_second_report_for_a_period_replaces_what_it_states_and_keeps_the_rest(example):
+    # A correction for the week to 03-14 states only X's sales.
+    _report("north", date(2027, 3, 14), {"X": ["ZA*QS*45*EA"]})
+
+    row = StockLevel.objects.get(item=example["x"], period_end=date(2027, 3, 14))
+    turnover = turnover_report(
+        scope=EVERYTHING, filters=ALL, start=date(2027, 3, 1), end=date(2027, 3, 14)
+    )
+
+    assert (row.on_hand, row.sold) == (D(150), D(45))
+    assert turnover["overall"]["cogs"] == "380.00"  # (50 + 45) x 4.00, not 400.00
