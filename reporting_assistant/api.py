@@ -6,11 +6,11 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from smi_core.api import ApiView, errors, operation
+from smi_core.api import ApiView, TextField, errors, operation
 
 
 class AskSerializer(serializers.Serializer):
-    question = serializers.RegexField(r"\S", max_length=1000, help_text="not blank")
+    question = TextField(max_length=1000, help_text="not blank")
 
 
 class AskView(ApiView):

@@ -10,6 +10,7 @@ import re
 from datetime import date
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.validators import RegexValidator
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -23,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from smi_core.api_pagination import MAX_LIMIT, Pagination, int_param
+from smi_core.api_pagination import MAX_LIMIT, MAX_OFFSET, Pagination, int_param
 from smi_core.exceptions import ApplicationError
 from smi_core.models import ExceptionItem, ReplenishmentProposal
 from smi_core.selectors.planning_output import proposal_as_dict, proposals_list
@@ -68,6 +69,31 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     }
 
 
+NO_NUL = r"^[^\u0000]*$"  # PostgreSQL text holds no NUL character: refused, documented
+
+
+class StrictCharField(serializers.CharField):
+    """A string and only a string (12 or true is refused, not turned into "12"), without
+    NUL characters (which the schema says, as a pattern)."""
+
+    pattern, problem = NO_NUL, "must not contain NUL characters"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(self.pattern, self.problem))
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"send a string, not {type(data).__name__}")
+        return super().to_internal_value(data)
+
+
+class TextField(StrictCharField):
+    """Free text that must say something: a strict string with a non-space character."""
+
+    pattern, problem = r"^[^\u0000]*\S[^\u0000]*$", "may not be blank or contain NUL"
+
+
 def _query_schema(parameter: OpenApiParameter) -> dict:
     """The JSON schema a query parameter is documented with (the parts checked here)."""
     if isinstance(parameter.type, dict):
@@ -78,6 +104,8 @@ def _query_schema(parameter: OpenApiParameter) -> dict:
         schema = {"type": "string", "format": "date"}
     else:
         schema = {"type": "string"}
+        if not parameter.enum and not parameter.pattern:
+            parameter.pattern = NO_NUL  # documented too: the schema is built from it
     if parameter.enum:
         schema["enum"] = list(parameter.enum)
     if parameter.pattern:
@@ -190,7 +218,7 @@ LIMIT = OpenApiParameter(
 )
 OFFSET = OpenApiParameter(
     "offset",
-    {"type": "integer", "minimum": 0, "default": 0},
+    {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
     description="rows to skip",
 )
 PAGE_PARAMETERS = [LIMIT, OFFSET]
@@ -439,7 +467,7 @@ class ProposalApproveView(ApiView):
 
 
 class RejectionSerializer(serializers.Serializer):
-    reason = serializers.RegexField(r"\S", max_length=2000, help_text="why (required, not blank)")
+    reason = TextField(max_length=2000, help_text="why (required, not blank)")
 
 
 class ProposalRejectView(ApiView):

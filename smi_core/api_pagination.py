@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.pagination import LimitOffsetPagination
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**12
 
 
 def int_param(request, name: str, default: int, minimum: int, maximum: int | None) -> int:
@@ -35,4 +36,4 @@ class Pagination(LimitOffsetPagination):
         return int_param(request, "limit", self.default_limit, 1, self.max_limit)
 
     def get_offset(self, request):
-        return int_param(request, "offset", 0, 0, None)
+        return int_param(request, "offset", 0, 0, MAX_OFFSET)

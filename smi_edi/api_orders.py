@@ -13,7 +13,15 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from smi_core.api import PAGE_PARAMETERS, ApiView, errors, operation, page_of, paginate
+from smi_core.api import (
+    PAGE_PARAMETERS,
+    ApiView,
+    StrictCharField,
+    errors,
+    operation,
+    page_of,
+    paginate,
+)
 from smi_core.models import ReplenishmentProposal
 from smi_core.services.audit import Actor
 from smi_core.services.orders import LineChange
@@ -83,11 +91,11 @@ class LineConfirmationSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=18, decimal_places=4, required=False)
     promised_date = serializers.DateField(required=False)
     backordered = serializers.BooleanField(default=False)
-    note = serializers.CharField(max_length=200, required=False, default="")
+    note = StrictCharField(max_length=200, required=False, default="")
 
 
 class OrderConfirmSerializer(serializers.Serializer):
-    erp_reference = serializers.CharField(max_length=30, required=False, default="")
+    erp_reference = StrictCharField(max_length=30, required=False, default="")
     lines = LineConfirmationSerializer(many=True, required=False, default=list)
 
 
@@ -134,24 +142,24 @@ class OrderConfirmView(ApiView):
 
 class ShipmentLineSerializer(serializers.Serializer):
     line = serializers.IntegerField(required=False, help_text="Order line id")
-    vendor_item = serializers.CharField(required=False, help_text="Or the item number")
+    vendor_item = StrictCharField(required=False, help_text="Or the item number")
     quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
 
 
 class ShipmentPackSerializer(serializers.Serializer):
-    po_number = serializers.CharField()
-    sscc = serializers.CharField(required=False, default="", allow_blank=True)
+    po_number = StrictCharField()
+    sscc = StrictCharField(required=False, default="", allow_blank=True)
     lines = ShipmentLineSerializer(many=True, min_length=1)
 
 
 class ShipmentCreateSerializer(serializers.Serializer):
-    shipment_number = serializers.CharField(max_length=30, required=False, default="")
+    shipment_number = StrictCharField(max_length=30, required=False, default="")
     ship_date = serializers.DateField()
     estimated_delivery = serializers.DateField(required=False, allow_null=True, default=None)
-    carrier_scac = serializers.CharField(max_length=4, required=False, default="")
-    transport_method = serializers.CharField(max_length=2, required=False, default="M")
-    bill_of_lading = serializers.CharField(max_length=30, required=False, default="")
-    pro_number = serializers.CharField(max_length=30, required=False, default="")
+    carrier_scac = StrictCharField(max_length=4, required=False, default="")
+    transport_method = StrictCharField(max_length=2, required=False, default="M")
+    bill_of_lading = StrictCharField(max_length=30, required=False, default="")
+    pro_number = StrictCharField(max_length=30, required=False, default="")
     packs = ShipmentPackSerializer(many=True, min_length=1)
 
 

@@ -218,3 +218,28 @@ def test_a_finance_parameter_outside_its_documented_form_is_a_400(world, query):
 
     assert response.status_code == 400
     assert query.split("=")[0] in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"reason": 12}, {"reason": "too\x00much"}, {"reason": True}],
+    ids=["number", "nul", "boolean"],
+)
+def test_a_rejection_reason_must_be_text(world, body):
+    pk = world["proposals"]["demo-retail"].pk
+    approver = staff_token("approver", "approver")
+
+    response = client_with(approver).post(f"/api/v1/proposals/{pk}/reject/", body, format="json")
+
+    assert response.status_code == 400 and "reason" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["offset=10000000000000000000", "partner=acme%00"],
+    ids=["offset-beyond-any-table", "nul-in-text"],
+)
+def test_query_values_the_database_cannot_take_are_a_400(world, query):
+    response = client_with(world["planner"]).get(f"/api/v1/proposals/?{query}")
+
+    assert response.status_code == 400
