@@ -573,3 +573,22 @@ def test_a_second_report_for_a_period_replaces_what_it_states_and_keeps_the_rest
 
     assert (row.on_hand, row.sold) == (D(150), D(45))
     assert turnover["overall"]["cogs"] == "380.00"  # (50 + 45) x 4.00, not 400.00
+
+
+def test_consigned_stock_without_a_cost_is_listed_by_cash_out_and_owed(finance_world):
+    from smi_core.selectors.finance import cash_forecast
+    from smi_core.selectors.finance.cashflow import amounts_owed
+
+    AgreementTerm.objects.filter(item=finance_world["soap"]).delete()
+    retail = Filters(buyer="demo-retail")
+
+    cash = cash_forecast(scope=EVERYTHING, filters=retail, as_of=date(2026, 11, 25), weeks=4)
+    owed = amounts_owed(scope=EVERYTHING, filters=retail, as_of=date(2026, 11, 25))
+
+    # SOAP has no unit cost now: nothing to pay can be computed, and both figures say so
+    # with the stock (100 on hand) and the last week's sales (20) they leave out.
+    for figure in (cash, owed):
+        assert [
+            (m["item"], m["on_hand"], m["sold_last_period"]) for m in figure["left_out_no_cost"]
+        ] == [("SOAP", "100.0000", "20.0000")]
+    assert cash["total_reporting"] == "0.00"

@@ -408,5 +408,25 @@ def data_age(rows: list[CostedPosition], as_of: date) -> list[dict]:
     return out
 
 
+def without_cost(rows: list[CostedPosition]) -> list[dict]:
+    """The item-locations a money figure leaves out for want of a unit cost in the terms,
+    with the quantity left out: listed, never dropped silently."""
+    return [
+        {
+            "item": r.position.item.vendor_item,
+            "supplier": r.position.item.supplier.code,
+            "buyer": r.position.location.party.code,
+            "location": r.position.location.code,
+            "on_hand": str(r.position.on_hand),
+            "sold_last_period": str(r.position.sold_last_period),
+            "reason": "no unit cost in the agreement's terms"
+            if r.agreement
+            else "no agreement in force",
+        }
+        for r in rows
+        if r.unit_cost is None
+    ]
+
+
 def stale_partners(ages: list[dict]) -> list[str]:
     return [a["partner"] for a in ages if a["stale"]]

@@ -33,6 +33,7 @@ from smi_core.selectors.finance.base import (
     data_age,
     reporting_currency,
     stale_partners,
+    without_cost,
 )
 
 P = ReplenishmentProposal.Status
@@ -214,6 +215,7 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
     return {
         "as_of": as_of.isoformat(),
         "direction": "cash-out for the buyer, cash-in for the supplier",
+        "left_out_no_cost": without_cost(rows),
         "data_age": ages,
         "stale_partners": stale_partners(ages),
         "rate_warnings": rates.warnings(),
@@ -222,7 +224,7 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
         "rates": sorted(closing.values(), key=lambda r: r["pair"]),
         "buckets": table,
         "later": {c: str(a) for c, a in sorted(later.items())},
-        "total_reporting": str(sum((Decimal(b["reporting"]) for b in table), ZERO)),
+        "total_reporting": str(money(sum((Decimal(b["reporting"]) for b in table), ZERO))),
         "items": sorted(items, key=lambda i: (i["due"], i["ref"])),
     }
 
@@ -270,6 +272,7 @@ def amounts_owed(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     return {
         "as_of": as_of.isoformat(),
         "rows": sorted(rows, key=lambda r: (r["supplier"], r["currency"])),
+        "left_out_no_cost": without_cost(consigned),
         "data_age": ages,
         "stale_partners": stale_partners(ages),
     }

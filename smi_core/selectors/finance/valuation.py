@@ -34,6 +34,7 @@ from smi_core.selectors.finance.base import (
     distinct_rates,
     reporting_currency,
     stale_partners,
+    without_cost,
 )
 
 GROUPS = ("item", "location", "supplier", "buyer", "currency", "owner")
@@ -300,6 +301,7 @@ def fx_adjustments(*, scope: FinanceScope, filters: Filters, as_of: date) -> dic
             sum((Decimal(i["seller_fx_gain_loss"]) for i in invoices), ZERO)
         ),
         "rate_warnings": rates.warnings(),
+        "left_out_no_cost": without_cost([v.costed for v in valued if v.costed.currency != target]),
         **_ages([v.costed for v in valued], as_of),
         "rates": distinct_rates(
             [rate for row in inventory_rows for rate in row["rates"]]
@@ -380,5 +382,8 @@ def intercompany(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     return {
         "as_of": as_of.isoformat(),
         "rows": sorted(rows, key=lambda r: r["agreement"]),
+        "left_out_no_cost": without_cost(
+            [r for r in costed if r.agreement is not None and r.agreement.intercompany]
+        ),
         **_ages(costed, as_of),
     }
