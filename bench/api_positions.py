@@ -2,7 +2,8 @@
 100 stores), 8 clients at once over loopback, on PostgreSQL (its own database).
 
 Seeds the positions once (kept for the next run), serves the project with Django's threaded
-development server in a child process on 127.0.0.1 (one process, as `make run` does), then
+development server in a child process on 127.0.0.1 (one process, as `make run` does; a
+database connection per request; its log in bench/out/), then
 each client walks pages of 100 with the buyer's token: the first page, a page deep in the
 set (by following `next`), and the first page with an item filter. Prints p50/p95/max per
 kind of request and in all. Bounded: `--requests` in all (default 400), and a 60 s timeout
@@ -122,13 +123,18 @@ def main() -> None:
     setup_django(url)
     token = seed()
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0"}
+    # runserver answers each request in a new thread, and a thread's kept connection outlives
+    # it: with connections kept, 400 requests would exhaust PostgreSQL's 100. Close each.
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "DATABASE_CONN_MAX_AGE": "0"}
+    log_path = ROOT / "bench" / "out" / "api_positions-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/api/v1/positions/"
     try:
@@ -160,9 +166,12 @@ def main() -> None:
             for kind, seconds in pool.map(one, jobs):
                 timings[kind].append(seconds)
         wall = time.perf_counter() - started
+    except OSError as exc:
+        raise SystemExit(f"{exc}: the server's log is {log_path}") from None
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()
 
     def row(name: str, values: list[float]) -> str:
         values = sorted(values)
