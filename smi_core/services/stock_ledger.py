@@ -21,19 +21,26 @@ FLOWS = {"QS": "sold", "QR": "received"}
 
 # What one set states per item-location and period. Every statement reads one set, so a
 # level is its latest value in the set (by ZA date, then segment and position) and a flow
-# the sum of its quantities. PostgreSQL picks the level in one grouping pass; SQLite, which
-# has no array_agg, ranks with a window function first.
+# the sum of its quantities. PostgreSQL reads the set's rows by the set's index (the CTE is
+# materialized so the planner cannot walk the whole item-location index for its order
+# instead) and picks the level in one grouping pass; SQLite, which has no array_agg, ranks
+# with a window function first.
 _STATED_POSTGRES = """
-WITH stated AS (
+WITH a AS MATERIALIZED (
+    SELECT a.item_id, a.location_id, a.period_start, a.period_end, a.activity_code,
+           a.quantity, a.activity_date, a.segment_number, a.position, a.source_set_id
+    FROM {activity} a JOIN {item} i ON i.id = a.item_id
+    WHERE a.source_set_id = %s
+      AND a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR')
+      AND (a.unit = '' OR a.unit = i.unit)
+),
+stated AS (
     SELECT a.item_id, a.location_id, a.period_end,
            MIN(a.period_start) AS period_start,
            MAX(a.source_set_id) AS source_set_id,
            {levels},
            {flows}
-    FROM {activity} a JOIN {item} i ON i.id = a.item_id
-    WHERE a.source_set_id = %s
-      AND a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR')
-      AND (a.unit = '' OR a.unit = i.unit)
+    FROM a
     GROUP BY a.item_id, a.location_id, a.period_end
 ),
 """
@@ -138,10 +145,10 @@ def _statement(*, activity: str, item: str, ledger: str, vendor: str | None = No
 
 
 def _params(set_id: int, vendor: str | None = None) -> list:
-    """The statement's parameters: the date standing for "no ZA date" (once per level on
-    PostgreSQL, once on SQLite), then the set."""
+    """The statement's parameters in the order they appear: on PostgreSQL the set, then the
+    date standing for "no ZA date" once per level; on SQLite that date, then the set."""
     if (vendor or connection.vendor) == "postgresql":
-        return [*([date.min] * len(LEVELS)), set_id]
+        return [set_id, *([date.min] * len(LEVELS))]
     return [date.min, set_id]
 
 
