@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .envelope_results import REJECTING_GROUP_CODES
-from .errors import X12WriteError
+from .errors import X12WriteError, readable_bytes
+from .fastcheck.elements import CHARSET_E, CHARSET_E5
 from .reader import (
     Delimiters,
     GroupSummary,
@@ -85,6 +86,11 @@ _SEVERITY = {
     SetStatus.REJECTED: 3,
 }
 _GUIDE_SUFFIX = re.compile(r"(\d{6})X\d{3}")  # 005010X222A1: an X12N implementation guide
+# AK905 codes a 004010 997 knows (element 716 before 005010: no 19, for instance).
+_GROUP_CODES_4010 = {str(n) for n in (1, 2, 3, 4, 5, 6, *range(10, 19), 23, 24, 25, 26)}
+# The X12 extended character set an AN/ID value of ours may hold (^ and ` from 005010 on).
+_OUT_OF_CHARSET = re.compile(f"[^{CHARSET_E}]")
+_OUT_OF_CHARSET_5 = re.compile(f"[^{CHARSET_E5}]")
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -154,6 +160,8 @@ def _clean(value: str | None, style: _Style, limit: int = 99) -> str:
     for c in value:
         if c in style.reserved or not c.isprintable() or not (style.non_ascii or c.isascii()):
             return ""
+    if (_OUT_OF_CHARSET_5 if style.five else _OUT_OF_CHARSET).search(value):
+        return ""  # outside the X12 character set: the AK4 code still says what was wrong
     return value
 
 
@@ -215,6 +223,18 @@ def _segment_notes(result: SetResult, style: _Style) -> list[list]:
     return segments
 
 
+def _echoable_set(result: SetResult, style: _Style) -> bool:
+    """Whether AK201/AK202 can repeat ST01 (3 characters) and ST02 (4 to 9)."""
+    set_id, control = result.set_id, result.control_number
+    return (
+        len(set_id) == 3
+        and set_id.isascii()
+        and set_id.isalnum()
+        and _writable(control, 4, 9, style.reserved)
+        and not (_OUT_OF_CHARSET_5 if style.five else _OUT_OF_CHARSET).search(control)
+    )
+
+
 def _set_response(result: SetResult, style: _Style) -> list[list]:
     ak2 = ["AK2", result.set_id, result.control_number]
     if style.five and result.implementation_reference:
@@ -231,12 +251,32 @@ def _set_response(result: SetResult, style: _Style) -> list[list]:
 
 
 def _group_response(group: GroupResult, style: _Style) -> list[list]:
-    ak1 = ["AK1", group.functional_id, group.control_number]
+    gs01, gs06 = group.functional_id, group.control_number
+    if not (_writable(gs01, 2, 2) and gs01.isalnum() and gs01.upper() == gs01):
+        raise X12WriteError(
+            f"AK101 must repeat GS01, and {readable_bytes(gs01)} is no functional identifier "
+            "(2 capital letters or digits)"
+        )
+    if not (is_digits(gs06) and 1 <= len(gs06) <= 9):
+        raise X12WriteError(
+            f"AK102 must repeat GS06, and {readable_bytes(gs06)} is no group control number "
+            "(1 to 9 digits)"
+        )
+    ak1 = ["AK1", gs01, gs06]
     if style.five and _writable(group.version, 1, 12, style.reserved):
-        ak1.append(group.version)  # AK103 is optional: a GS08 we cannot repeat is left out
+        ak1.append(group.version)
+    elif style.ack_type == "999":
+        raise X12WriteError(
+            f"AK103 must repeat GS08 in a 999, and {readable_bytes(group.version)} is no "
+            "version (1 to 12 printable ASCII characters)"
+        )
+    # a 997 leaves out the AK103 (optional) where it cannot repeat GS08
     segments = [ak1]
     for result in group.sets:
-        segments.extend(_set_response(result, style))
+        if _echoable_set(result, style):
+            segments.extend(_set_response(result, style))
+        # else: no AK2 loop (optional) for a set whose ST01/ST02 cannot be repeated; the
+        # AK9 counts still include it
     status = max(group.status, group_status(group), key=_SEVERITY.__getitem__)
     declared = group.declared_set_count
     segments.append(
@@ -246,7 +286,7 @@ def _group_response(group: GroupResult, style: _Style) -> list[list]:
             str(declared if declared is not None else group.received_count),
             str(group.received_count),
             str(group.accepted_count),
-            *group.group_errors[:5],
+            *[c for c in group.group_errors if style.five or c in _GROUP_CODES_4010][:5],
         ]
     )
     return segments

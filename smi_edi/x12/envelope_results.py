@@ -95,7 +95,7 @@ def gs_element_problems(gs: GroupSummary) -> list[tuple[str, str]]:
     if len(header) < 9:
         return []
     version = header[8]
-    old = is_digits(version[:6]) and version[:6] < "004000"  # GS04 was YYMMDD before 004010
+    old = is_digits(version[:6]) and version[:6] < "004010"  # GS04 was YYMMDD before 004010
     checks = {
         1: _id(header[1], 2, 2),
         2: _alphanumeric(header[2], 2, 15),
