@@ -235,7 +235,7 @@ def _echoable_set(result: SetResult, style: _Style) -> bool:
     )
 
 
-def _set_response(result: SetResult, style: _Style) -> list[list]:
+def _set_response(result: SetResult, style: _Style, group_rejected: bool = False) -> list[list]:
     ak2 = ["AK2", result.set_id, result.control_number]
     if style.five and result.implementation_reference:
         ak2.append(result.implementation_reference)
@@ -243,6 +243,8 @@ def _set_response(result: SetResult, style: _Style) -> list[list]:
     status = result.status
     if status is SetStatus.PARTIALLY_ACCEPTED:  # a group verdict; a set has no P
         status = SetStatus.ACCEPTED_WITH_ERRORS
+    if group_rejected:  # a set in a rejected group is not accepted, whatever it held
+        status = SetStatus.REJECTED
     codes = [c for c in result.set_errors if c][:5]
     if status is not SetStatus.ACCEPTED and not codes and result.segment_errors:
         codes = ["5"]  # one or more segments in error
@@ -272,12 +274,13 @@ def _group_response(group: GroupResult, style: _Style) -> list[list]:
         )
     # a 997 leaves out the AK103 (optional) where it cannot repeat GS08
     segments = [ak1]
+    status = max(group.status, group_status(group), key=_SEVERITY.__getitem__)
+    rejected = status is SetStatus.REJECTED
     for result in group.sets:
         if _echoable_set(result, style):
-            segments.extend(_set_response(result, style))
+            segments.extend(_set_response(result, style, group_rejected=rejected))
         # else: no AK2 loop (optional) for a set whose ST01/ST02 cannot be repeated; the
         # AK9 counts still include it
-    status = max(group.status, group_status(group), key=_SEVERITY.__getitem__)
     declared = group.declared_set_count
     segments.append(
         [
@@ -285,7 +288,7 @@ def _group_response(group: GroupResult, style: _Style) -> list[list]:
             status.value,
             str(declared if declared is not None else group.received_count),
             str(group.received_count),
-            str(group.accepted_count),
+            "0" if rejected else str(group.accepted_count),
             *[c for c in group.group_errors if style.five or c in _GROUP_CODES_4010][:5],
         ]
     )

@@ -243,14 +243,14 @@ def test_one_997_set_per_group_received_sharing_an_fa_group_per_application_pair
         (pd_group(SetResult("852", "0001"), declared_set_count=3), "AK9*A*3*1*1"),
         (
             pd_group(SetResult("852", "0001"), group_errors=["5"], declared_set_count=3),
-            "AK9*R*3*1*1*5",
+            "AK9*R*3*1*0*5",  # a rejected group has no accepted set: nothing of it applies
         ),
         (pd_group(SetResult("852", "0001", status=E)), "AK9*E*1*1*1"),
         (pd_group(bad_quantity_set("0001"), bad_quantity_set("0002")), "AK9*R*2*2*0"),
         (pd_group(), "AK9*A*0*0*0"),
         (
             pd_group(SetResult("852", "0001"), group_errors=["1", "2", "3", "4", "5", "6"]),
-            "AK9*R*1*1*1*1*2*3*4*5",
+            "AK9*R*1*1*0*1*2*3*4*5",
         ),
     ],
     ids=[
@@ -264,6 +264,17 @@ def test_one_997_set_per_group_received_sharing_an_fa_group_per_application_pair
 )
 def test_ak9_counts_and_codes(group, ak9):
     assert ak9 in segments(ack(inbound(group)))
+
+
+def test_a_set_in_a_rejected_group_is_answered_rejected_and_our_parser_sees_no_contradiction():
+    written = ack(inbound(pd_group(SetResult("852", "0001"), group_errors=["5"])))
+
+    assert "AK5*R" in segments(written)
+    assert "AK9*R*1*1*0*5" in segments(written)
+    (result,) = parse_ack(written)
+    assert result.problems == []
+    assert result.groups[0].inconsistencies == []
+    assert result.groups[0].sets[0].status is SetStatus.REJECTED
 
 
 @pytest.mark.parametrize(
