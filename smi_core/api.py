@@ -480,7 +480,12 @@ class ProposalRejectView(ApiView):
     def post(self, request, pk: int):
         _decidable(request, pk)
         body = RejectionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():  # the code the service gives a missing reason, and why
+            raise ApplicationError(
+                f"a rejection needs a reason: {_message(body.errors)}",
+                code="reason_required",
+                extra={"fields": body.errors},
+            )
         rejection = proposal_reject(
             proposal_id=pk,
             user=request.user,

@@ -64,7 +64,7 @@ def test_a_blank_rejection_reason_is_a_400_naming_the_field(world):
 
     assert response.status_code == 400
     body = response.json()
-    assert body["error"] == "invalid" and "reason" in body["fields"]
+    assert body["error"] == "reason_required" and "reason" in body["fields"]
 
 
 @pytest.mark.parametrize(
