@@ -266,20 +266,14 @@ class StockAt:
 
     item: Item
     location: Location
+    item_id: int
+    location_id: int
     on_hand: Decimal
     on_order: Decimal
     in_transit: Decimal
     committed: Decimal
     sold_last_period: Decimal
     as_of: date
-
-    @property
-    def item_id(self) -> int:
-        return self.item.pk
-
-    @property
-    def location_id(self) -> int:
-        return self.location.pk
 
 
 def _zero(value) -> Decimal:
@@ -308,6 +302,18 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
     locations = _by_id(Location, {k[1] for k in found}, "party")
     agreements = agreements_in_force(as_of=as_of)
     terms = term_index(a.pk for a in agreements.values())
+    # In supplier, buyer, location and item order; the keys worked out once per item and
+    # location, not once per row.
+    item_keys = {pk: (i.supplier.code, i.vendor_item) for pk, i in items.items()}
+    location_keys = {pk: (loc.party.code, loc.code) for pk, loc in locations.items()}
+    found.sort(
+        key=lambda f: (
+            item_keys[f[0]][0],
+            location_keys[f[1]][0],
+            location_keys[f[1]][1],
+            item_keys[f[0]][1],
+        )
+    )
     rows = []
     for (
         item_id,
@@ -326,6 +332,8 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
         position = StockAt(
             item=item,
             location=location,
+            item_id=item_id,
+            location_id=location_id,
             on_hand=_zero(on_hand),
             on_order=_zero(on_order),
             in_transit=_zero(in_transit),
@@ -353,14 +361,6 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
         if filters.owner and row.owner_kind != filters.owner:
             continue
         rows.append(row)
-    rows.sort(
-        key=lambda r: (
-            r.position.item.supplier.code,
-            r.position.location.party.code,
-            r.position.location.code,
-            r.position.item.vendor_item,
-        )
-    )
     return rows
 
 

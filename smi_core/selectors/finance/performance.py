@@ -51,6 +51,8 @@ from smi_core.selectors.finance.base import (
     stale_partners,
 )
 
+ONE = Decimal(1)
+
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
@@ -77,7 +79,7 @@ class _Totals:
     inventory_by_period: dict = field(default_factory=lambda: defaultdict(lambda: ZERO))
     on_hand_units: Decimal = ZERO
     in_transit_units: Decimal = ZERO
-    spans: set = field(default_factory=set)  # (start, end) of each period with data
+    histories: list = field(default_factory=list)  # each item-location's periods with data
     rates: set = field(default_factory=set)  # each Rate used
 
     def rate_list(self) -> list[dict]:
@@ -88,8 +90,9 @@ class _Totals:
         cover the same ones; else those days weighted by each one's COGS."""
         if self.cogs_per_day:
             return self.cogs / self.cogs_per_day
+        spans = {(start, end) for periods in self.histories for start, end, _, _ in periods}
         days: set[date] = set()
-        for start, end in self.spans:
+        for start, end in spans:
             days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
         return Decimal(len(days))
 
@@ -211,22 +214,24 @@ def turnover_report(
         if p.on_hand < 0:
             negative.append(_where(row) | {"on_hand": str(p.on_hand), "valued_at": "0"})
         ending_rate = rates.on(row.currency, target, p.as_of)
+        foreign = row.currency != target  # in the reporting currency every rate is 1
         cost_days = 0
         sold_converted = units = stock_converted = ZERO  # units x rate, summed
         inventory_points = 0
         pieces = []
-        used_rates = {ending_rate}
-        spans = set()
+        used_rates = {ending_rate} if foreign else set()
+        rate = ONE
         for period_start, period_end, sold, on_hand in periods:
-            used = rates.on(row.currency, target, period_end)
-            used_rates.add(used)
-            spans.add((period_start, period_end))
+            if foreign:
+                used = rates.on(row.currency, target, period_end)
+                used_rates.add(used)
+                rate = used.rate
             cost_days += (period_end - period_start).days + 1
             if sold:
-                sold_converted += sold * used.rate
+                sold_converted += sold * rate
                 units += sold
             if on_hand is not None:
-                converted = max(on_hand, ZERO) * used.rate
+                converted = on_hand * rate if on_hand > 0 else ZERO
                 stock_converted += converted
                 inventory_points += 1
                 pieces.append((period_end, converted * row.unit_cost))
@@ -238,7 +243,7 @@ def turnover_report(
         )
         for totals in (per_supplier[supplier], overall):
             totals.rates.update(used_rates)
-            totals.spans.update(spans)
+            totals.histories.append(periods)
             if periods and margin is None:
                 totals.margin_known = False
                 totals.no_price.add(p.item.vendor_item)
