@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint format bench worker beat demo clean
+.PHONY: setup run serve test lint format bench worker beat demo clean
 
 setup: $(STAMP)
 
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "Installing SMI Hub and its dependencies into $(VENV) (first run only) ..."
-	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet -e '.[dev,server]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -24,6 +24,14 @@ run: setup
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py demo_load
 	@echo "Serving on http://$(HOST):$(PORT)/admin/ (also /finance/ and /assistant/; Ctrl-C stops)"
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# Production mode: DEBUG off, static files collected into var/static and served by
+# WhiteNoise, gunicorn with config/gunicorn.py. Needs DJANGO_SECRET_KEY; plain HTTP on a
+# loopback needs DJANGO_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 (behind TLS leave them on).
+serve: setup
+	@$(BIN)/python manage.py migrate --noinput -v 0
+	@$(BIN)/python manage.py collectstatic --noinput -v 0
+	@GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
 test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -49,8 +57,11 @@ bench: setup
 	@$(BIN)/python bench/api_positions.py
 	@$(BIN)/python bench/finance_asof.py
 
+# Every queue by default; WORKER_QUEUES=ingest (or outbound, planning, assistant) for a
+# worker of one kind, WORKER_CONCURRENCY for its processes (README, Operations).
+WORKER_QUEUES ?= celery,ingest,outbound,planning,assistant
 worker: setup
-	@$(BIN)/celery -A config worker --loglevel=INFO
+	@$(BIN)/celery -A config worker -Q $(WORKER_QUEUES) $(if $(WORKER_CONCURRENCY),--concurrency=$(WORKER_CONCURRENCY)) --loglevel=INFO
 
 beat: setup
 	@$(BIN)/celery -A config beat --loglevel=INFO

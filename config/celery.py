@@ -1,5 +1,14 @@
 """Celery application: a real worker against the broker when CELERY_BROKER_URL is set,
-in-process (eager) execution otherwise. Settings come from Django's CELERY_* names."""
+in-process (eager) execution otherwise. Settings come from Django's CELERY_* names.
+
+Queues per kind of work, so each can have workers of its own (README, Operations):
+
+* ``ingest``: storing, validating, acknowledging and applying inbound interchanges;
+* ``outbound``: delivering documents and webhooks, and their retry and overdue sweeps;
+* ``planning``: replenishment planning (after an 852, and the nightly run);
+* ``assistant``: indexing agreements for the reporting assistant;
+* ``celery`` (the default): anything else.
+"""
 
 import os
 
@@ -7,6 +16,39 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
+QUEUES = {
+    "ingest": (
+        "smi_edi.ingest_interchange",
+        "smi_edi.validate_x12",
+        "smi_edi.requeue_waiting_interchanges",
+    ),
+    "outbound": (
+        "smi_edi.deliver_outbound",
+        "smi_edi.outbound_redeliver_queued",
+        "smi_edi.outbound_overdue_check",
+        "smi_edi.deliver_webhook",
+        "smi_edi.webhooks_redeliver",
+    ),
+    "planning": ("smi_core.plan_item_locations", "smi_core.plan_all"),
+    "assistant": ("reporting_assistant.index_agreement",),
+}
+QUEUE_OF = {task: queue for queue, tasks in QUEUES.items() for task in tasks}
+ALL_QUEUES = ("celery", *QUEUES)
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """CELERY_TASK_ROUTES: the queue of a task's kind (None: the default queue). Off with
+    SMI_CELERY_ROUTING=0 (the test settings), when one worker on one queue takes everything."""
+    from django.conf import settings
+
+    if not getattr(settings, "SMI_CELERY_ROUTING", True):
+        return None
+    queue = QUEUE_OF.get(name)
+    return {"queue": queue} if queue else None
+
+
 app = Celery("smi_hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+import smi_ops.celery_signals  # noqa: E402, F401  (task metrics and log context)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
 from reporting_assistant import views as assistant_views
@@ -23,6 +23,8 @@ from smi_edi.api_orders import (
     OutboundView,
     ShipmentsView,
 )
+from smi_ops import health as ops_health
+from smi_ops.metrics import metrics
 
 
 def health(request):
@@ -41,6 +43,8 @@ def not_found(request, exception=None):
 
 
 handler404 = not_found
+handler403 = "smi_core.site.permission_denied"
+handler500 = "smi_core.site.server_error"
 
 
 class RecordId:
@@ -91,6 +95,10 @@ urlpatterns = [
     path("assistant/", assistant_views.chat, name="assistant"),
     path("assistant/clauses/<str:vector_id>/", assistant_views.clause, name="assistant-clause"),
     path("health/", health, name="health"),
+    path("health/live", ops_health.live, name="health-live"),
+    path("health/ready", ops_health.ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     *api_v1,
+    path("", include("smi_core.site")),  # the landing page and /api/docs/
 ]

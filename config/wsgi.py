@@ -1,3 +1,6 @@
+"""WSGI entry point for gunicorn (config/gunicorn.py). Static files are served by
+WhiteNoise's middleware (config/settings/base.py), so gunicorn alone serves the admin."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "simple_history",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served by us (no CDN)
     "smi_core",
     "smi_edi",
     "reporting_assistant",
@@ -50,6 +51,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by the app itself (gunicorn alone, no web server in front needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Requests counted by view and status for /metrics.
+    "smi_ops.metrics.RequestMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "smi_core.site.navigation",
             ],
         },
     },
@@ -106,8 +112,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# `manage.py collectstatic` writes here; WhiteNoise serves it (compressed, with hashed names
+# cached for a year) once DEBUG is off.
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -125,6 +142,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Supplier Managed Inventory hub: X12 interchanges, positions, planning.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint is not part of the API it describes
+    # /api/docs/: Swagger UI from drf-spectacular-sidecar's static files, not a CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # config/urls.py's <id:...>: an id of at most 18 digits
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
@@ -150,6 +171,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("SMI_BROKER_VISIBILITY_TIMEOUT", "3600"))
 }
+# Queues per kind of work (config/celery.py's route_task names them: ingest, outbound,
+# planning, assistant; anything else goes to "celery"). `make worker` consumes them all;
+# a worker started with -Q ingest takes only ingestion. SMI_CELERY_ROUTING=0 sends every
+# task to the default queue.
+SMI_CELERY_ROUTING = env_bool("SMI_CELERY_ROUTING", True)
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
 CELERY_BEAT_SCHEDULE: dict = {
     # The nightly plan over every item-location under an agreement in force.
     "plan-all-nightly": {
@@ -180,18 +207,62 @@ CELERY_BEAT_SCHEDULE: dict = {
 # X12 defaults for what this hub sends (partners override them).
 SMI_X12_MAX_UPLOAD_BYTES = int(os.environ.get("SMI_X12_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))
 
+# SMI_LOG_JSON=1: one JSON object per line, with the interchange, document and task ids
+# bound by smi_ops.logs (contextvars) or passed as logging's extra=.
+SMI_LOG_JSON = env_bool("SMI_LOG_JSON", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "smi_ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if SMI_LOG_JSON else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("SMI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Celery's per-task lines ("Task ... succeeded") at WARNING: one per task is noise.
+        "celery": {"level": os.environ.get("SMI_CELERY_LOG_LEVEL", "WARNING")},
+    },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+# Production (DEBUG off): HTTPS only, behind a TLS-terminating proxy. Each can be turned off
+# by its variable (e.g. serving plain HTTP on a loopback for a test). `manage.py check
+# --deploy` is clean with these defaults (tests/smi_ops/test_deploy_check.py).
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", not DEBUG)
+# Load balancer probes and the metrics scraper talk plain HTTP to the app directly.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# The proxy in front terminates TLS and says so in X-Forwarded-Proto (set it only there:
+# a client could send the header itself if the app were reachable directly).
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Health (/health/live, /health/ready): ready answers 503 when a check fails, including an
+# unprocessed interchange or an undelivered outbound document older than these seconds
+# (0: not checked).
+SMI_READY_MAX_INTERCHANGE_AGE = int(os.environ.get("SMI_READY_MAX_INTERCHANGE_AGE", "900"))
+SMI_READY_MAX_OUTBOUND_AGE = int(os.environ.get("SMI_READY_MAX_OUTBOUND_AGE", "14400"))
+SMI_HEALTH_TIMEOUT = float(os.environ.get("SMI_HEALTH_TIMEOUT", "2"))
+# /metrics: allowed with "Authorization: Bearer <SMI_METRICS_TOKEN>" when a token is set,
+# otherwise only from the addresses in SMI_METRICS_ALLOWED_IPS (loopback by default).
+SMI_METRICS_TOKEN = os.environ.get("SMI_METRICS_TOKEN", "")
+SMI_METRICS_ALLOWED_IPS = env_list("SMI_METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# A queued outbound document older than this many seconds counts as overdue in /metrics.
+SMI_DELIVERY_OVERDUE_AFTER = int(os.environ.get("SMI_DELIVERY_OVERDUE_AFTER", "3600"))
 SMI_RAW_STORE_DIR = Path(os.environ.get("SMI_RAW_STORE_DIR", VAR_DIR / "raw"))
 # Imports (agreements_import) read the files an import names (text_file, terms_csv) only
 # inside this folder; empty: the folder of the file being imported.

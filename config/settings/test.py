@@ -16,6 +16,15 @@ from .base import VAR_DIR
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The test client speaks plain HTTP and templates' {% static %} needs no collectstatic.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Test workers listen on a queue of their own (tests/workers.py): no routing by kind.
+SMI_CELERY_ROUTING = False
 
 SMI_TEST_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get(
     "SMI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"
