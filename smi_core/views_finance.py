@@ -3,29 +3,40 @@ intercompany adjustments, each chart (server-drawn SVG) with its table below it.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from smi_core.exceptions import ApplicationError
-from smi_core.finance.svg import bar_chart
+from smi_core.finance.svg import bar_chart, time_chart
 from smi_core.selectors.finance import FinanceForbidden, FinanceScope
 from smi_core.selectors.finance.figures import figure_compute
-from smi_core.selectors.finance.tables import columns, table_for
+from smi_core.selectors.finance.tables import table_for
+from smi_core.templatetags.smi_format import days, human_table, money, simulation_rows
 
 SECTIONS = ("valuation", "turnover", "cashflow", "fx", "intercompany")
 
 
-def _table(name: str, data: dict) -> dict:
-    rows = table_for(name, data)
-    keys = columns(rows)
-    return {"columns": keys, "rows": [[row.get(k, "") for k in keys] for row in rows]}
+def _table(name: str, data: dict, currency: str) -> dict:
+    """The figure's table as people read it (headings in words, formatted cells, the rates
+    used as a footnote)."""
+    return human_table(table_for(name, data), reporting_currency=currency)
+
+
+def _day(iso: str) -> str:
+    """``2026-11-16`` -> ``16 Nov`` (a chart's axis)."""
+    day = date.fromisoformat(iso[:10])
+    return f"{day.day} {day:%b}"
 
 
 def _charts(figures: dict, currency: str) -> dict:
+    def fmt(value):
+        return money(value)
+
     valuation = figures["valuation"]
     turnover = figures["turnover"]
     cash = figures["cashflow"]
@@ -40,26 +51,34 @@ def _charts(figures: dict, currency: str) -> dict:
             ],
             unit=currency,
             chart_id="chart-valuation",
+            fmt=fmt,
         ),
-        "trend": bar_chart(
-            f"Inventory value by week ({currency})",
-            [
-                (p["period_end"], Decimal(p["value"]))
-                for p in turnover["overall"]["inventory_by_period"]
-            ],
+        "trend": time_chart(
+            f"Inventory value at week end ({currency})",
+            [_day(p["period_end"]) for p in turnover["overall"]["inventory_by_period"]],
+            {
+                "Inventory value": [
+                    Decimal(p["value"]) for p in turnover["overall"]["inventory_by_period"]
+                ]
+            },
             unit=currency,
+            kind="line",
+            fmt=fmt,
             chart_id="chart-trend",
         ),
         "turnover": bar_chart(
             "Days inventory outstanding by supplier",
             [(code, Decimal(f["dio_days"] or 0)) for code, f in turnover["suppliers"].items()],
-            unit="days",
             chart_id="chart-dio",
+            fmt=days,
         ),
-        "cashflow": bar_chart(
-            f"Cash out by week ({currency})",
-            [(b["week_start"], Decimal(b["reporting"])) for b in cash["buckets"]],
+        "cashflow": time_chart(
+            f"Cash out by week, weeks starting ({currency})",
+            [_day(b["week_start"]) for b in cash["buckets"]],
+            {"Cash out": [Decimal(b["reporting"]) for b in cash["buckets"]]},
             unit=currency,
+            kind="column",
+            fmt=fmt,
             chart_id="chart-cash",
         ),
         "fx": bar_chart(
@@ -71,6 +90,7 @@ def _charts(figures: dict, currency: str) -> dict:
                 for r in ic["rows"]
             ],
             chart_id="chart-fx",
+            fmt=fmt,
         ),
     }
 
@@ -80,7 +100,7 @@ def finance_dashboard(request):
     try:
         scope = FinanceScope.for_user(request.user)
     except FinanceForbidden as exc:
-        return HttpResponseForbidden(exc.message)
+        raise PermissionDenied(exc.message) from exc
     error = None
     figures: dict = {}
     try:
@@ -94,7 +114,7 @@ def finance_dashboard(request):
             figures=figures,
             currency=currency,
             charts={k: mark_safe(v) for k, v in _charts(figures, currency).items()},
-            tables={name: _table(name, figures[name]) for name in SECTIONS},
+            tables={name: _table(name, figures[name], currency) for name in SECTIONS},
             trend=figures["turnover"]["overall"]["inventory_by_period"],
         )
     return render(request, "finance/dashboard.html", context)
@@ -103,7 +123,6 @@ def finance_dashboard(request):
 @login_required(login_url="/admin/login/")
 def finance_simulate(request):
     """Run a scenario (GET form) and show it beside the current policy."""
-    from datetime import date
 
     from django.utils import timezone
 
@@ -113,7 +132,7 @@ def finance_simulate(request):
     try:
         scope = FinanceScope.for_user(request.user)
     except FinanceForbidden as exc:
-        return HttpResponseForbidden(exc.message)
+        raise PermissionDenied(exc.message) from exc
     context: dict = {"params": request.GET, "result": None, "error": None}
     if "weeks" in request.GET:
         try:
@@ -135,10 +154,22 @@ def finance_simulate(request):
                 seed=int(request.GET.get("seed") or 0),
             )
             context["result"] = result
-            context["rows"] = [
-                (key, value, result["scenario"][key], result["difference"][key])
-                for key, value in result["current"].items()
-            ]
+            context["rows"] = simulation_rows(result)
+            weekly = result["inventory_value_by_week"]
+            context["chart"] = mark_safe(
+                time_chart(
+                    f"Inventory value at week end ({result['reporting_currency']})",
+                    [f"week {n + 1}" for n in range(len(weekly["current"]))],
+                    {
+                        "Current policy": [Decimal(v) for v in weekly["current"]],
+                        "Scenario": [Decimal(v) for v in weekly["scenario"]],
+                    },
+                    unit=result["reporting_currency"],
+                    kind="line",
+                    fmt=money,
+                    chart_id="chart-simulation",
+                )
+            )
         except (ValueError, ArithmeticError, ApplicationError) as exc:
             context["error"] = getattr(exc, "message", None) or f"check the inputs: {exc}"
     return render(request, "finance/simulate.html", context)

@@ -151,12 +151,17 @@ def simulate(
     """Replay ``series`` over their last ``weeks`` weeks under the current assumptions and
     under ``scenario``; the same seed gives the same result."""
     results = {}
+    by_week = {}
     for name, assumptions in (("current", Assumptions()), ("scenario", scenario)):
         rng = random.Random(seed)
         outcome = Outcome()
         for one in series:
             _replay(assumptions.apply(one), assumptions.demand_factor, weeks, rng, outcome)
         results[name] = outcome.summary(weeks=weeks, carrying_rate=carrying_rate)
+        by_week[name] = [
+            str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+            for _, value in sorted(outcome.inventory_value_by_week.items())
+        ]
     delta = {}
     for key, value in results["current"].items():
         other = results["scenario"][key]
@@ -180,4 +185,6 @@ def simulate(
         "current": results["current"],
         "scenario": results["scenario"],
         "difference": delta,
+        # inventory value at each replayed week's end (oldest first), for the chart
+        "inventory_value_by_week": by_week,
     }
