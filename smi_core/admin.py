@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from decimal import Decimal
 
-from smi_core.admin_audit import NoRevertHistoryAdmin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from smi_core.admin_audit import InputFilter, NoRevertHistoryAdmin
 from smi_core.admin_audit import ReadOnly as ReadOnlyAdmin
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
@@ -19,7 +25,6 @@ from smi_core.models import (
     Party,
     PlanRun,
     ProductActivity,
-    ProposalLine,
     ReplenishmentProposal,
     SeriesForecast,
     Shipment,
@@ -28,7 +33,7 @@ from smi_core.models import (
     SupplierCapacity,
     SupplyAgreement,
 )
-from smi_core.services.exceptions import exception_resolve
+from smi_core.services.exceptions import exception_assign, exception_resolve
 
 
 @admin.register(Party)
@@ -108,35 +113,157 @@ class InventoryPositionAdmin(ReadOnlyAdmin):
     list_select_related = ["item__supplier", "location__party"]
 
 
+def exception_about(e) -> str:
+    """What an exception is about, by code and name with links (not database ids)."""
+    from django.utils.html import format_html, format_html_join
+
+    parts = []
+    if e.item_id:
+        parts.append(("item", admin_link(e.item, item_label(e.item))))
+    if e.location_id:
+        parts.append(("at", admin_link(e.location, location_label(e.location))))
+    if e.partner_id and not e.location_id:
+        parts.append(("partner", admin_link(e.partner, party_label(e.partner))))
+    if not parts:
+        return format_html("{}", e.subject)
+    return format_html_join(" ", "<span>{} {}</span>", parts)
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "assigned to"
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Me"), ("nobody", "Nobody (the queue)"), ("anyone", "Someone")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        if self.value() == "anyone":
+            return queryset.filter(assigned_to__isnull=False)
+        return queryset
+
+
+class ExceptionWorkForm(forms.Form):
+    """The queue's two moves on one page: assign (to someone, or back to the queue) and
+    resolve with a note."""
+
+    assign_to = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="— nobody (back to the queue) —"
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        label="Resolution note",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["assign_to"].queryset = (
+            get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+        )
+
+
 @admin.register(ExceptionItem)
 class ExceptionItemAdmin(admin.ModelAdmin):
-    list_display = ["kind", "status", "partner", "subject", "occurrences", "last_seen", "action"]
-    list_filter = ["status", "kind", "partner"]
-    search_fields = ["subject", "message"]
+    """The exceptions queue: what each is about by code and name, filtered by kind, status
+    and assignee; assigned and resolved (with a note) through the audited services."""
+
+    change_form_template = "admin/smi_core/exceptionitem/change_form.html"
+    list_display = [
+        "id",
+        "kind",
+        "about",
+        "partner_code",
+        "status",
+        "assigned_to",
+        "occurrences",
+        "last_seen",
+    ]
+    list_filter = [
+        "status",
+        "kind",
+        AssignedFilter,
+        "partner",
+        ("last_seen", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["item", "location", "partner", "assigned_to"]
+    search_fields = [
+        "subject",
+        "message",
+        "item__vendor_item",
+        "item__description",
+        "location__code",
+        "location__name",
+        "partner__code",
+    ]
+    fields = [
+        ("kind", "status"),
+        "about_detail",
+        "message",
+        "action",
+        "details",
+        ("occurrences", "first_seen", "last_seen"),
+        ("assigned_to", "assigned_at"),
+        ("resolved_by", "resolved_at"),
+        "resolution_note",
+        ("subject", "source_set"),
+    ]
     readonly_fields = [
         "kind",
-        "partner",
-        "subject",
+        "status",
+        "about_detail",
         "message",
         "action",
         "details",
         "occurrences",
-        "item",
-        "location",
-        "source_set",
         "first_seen",
         "last_seen",
-        "status",
-        "resolved_at",
+        "assigned_to",
+        "assigned_at",
         "resolved_by",
+        "resolved_at",
+        "resolution_note",
+        "subject",
+        "source_set",
     ]
-    actions = ["resolve"]
+    actions = ["assign_to_me", "resolve"]
+
+    @admin.display(description="about")
+    def about(self, obj):
+        return exception_about(obj)
+
+    @admin.display(description="about")
+    def about_detail(self, obj):
+        return exception_about(obj)
+
+    @admin.display(description="partner", ordering="partner__code")
+    def partner_code(self, obj):
+        return obj.partner.code if obj.partner_id else "—"
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description="Assign the selected exceptions to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        done = 0
+        for exception in queryset.order_by("pk"):
+            try:
+                exception_assign(
+                    exception=exception, assignee=request.user, actor=request.user, request=request
+                )
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} exception(s) assigned to you", messages.SUCCESS)
 
     @admin.action(description="Mark the selected exceptions resolved", permissions=["change"])
     def resolve(self, request, queryset):
@@ -154,6 +281,47 @@ class ExceptionItemAdmin(admin.ModelAdmin):
                 self.message_user(request, exc.message, messages.WARNING)
         if done:
             self.message_user(request, f"{done} exception(s) resolved", messages.SUCCESS)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from django.http import HttpResponseRedirect
+
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        can_work = self.has_change_permission(request, obj) and obj.status == "open"
+        form = ExceptionWorkForm(initial={"assign_to": obj.assigned_to_id})
+        if request.method == "POST" and "_work" in request.POST:
+            if not can_work:
+                raise PermissionDenied
+            form = ExceptionWorkForm(request.POST)
+            if form.is_valid():
+                try:
+                    if request.POST["_work"] == "resolve":
+                        note = form.cleaned_data["note"].strip()
+                        if not note:
+                            raise ApplicationError("say how it was resolved (a note)")
+                        exception_resolve(
+                            exception=obj, actor=request.user, note=note, request=request
+                        )
+                        self.message_user(
+                            request, f"Exception #{obj.pk} resolved", messages.SUCCESS
+                        )
+                    else:
+                        who = form.cleaned_data["assign_to"]
+                        exception_assign(
+                            exception=obj, assignee=who, actor=request.user, request=request
+                        )
+                        self.message_user(
+                            request,
+                            f"Exception #{obj.pk} assigned to "
+                            f"{who.get_username() if who else 'nobody (back to the queue)'}",
+                            messages.SUCCESS,
+                        )
+                except ApplicationError as exc:
+                    self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+        extra_context = {**(extra_context or {}), "work_form": form, "can_work": can_work}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 # -- agreements and planning -----------------------------------------------------------------
@@ -274,47 +442,98 @@ class SupplierCapacityAdmin(AuditedChangesAdmin):
     raw_id_fields = ["item"]
 
 
-class ProposalLineInline(admin.TabularInline):
-    model = ProposalLine
-    extra = 0
-    fields = [
-        "line_number",
-        "item",
-        "quantity",
-        "raw_quantity",
-        "ordered_quantity",
-        "confirmed_quantity",
-        "ack_code",
-        "promised_date",
-        "unit_cost",
-        "explanation",
-    ]
-    readonly_fields = fields
-    can_delete = False
+def money(value, currency: str = "") -> str:
+    """Money for people: thousands separators, two decimals, the currency."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.2f} {currency}".strip()
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+def quantity(value) -> str:
+    """A quantity for people: thousands separators, no trailing zeros."""
+    if value is None:
+        return "—"
+    value = Decimal(value).normalize()
+    places = max(0, -value.as_tuple().exponent)
+    return f"{value:,.{places}f}"
+
+
+def item_label(item) -> str:
+    return f"{item.vendor_item} — {item.description}" if item.description else item.vendor_item
+
+
+def location_label(location) -> str:
+    return f"{location.code} — {location.name}" if location.name else location.code
+
+
+def party_label(party) -> str:
+    return f"{party.code} — {party.name}" if party.name else party.code
+
+
+def admin_link(obj, text: str):
+    from django.urls import reverse
+    from django.utils.html import format_html
+
+    meta = obj._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+EXPLANATION_SHOWN = [
+    ("demand_per_week", "demand per week"),
+    ("safety_stock", "safety stock"),
+    ("reorder_point", "reorder point"),
+    ("order_up_to", "order-up-to level"),
+    ("inventory_position", "inventory position"),
+    ("on_hand", "on hand"),
+    ("raw_quantity", "needed before rounding"),
+]
+
+
+def explanation_text(explanation: dict) -> list[tuple[str, str]]:
+    rows = []
+    for key, label in EXPLANATION_SHOWN:
+        if explanation.get(key) not in (None, ""):
+            rows.append((label, quantity(Decimal(explanation[key]).quantize(Decimal("0.01")))))
+    if explanation.get("rounding"):
+        rows.append(("rounding", "; ".join(str(s) for s in explanation["rounding"])))
+    return rows
+
+
+class ProposalFilterPO(InputFilter):
+    title = "PO number"
+    parameter_name = "po"
+    placeholder = "e.g. SMI0000012"
+
+    def filter(self, queryset, value):
+        return queryset.filter(po_number__icontains=value)
 
 
 @admin.register(ReplenishmentProposal)
 class ReplenishmentProposalAdmin(admin.ModelAdmin):
+    """A proposal's page is where each role does its work on it: the approver approves or
+    rejects (or asks for an override), the planner edits a line or re-plans, the shipper
+    confirms (855) and ships (856). Every button calls the same service as the API and the
+    command line; SoD refusals are shown with their rule codes."""
+
+    change_form_template = "admin/smi_core/replenishmentproposal/change_form.html"
     list_display = [
         "id",
-        "supplier",
-        "buyer",
-        "ship_to",
+        "ship_to_label",
+        "supplier_code",
         "status",
+        "value_money",
+        "line_count",
         "po_number",
-        "value",
-        "currency",
         "as_of",
-        "created_at",
-        "created_by",
     ]
-    list_filter = ["status", "supplier", "buyer", "as_of", "po_source"]
+    list_display_links = ["id", "ship_to_label"]
+    list_filter = ["status", "supplier", "buyer", "as_of", ProposalFilterPO, "po_source"]
+    list_select_related = ["supplier", "buyer", "ship_to"]
     search_fields = [
         "po_number",
         "ship_to__code",
+        "ship_to__name",
         "lines__item__vendor_item",
         "outbound_documents__interchange_control_number",
     ]
@@ -324,8 +543,46 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
         *(f.name for f in ReplenishmentProposal._meta.fields),
         "documents",
     ]
-    inlines = [ProposalLineInline]
+    fieldsets = [
+        (
+            "Proposal",
+            {
+                "fields": [
+                    ("supplier", "buyer", "ship_to"),
+                    ("agreement", "currency", "as_of"),
+                    ("created_by", "created_at", "plan_run"),
+                    ("proposed_by", "last_edited_by", "last_edited_at"),
+                ]
+            },
+        ),
+        (
+            "Order",
+            {
+                "fields": [
+                    ("po_number", "po_source", "po_date"),
+                    ("requested_delivery", "erp_reference", "confirmed_at"),
+                    "documents",
+                ]
+            },
+        ),
+    ]
     actions = ["cancel"]
+
+    @admin.display(description="ship to", ordering="ship_to__code")
+    def ship_to_label(self, obj):
+        return location_label(obj.ship_to)
+
+    @admin.display(description="supplier", ordering="supplier__code")
+    def supplier_code(self, obj):
+        return obj.supplier.code
+
+    @admin.display(description="value", ordering="value")
+    def value_money(self, obj):
+        return money(obj.value, obj.currency)
+
+    @admin.display(description="lines")
+    def line_count(self, obj):
+        return obj.lines.count()
 
     def has_cancel_permission(self, request):
         from smi_core.services.roles import role_names
@@ -387,6 +644,346 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # -- the role workflows on the proposal's page -------------------------------------
+
+    def get_urls(self):
+        from django.urls import path
+
+        def view(name, func):
+            return path(
+                f"<int:pk>/{name}/",
+                self.admin_site.admin_view(func),
+                name=f"smi_core_replenishmentproposal_{name.replace('/', '_')}",
+            )
+
+        return [
+            view("approve", self.approve_view),
+            view("reject", self.reject_view),
+            view("override", self.override_view),
+            view("grant", self.grant_view),
+            view("edit-line", self.edit_line_view),
+            view("replan", self.replan_view),
+            view("confirm", self.confirm_view),
+            view("ship", self.ship_view),
+            *super().get_urls(),
+        ]
+
+    def _work(self, request, pk: int, do):
+        """POST only; the proposal must be one the user may see; ``do`` calls a service and
+        returns a success message. An ApplicationError (an SoD refusal with its rule codes
+        included) is shown as an error; nothing is bypassed."""
+        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+        from django.urls import reverse
+
+        from smi_core.services.sod import SodViolation
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, str(pk))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404(f"no proposal #{pk} that you may see")
+        try:
+            done = do(obj)
+        except SodViolation as exc:
+            codes = ", ".join(exc.rule_codes)
+            self.message_user(
+                request, f"Refused by SoD rule(s) {codes}: {exc.message}", messages.ERROR
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            if done:
+                self.message_user(request, done, messages.SUCCESS)
+        target = request.POST.get("next") or ""
+        if not target.startswith("/admin/"):
+            target = reverse("admin:smi_core_replenishmentproposal_change", args=[pk])
+        return HttpResponseRedirect(target)
+
+    def approve_view(self, request, pk):
+        from smi_core.services.audit import Actor
+        from smi_core.services.proposals import proposal_approve
+
+        def do(obj):
+            approval = proposal_approve(
+                proposal_id=obj.pk, user=request.user, actor=Actor.user(request.user, request)
+            )
+            obj.refresh_from_db()
+            return f"Proposal #{obj.pk} approved (approval #{approval.pk}); PO {obj.po_number}"
+
+        return self._work(request, pk, do)
+
+    def reject_view(self, request, pk):
+        from smi_core.services.audit import Actor
+        from smi_core.services.proposals import proposal_reject
+
+        def do(obj):
+            proposal_reject(
+                proposal_id=obj.pk,
+                user=request.user,
+                reason=request.POST.get("reason", ""),
+                actor=Actor.user(request.user, request),
+            )
+            return f"Proposal #{obj.pk} rejected"
+
+        return self._work(request, pk, do)
+
+    def override_view(self, request, pk):
+        from smi_core.services.proposals import override_request
+
+        def do(obj):
+            codes = [c for c in request.POST.getlist("rule_codes") if c]
+            if not codes:
+                raise ApplicationError("name the rule(s) the override is for", code="no_rules")
+            override = override_request(
+                proposal_id=obj.pk,
+                rule_codes=codes,
+                justification=request.POST.get("justification", ""),
+                user=request.user,
+            )
+            return (
+                f"Override #{override.pk} of {', '.join(override.rule_codes)} requested; a "
+                "compliance officer (a third person) must grant it before you approve"
+            )
+
+        return self._work(request, pk, do)
+
+    def grant_view(self, request, pk):
+        from smi_core.services.proposals import override_grant
+
+        def do(obj):
+            try:
+                override_id = int(request.POST.get("override", ""))
+            except ValueError:
+                raise ApplicationError("which override?", code="no_override") from None
+            if not obj.overrides.filter(pk=override_id).exists():
+                raise ApplicationError(f"proposal #{obj.pk} has no override #{override_id}")
+            override_grant(override_id=override_id, user=request.user)
+            return f"Override #{override_id} granted"
+
+        return self._work(request, pk, do)
+
+    def edit_line_view(self, request, pk):
+        from decimal import InvalidOperation
+
+        from smi_core.services.audit import Actor
+        from smi_core.services.proposals import proposal_line_edit
+
+        def do(obj):
+            reason = request.POST.get("reason", "").strip()
+            if not reason:
+                raise ApplicationError("a line edit needs a reason", code="reason_required")
+            try:
+                item_id = int(request.POST.get("item", ""))
+                new = Decimal(request.POST.get("quantity", "").replace(",", "").strip())
+            except (ValueError, InvalidOperation):
+                raise ApplicationError(
+                    "a quantity is a number, e.g. 24 or 12.5", code="bad_quantity"
+                ) from None
+            edit = proposal_line_edit(
+                proposal_id=obj.pk,
+                item_id=item_id,
+                quantity=new,
+                user=request.user,
+                actor=Actor.user(request.user, request),
+                reason=reason,
+            )
+            if not edit.changed:
+                self.message_user(request, edit.message, messages.INFO)
+                return ""
+            obj.refresh_from_db()
+            lapsed = (
+                " The approval lapsed: the proposal needs approving again."
+                if (
+                    obj.status == ReplenishmentProposal.Status.PROPOSED
+                    and obj.approvals.filter(decision="voided").exists()
+                )
+                else ""
+            )
+            return f"{edit.message} (reason: {reason}).{lapsed}"
+
+        return self._work(request, pk, do)
+
+    def replan_view(self, request, pk):
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        from smi_core.services.audit import Actor
+        from smi_core.services.planning import proposal_replan
+
+        result = {}
+
+        def do(obj):
+            plan = proposal_replan(
+                proposal_id=obj.pk, user=request.user, actor=Actor.user(request.user, request)
+            )
+            result["plan"] = plan
+            new = (
+                ", ".join(f"#{p.pk}" for p in plan.proposals) or "no new proposal (nothing needed)"
+            )
+            return (
+                f"Proposal #{obj.pk} re-planned as of {plan.run.as_of} (plan #{plan.run.pk}): {new}"
+            )
+
+        response = self._work(request, pk, do)
+        plan = result.get("plan")
+        if plan is not None and len(plan.proposals) == 1:
+            return HttpResponseRedirect(
+                reverse("admin:smi_core_replenishmentproposal_change", args=[plan.proposals[0].pk])
+            )
+        return response
+
+    def confirm_view(self, request, pk):
+        from smi_core.services.audit import Actor
+        from smi_edi.services.order_documents import order_acknowledge
+
+        def do(obj):
+            # The same permission the orders API asks of staff.
+            if not request.user.has_perm("smi_core.ship_replenishmentproposal"):
+                raise ApplicationError(
+                    f"{request.user.get_username()} may not confirm orders: that needs the "
+                    "shipper role",
+                    code="permission_denied",
+                )
+            document = order_acknowledge(
+                order_id=obj.pk,
+                actor=Actor.user(request.user, request),
+                erp_reference=request.POST.get("erp_reference", "").strip(),
+            )
+            if document.validation_errors:
+                raise ApplicationError(
+                    "the 855 failed our validation; nothing was sent: "
+                    + "; ".join(document.validation_errors[:3])
+                )
+            return (
+                f"Order {obj.po_number} confirmed: 855 ISA13 {document.interchange_control_number} "
+                f"{document.get_status_display().lower()}"
+            )
+
+        return self._work(request, pk, do)
+
+    def ship_view(self, request, pk):
+        from datetime import date as date_type
+
+        from smi_core.services.audit import Actor
+        from smi_edi.services.order_documents import order_ship
+
+        def do(obj):
+            raw_date = request.POST.get("ship_date", "").strip()
+            try:
+                ship_date = date_type.fromisoformat(raw_date) if raw_date else None
+            except ValueError:
+                raise ApplicationError(
+                    f"{raw_date!r} is not a date (YYYY-MM-DD)", code="bad_date"
+                ) from None
+            shipment, document = order_ship(
+                po_number=obj.po_number,
+                user=request.user,
+                actor=Actor.user(request.user, request),
+                ship_date=ship_date,
+                carrier_scac=request.POST.get("carrier_scac", "").strip().upper()[:4],
+            )
+            return (
+                f"Order {obj.po_number} shipped: shipment {shipment.shipment_number}, 856 ISA13 "
+                f"{document.interchange_control_number} {document.get_status_display().lower()}"
+            )
+
+        return self._work(request, pk, do)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_view_permission(request, obj):
+            extra_context = {**(extra_context or {}), **self._panel(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _panel(self, request, obj) -> dict:
+        """What the proposal's page shows above its fields: the lines by code and name with
+        the numbers behind them, value, open exceptions of its item-locations, the SoD
+        checks approving would meet for this user, and the buttons each role uses."""
+        from smi_core.models import Approval, SodOverride
+        from smi_core.services.proposals import approval_invalid_reason
+        from smi_core.services.roles import role_names
+        from smi_core.services.shipments import open_quantities
+        from smi_core.services.sod import approval_breaches, shipping_breaches
+
+        P = ReplenishmentProposal.Status
+        user = request.user
+        roles = role_names(user)
+        lines = list(
+            obj.lines.select_related("item", "quantity_set_by").order_by("line_number", "item_id")
+        )
+        opened = open_quantities(obj) if obj.status in (P.ORDERED, P.APPROVED) else {}
+        rows = [
+            {
+                "line": line,
+                "item": admin_link(line.item, item_label(line.item)),
+                "quantity": quantity(line.quantity),
+                "proposed": quantity(line.proposed_quantity),
+                "edited": line.quantity != line.proposed_quantity,
+                "set_by": line.quantity_set_by.get_username() if line.quantity_set_by else "",
+                "unit": line.item.unit,
+                "unit_cost": money(line.unit_cost.quantize(Decimal("0.01")), obj.currency),
+                "line_value": money(
+                    (line.quantity * line.unit_cost).quantize(Decimal("0.01")), obj.currency
+                ),
+                "confirmed": quantity(line.confirmed_quantity),
+                "ack_code": line.ack_code,
+                "open": quantity(opened[line.pk]) if line.pk in opened else "",
+                "explanation": explanation_text(line.explanation or {}),
+                "edit_value": f"{line.quantity.normalize():f}",
+            }
+            for line in lines
+        ]
+        exceptions = [
+            {
+                "exception": e,
+                "link": admin_link(e, f"#{e.pk} {e.get_kind_display()}"),
+                "about": exception_about(e),
+            }
+            for e in ExceptionItem.objects.filter(
+                status=ExceptionItem.Status.OPEN,
+                location_id=obj.ship_to_id,
+                item_id__in=[line.item_id for line in lines],
+            ).select_related("item", "location", "partner")[:50]
+        ]
+        proposed = obj.status == P.PROPOSED
+        breaches = approval_breaches(proposal=obj, user=user) if proposed else []
+        overridable = [b.code for b in breaches if b.code != "ROLE"]
+        overrides = list(
+            SodOverride.objects.filter(proposal=obj)
+            .select_related("requested_by", "approver", "granted_by")
+            .order_by("-pk")
+        )
+        shipping = shipping_breaches(proposal=obj, user=user) if obj.status == P.ORDERED else []
+        approvals = list(
+            Approval.objects.filter(proposal=obj)
+            .select_related("actor")
+            .order_by("-decided_at", "-pk")[:10]
+        )
+        return {
+            "proposal": obj,
+            "value_text": money(obj.value, obj.currency),
+            "line_rows": rows,
+            "open_exceptions": exceptions,
+            "sod_breaches": breaches,
+            "sod_overridable": overridable,
+            "sod_overrides": overrides,
+            "approvals_made": approvals,
+            "approval_lapsed": (approval_invalid_reason(obj) if obj.status == P.APPROVED else None),
+            "voided": obj.status == P.PROPOSED and any(a.decision == "voided" for a in approvals),
+            "can_decide": proposed,
+            "can_edit": obj.status in (P.PROPOSED, P.APPROVED) and "planner" in roles,
+            "can_replan": proposed and "planner" in roles,
+            "can_grant": "compliance" in roles,
+            "can_confirm": obj.status == P.APPROVED
+            and user.has_perm("smi_core.ship_replenishmentproposal"),
+            "can_ship": obj.status == P.ORDERED
+            and any(q > 0 for q in opened.values())
+            and user.has_perm("smi_core.ship_replenishmentproposal"),
+            "shipping_breaches": shipping,
+            "user_roles": sorted(roles),
+            "today": timezone.localdate().isoformat(),
+        }
 
 
 @admin.register(PlanRun)

@@ -72,6 +72,15 @@ class ExceptionItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who works on it (the queue's owner of this exception).",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "exception"
@@ -85,4 +94,7 @@ class ExceptionItem(models.Model):
         ]
 
     def __str__(self) -> str:
+        # By code (not the database ids planning keys its subjects with) where it is known.
+        if self.item_id and self.location_id:
+            return f"{self.get_kind_display()}: {self.item.vendor_item} at {self.location.code}"
         return f"{self.get_kind_display()}: {self.subject}"

@@ -86,6 +86,35 @@ def exception_resolve(
     return exception
 
 
+def exception_assign(*, exception: ExceptionItem, assignee, actor, request=None) -> ExceptionItem:
+    """Give an open exception to ``assignee`` (None: back to the queue), recorded as an
+    audit event in the same transaction. A resolved exception is not reassigned."""
+    from smi_core.services.audit import Actor, audit_record
+
+    with transaction.atomic():
+        exception = ExceptionItem.objects.select_for_update().get(pk=exception.pk)
+        if exception.status == ExceptionItem.Status.RESOLVED:
+            raise ApplicationError(
+                f"exception #{exception.pk} is already resolved", code="already_resolved"
+            )
+        before = exception.assigned_to.get_username() if exception.assigned_to else None
+        exception.assigned_to = assignee
+        exception.assigned_at = timezone.now() if assignee is not None else None
+        exception.save(update_fields=["assigned_to", "assigned_at", "last_seen"])
+        audit_record(
+            actor=Actor.user(actor, request),
+            action="exception.assign",
+            object_type="exception",
+            object_id=exception.pk,
+            before={"assigned_to": before},
+            after={
+                "assigned_to": assignee.get_username() if assignee is not None else None,
+                "kind": exception.kind,
+            },
+        )
+    return exception
+
+
 @dataclass
 class ExceptionSpec:
     """An exception to raise, for the bulk path."""

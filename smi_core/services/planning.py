@@ -535,3 +535,53 @@ def _with_our_shipments(position: dict, shipped: Decimal) -> dict:
         "in_transit_852": reported,
         "in_transit_shipped": shipped,
     }
+
+
+def proposal_replan(*, proposal_id: int, user, actor=None) -> PlanResult:
+    """Plan one proposal's item-locations again from the newest data: the proposal is
+    cancelled ("re-planned") and planning proposes afresh, in one transaction, so a failed
+    plan leaves the proposal as it was. Only a planner re-plans, and only a proposal not yet
+    approved (an approved one is edited or cancelled instead)."""
+    from django.db.models import Max
+
+    from smi_core.exceptions import ApplicationError
+    from smi_core.models import InventoryPosition
+    from smi_core.services.audit import Actor
+    from smi_core.services.proposals import _require_role, proposal_cancel
+
+    actor = actor or Actor.user(user)
+    _require_role(
+        user=user,
+        roles={"planner"},
+        actor=actor,
+        action="proposal.replan.denied",
+        proposal_id=proposal_id,
+        doing="re-plan proposals",
+    )
+    proposal = ReplenishmentProposal.objects.get(pk=proposal_id)
+    if proposal.status != ReplenishmentProposal.Status.PROPOSED:
+        raise ApplicationError(
+            f"proposal #{proposal.pk} is {proposal.status}; only proposed ones are re-planned",
+            code="transition_refused",
+        )
+    keys = {
+        (item_id, proposal.ship_to_id)
+        for item_id in proposal.lines.values_list("item_id", flat=True)
+    }
+    newest = InventoryPosition.objects.filter(
+        item_id__in={k[0] for k in keys}, location_id=proposal.ship_to_id
+    ).aggregate(newest=Max("as_of"))["newest"]
+    as_of = max(proposal.as_of, newest) if newest else proposal.as_of
+    with transaction.atomic():
+        proposal_cancel(
+            proposal_id=proposal.pk,
+            user=user,
+            reason=f"re-planned as of {as_of} by {user.get_username()}",
+            actor=actor,
+        )
+        return plan_replenishment(
+            as_of=as_of,
+            actor=f"user:{user.get_username()}",
+            item_locations=keys,
+            user=user,
+        )

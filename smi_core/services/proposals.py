@@ -275,14 +275,21 @@ class LineEdit:
 
 
 def proposal_line_edit(
-    *, proposal_id: int, item_id: int, quantity: Decimal, user, actor: Actor | None = None
+    *,
+    proposal_id: int,
+    item_id: int,
+    quantity: Decimal,
+    user,
+    actor: Actor | None = None,
+    reason: str = "",
 ) -> LineEdit:
     """Change a line's quantity before approval; editing an approved proposal voids the
     approval. Only a planner edits (deny by default; superusers are not exempt).
 
     The editor becomes the author of the line's quantity (``quantity_set_by``, which SOD-05
     checks) only by actually changing it: saving the quantity the line already has changes
-    nothing, records nothing and answers "no change"."""
+    nothing, records nothing and answers "no change". ``reason`` (why the planner changed
+    it) is kept in the audit event."""
     quantity = Decimal(quantity)
     if not quantity.is_finite() or quantity < 0 or quantity >= 10**14:
         raise ApplicationError(
@@ -332,7 +339,8 @@ def proposal_line_edit(
             object_type="proposal",
             object_id=proposal.pk,
             before={"item_id": item_id, "quantity": before},
-            after={"item_id": item_id, "quantity": str(stored)},
+            after={"item_id": item_id, "quantity": str(stored)}
+            | ({"reason": reason.strip()} if reason.strip() else {}),
         )
         if proposal.status == P.APPROVED:
             Approval.objects.filter(proposal=proposal, decision=Approval.Decision.APPROVED).update(

@@ -1,0 +1,156 @@
+"""The role workflows in the admin (issue 16), through Django's test client: each button
+calls the same service as the API and the command line, SoD refusals show their rule codes,
+exceptions name items and locations by code, and exports say what they hold."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+
+from smi_core.models import Approval, AuditEvent, ExceptionItem, ReplenishmentProposal
+from smi_core.services.proposals import proposal_approve
+from smi_core.services.sod import SodViolation
+from tests.orders import approved_order, build_world, person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_sod_exceptions_export_states_its_kind_scope_and_rows(world, client):
+    denied = approved_order(world, approve=False)
+    with pytest.raises(SodViolation):
+        proposal_approve(proposal_id=denied.pk, user=world.users["planner"])
+    approved_order(world)  # an ordinary approval: not an SoD exception
+    client.force_login(person("aud", "auditor"))
+
+    text = client.get("/admin/smi_core/sodexception/?export=csv").content.decode()
+
+    header = text.splitlines()[:4]
+    assert header[0] == "# SMI Hub export of SoD exceptions (denials and overrides)"
+    assert (
+        header[1] == "# filters: none (scope: decisions denied by SoD or approved with an override)"
+    )
+    assert header[3] == "# rows: 1"
+    assert f"\r\n{Approval.objects.get(decision='denied').pk},{denied.pk},denied," in text
+
+
+def test_a_refused_approval_shows_its_rule_codes_and_an_allowed_one_approves(world, client):
+    proposal = approved_order(world, approve=False)
+    client.force_login(world.users["planner"])
+    page = client.get(f"/admin/smi_core/replenishmentproposal/{proposal.pk}/change/")
+    assert "SOD-01" in page.content.decode() and "ACME-1001" in page.content.decode()
+    assert "57.60 USD" in page.content.decode()  # 24 x 2.40
+
+    refused = client.post(
+        f"/admin/smi_core/replenishmentproposal/{proposal.pk}/approve/", follow=True
+    )
+
+    (message,) = _messages(refused)
+    assert message.startswith("Refused by SoD rule(s) ROLE, SOD-01")
+    assert ReplenishmentProposal.objects.get(pk=proposal.pk).status == "proposed"
+    assert AuditEvent.objects.filter(action="proposal.approve.denied").count() == 1
+
+    client.force_login(world.users["approver"])
+    client.post(f"/admin/smi_core/replenishmentproposal/{proposal.pk}/approve/")
+    assert ReplenishmentProposal.objects.get(pk=proposal.pk).status == "approved"
+
+
+def test_reject_needs_a_reason(world, client):
+    proposal = approved_order(world, approve=False)
+    client.force_login(world.users["approver"])
+
+    response = client.post(
+        f"/admin/smi_core/replenishmentproposal/{proposal.pk}/reject/", {"reason": " "}, follow=True
+    )
+
+    assert _messages(response) == ["a rejection needs a reason"]
+    assert ReplenishmentProposal.objects.get(pk=proposal.pk).status == "proposed"
+
+
+def test_a_planner_edits_a_line_with_a_reason_and_the_approval_lapses(world, client):
+    order = approved_order(world)
+    client.force_login(world.users["planner"])
+    url = f"/admin/smi_core/replenishmentproposal/{order.pk}/edit-line/"
+    item = world.items[0]
+
+    no_reason = client.post(url, {"item": item.pk, "quantity": "30"}, follow=True)
+    same = client.post(url, {"item": item.pk, "quantity": "24", "reason": "check"}, follow=True)
+    edited = client.post(url, {"item": item.pk, "quantity": "30", "reason": "promo"}, follow=True)
+
+    assert _messages(no_reason) == ["a line edit needs a reason"]
+    assert "no change" in _messages(same)[0]
+    assert "The approval lapsed" in _messages(edited)[0]
+    order.refresh_from_db()
+    assert order.status == "proposed" and order.value == Decimal("100.80")  # 42 x 2.40
+    event = AuditEvent.objects.filter(action="proposal.line.edit").get()
+    assert event.after == {"item_id": item.pk, "quantity": "30.0000", "reason": "promo"}
+    assert Approval.objects.get(proposal=order).decision == "voided"
+
+
+def test_an_exception_names_item_and_location_by_code_and_is_assigned_and_resolved(world, client):
+    store, item = world.stores["S001"], world.items[0]
+    exception = ExceptionItem.objects.create(
+        kind="projected_stockout",
+        partner=world.buyer.party,
+        subject=f"item {item.pk} at location {store.pk}",
+        message="m",
+        action="a",
+        item=item,
+        location=store,
+    )
+    planner = world.users["planner"]
+    client.force_login(planner)
+
+    listing = client.get("/admin/smi_core/exceptionitem/?kind__exact=projected_stockout")
+    url = f"/admin/smi_core/exceptionitem/{exception.pk}/change/"
+    client.post(url, {"_work": "assign", "assign_to": planner.pk})
+    client.post(url, {"_work": "resolve", "note": "stock moved from S002"})
+
+    text = listing.content.decode()
+    assert "ACME-1001" in text and "S001" in text and f"item {item.pk} at" not in text
+    exception.refresh_from_db()
+    assert exception.assigned_to == planner and exception.status == "resolved"
+    assert exception.resolution_note == "stock moved from S002"
+    assert list(
+        AuditEvent.objects.filter(object_type="exception").values_list("action", flat=True)
+    ) == ["exception.assign", "exception.resolve"]
+
+
+def test_a_shipper_confirms_and_ships_an_order_from_its_page(world, client):
+    order = approved_order(world)
+    client.force_login(world.users["shipper"])
+    base = f"/admin/smi_core/replenishmentproposal/{order.pk}"
+
+    confirmed = client.post(f"{base}/confirm/", follow=True)
+    shipped = client.post(f"{base}/ship/", {"ship_date": "2026-11-25"}, follow=True)
+
+    assert _messages(confirmed)[0].startswith(f"Order {order.po_number} confirmed: 855 ISA13")
+    assert "shipped: shipment" in _messages(shipped)[0]
+    assert ReplenishmentProposal.objects.get(pk=order.pk).status == "shipped"
+
+
+def test_the_approver_of_an_order_may_not_ship_it(world, client):
+    from smi_core.services.audit import Actor
+    from smi_core.services.roles import user_roles_set
+
+    order = approved_order(world)
+    client.force_login(world.users["shipper"])
+    client.post(f"/admin/smi_core/replenishmentproposal/{order.pk}/confirm/")
+    approver = world.users["approver"]
+    user_roles_set(user=approver, roles=["approver", "shipper"], actor=Actor.system("t"))
+    client.force_login(approver)
+
+    refused = client.post(f"/admin/smi_core/replenishmentproposal/{order.pk}/ship/", follow=True)
+
+    assert _messages(refused)[-1].startswith("Refused by SoD rule(s) SOD-03")
+    assert ReplenishmentProposal.objects.get(pk=order.pk).status == "ordered"
