@@ -21,7 +21,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -47,6 +46,9 @@ TASKS = Counter(
     "Celery tasks finished, by task name and state (succeeded, failed, retried)",
     ["task", "state"],
 )
+
+# The text format every Prometheus server reads (2.x and 3.x); generate_latest writes it.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # kombu's Redis transport keeps a queue's priorities 3, 6 and 9 in lists of their own.
 _REDIS_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
@@ -312,4 +314,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     body = generate_latest(process_registry()) + generate_latest(_database_registry)
-    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(body, content_type=CONTENT_TYPE)
