@@ -34,18 +34,20 @@ def test_text_output_shows_the_envelope_tree_and_every_segment(two_sets, capsys)
     call_command("x12_inspect", str(two_sets))
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"{two_sets}: 1 interchange(s), 1 group(s), 2 set(s), 28 segments"
+    assert lines[0] == str(two_sets)
     assert lines[1] == "delimiters: element '*'  component '>'  segment '~'  repetition None"
     assert lines[2].startswith(
         "ISA 000000042  ZZ:DEMORETAIL -> ZZ:ACMESUPPLY  version 00401  usage P"
     )
-    assert lines[3] == "  GS PD 42  DEMORETAIL -> ACMESUPPLY  version 004010  (2 set(s))"
-    assert lines[4] == "    ST 852 0001  (12 segments)"
-    assert lines[5] == "           3  ST*852*0001"
+    assert lines[4] == "  GS PD 42  DEMORETAIL -> ACMESUPPLY  version 004010"
+    assert lines[6] == "    ST 852 0001"
+    assert lines[7] == "           3  ST*852*0001"
     assert "           6  N1*ST*Ship to*92*DC01" in lines
     assert "          12  SDQ*EA*92*S001*15*S002*4" in lines
     assert "          24  SDQ*EA*92*S001*15*S002*4" in lines
-    assert "    ST 852 0002  (12 segments)" in lines
+    assert "    ST 852 0002" in lines
+    # the totals come after the segments: the file is streamed, never held whole
+    assert lines[-2] == f"{two_sets}: 1 interchange(s), 1 group(s), 2 set(s), 28 segments"
     assert lines[-1] == "envelopes: all counts and control numbers agree"
 
 
@@ -130,3 +132,49 @@ def test_the_real_process_exits_2_without_a_traceback(tmp_path):
     assert done.stdout == ""
     assert "does not start with an ISA interchange header" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _segment_lines(lines: list[str]) -> list[str]:
+    import re
+
+    return [line for line in lines if re.match(r"^ +\d+  [A-Z0-9]{2,3}\*", line)]
+
+
+def _big_file(path: Path, sets: int) -> Path:
+    """One interchange with ``sets`` 852 sets of 40 items each (about 2 kB a set)."""
+    lines = [(f"VN*ACME-{n:04d}", ["ZA*QA*12*EA", "SDQ*EA*92*S001*7*S002*4"]) for n in range(40)]
+    path.write_bytes(interchange([report_852(lines=lines)] * sets, control=7))
+    return path
+
+
+def test_a_big_file_shows_the_first_200_segments_and_the_totals_in_little_memory(tmp_path, capsys):
+    import tracemalloc
+
+    path = _big_file(tmp_path / "big.edi", sets=800)  # about 1.7 MB, 100,804 segments
+    size = path.stat().st_size
+    assert size > 1_500_000
+
+    tracemalloc.start()
+    call_command("x12_inspect", str(path))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(_segment_lines(lines)) == 200
+    assert any("only the first 200 segments are shown" in line for line in lines)
+    assert lines[-2].endswith("800 set(s), 100804 segments")
+    assert lines[-1] == "envelopes: all counts and control numbers agree"
+    # streamed: about 4 MB whatever the file's size (the reader's 256 KiB chunks, a summary
+    # per set); reading the whole document, as it did, took 40 MB per MB of file
+    assert peak < 8_000_000, f"peak {peak} bytes for a {size}-byte file"
+
+
+def test_limit_and_all(two_sets, capsys):
+    call_command("x12_inspect", str(two_sets), "--limit", "5")
+    limited = capsys.readouterr().out.splitlines()
+    call_command("x12_inspect", str(two_sets), "--all")
+    everything = capsys.readouterr().out.splitlines()
+
+    assert len(_segment_lines(limited)) == 5
+    assert len(_segment_lines(everything)) == 28  # the ISA, GS, GE and IEA too
+    assert not any("only the first" in x for x in everything)
