@@ -125,7 +125,14 @@ def main() -> None:
     port = free_port()
     # runserver answers each request in a new thread, and a thread's kept connection outlives
     # it: with connections kept, 400 requests would exhaust PostgreSQL's 100. Close each.
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "DATABASE_CONN_MAX_AGE": "0"}
+    # Plain HTTP on a loopback: no redirect to HTTPS (production's default with DEBUG off).
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "0",
+        "DATABASE_CONN_MAX_AGE": "0",
+        "DJANGO_SSL_REDIRECT": "0",
+    }
     log_path = ROOT / "bench" / "out" / "api_positions-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
