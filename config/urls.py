@@ -23,6 +23,7 @@ from smi_edi.api_orders import (
     OutboundView,
     ShipmentsView,
 )
+from smi_edi.views_as2 import as2_inbound
 from smi_ops import health as ops_health
 from smi_ops.metrics import metrics
 
@@ -89,6 +90,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("as2/", as2_inbound, name="as2"),
     path("admin/", admin.site.urls),
     path("finance/", finance_dashboard, name="finance-dashboard"),
     path("finance/simulate/", finance_simulate, name="finance-simulate"),

@@ -118,6 +118,7 @@ class Interchange(models.Model):
         API = "api", "REST API"
         FOLDER = "folder", "Drop folder"
         CLI = "cli", "Command line"
+        AS2 = "as2", "AS2"
 
     transport = models.CharField(max_length=8, choices=Transport.choices)
     source_name = models.CharField(max_length=255, blank=True, help_text="File name as received.")
@@ -416,6 +417,7 @@ class DeliveryAttempt(models.Model):
     class Channel(models.TextChoices):
         FOLDER = "folder", "Outbox folder"
         HTTP = "http", "HTTP POST"
+        AS2 = "as2", "AS2"
 
     document = models.ForeignKey(
         OutboundDocument, on_delete=models.CASCADE, related_name="delivery_attempts"
@@ -472,3 +474,160 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.partner.code} ({self.status})"
+
+
+class As2Profile(models.Model):
+    """An AS2 station: one of our suppliers (we hold its private key: it decrypts what
+    partners send and signs what we send and our MDNs) or a partner (its certificate, URL,
+    algorithms and MDN mode). The private key is stored encrypted with a key derived from
+    DJANGO_SECRET_KEY and is never shown again after upload."""
+
+    class Role(models.TextChoices):
+        OURS = "ours", "One of our suppliers (we hold the key)"
+        PARTNER = "partner", "Trading partner"
+
+    class MdnMode(models.TextChoices):
+        SYNC = "SYNC", "Synchronous (on the HTTP response)"
+        ASYNC = "ASYNC", "Asynchronous (posted back to us)"
+
+    class DigestAlg(models.TextChoices):
+        SHA256 = "sha256", "SHA-256"
+        SHA384 = "sha384", "SHA-384"
+        SHA512 = "sha512", "SHA-512"
+        SHA1 = "sha1", "SHA-1 (legacy)"
+
+    class EncryptionAlg(models.TextChoices):
+        AES128 = "aes_128_cbc", "AES-128-CBC"
+        AES192 = "aes_192_cbc", "AES-192-CBC"
+        AES256 = "aes_256_cbc", "AES-256-CBC"
+        TRIPLEDES = "tripledes_192_cbc", "3DES (legacy)"
+
+    partner = models.OneToOneField(
+        TradingPartner, on_delete=models.PROTECT, related_name="as2_profile"
+    )
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.PARTNER)
+    as2_id = models.CharField("AS2 id", max_length=128, unique=True)
+    url = models.URLField("AS2 URL", max_length=500, blank=True, help_text="Partner's endpoint.")
+    certificate = models.TextField(blank=True, help_text="PEM (uploaded as PEM or DER).")
+    certificate_subject = models.CharField(max_length=500, blank=True)
+    certificate_expires_at = models.DateTimeField(null=True, blank=True)
+    private_key_encrypted = models.TextField(blank=True, editable=False)
+    sign = models.BooleanField(default=True, help_text="Sign what we send; require signing.")
+    encrypt = models.BooleanField(
+        default=True, help_text="Encrypt what we send; require encryption."
+    )
+    digest_alg = models.CharField(
+        "signing / MIC algorithm", max_length=8, choices=DigestAlg.choices, default="sha256"
+    )
+    encryption_alg = models.CharField(
+        max_length=20, choices=EncryptionAlg.choices, default="aes_256_cbc"
+    )
+    mdn_mode = models.CharField("MDN mode", max_length=5, choices=MdnMode.choices, default="SYNC")
+    mdn_signed = models.BooleanField("ask for signed MDNs", default=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AS2 profile"
+        ordering = ["as2_id"]
+
+    def __str__(self) -> str:
+        return f"AS2 {self.as2_id} ({self.partner.code})"
+
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.private_key_encrypted)
+
+
+class As2Message(models.Model):
+    """One AS2 message in or out: the raw HTTP message and the payload stored byte for byte
+    (with their sha256), what the MDN said, and where the payload went."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "Received"
+        OUT = "out", "Sent"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received (not yet read)"
+        PROCESSED = "processed", "Processed and handed to ingestion"
+        DUPLICATE = "duplicate", "Duplicate (answered, not applied again)"
+        REFUSED = "refused", "Refused with a failure MDN"
+        AWAITING_MDN = "awaiting_mdn", "Sent, awaiting MDN"
+        DELIVERED = "delivered", "Delivered (valid MDN)"
+        MDN_FAILED = "mdn_failed", "MDN reports a failure"
+        MDN_OVERDUE = "mdn_overdue", "MDN overdue"
+        SEND_FAILED = "send_failed", "Could not be sent"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    message_id = models.CharField("Message-ID", max_length=255, db_index=True)
+    as2_from = models.CharField("AS2-From", max_length=128)
+    as2_to = models.CharField("AS2-To", max_length=128)
+    profile = models.ForeignKey(
+        As2Profile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        help_text="The partner's profile, when it was identified.",
+    )
+    status = models.CharField(
+        max_length=14, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    reason = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    raw_file = models.CharField(max_length=255, blank=True)
+    raw_sha256 = models.CharField(max_length=64, blank=True)
+    raw_size = models.PositiveBigIntegerField(default=0)
+    payload_file = models.CharField(max_length=255, blank=True)
+    payload_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    payload_size = models.PositiveBigIntegerField(default=0)
+    signed = models.BooleanField(default=False)
+    encrypted = models.BooleanField(default=False)
+    mic = models.CharField("MIC", max_length=200, blank=True)
+    mic_alg = models.CharField(max_length=10, blank=True)
+    mdn_mode = models.CharField(max_length=5, blank=True)
+    mdn_url = models.CharField(max_length=500, blank=True)
+    disposition = models.CharField(max_length=200, blank=True, help_text="As the MDN says it.")
+    mdn_message_id = models.CharField(max_length=255, blank=True)
+    mdn_file = models.CharField(max_length=255, blank=True, help_text="The MDN, stored raw.")
+    mdn_signed = models.BooleanField(default=False)
+    mdn_at = models.DateTimeField(null=True, blank=True)
+    mdn_due_at = models.DateTimeField(null=True, blank=True)
+    mdn_delivery = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="For an asynchronous MDN we post: pending, sent, failed.",
+    )
+    interchange = models.ForeignKey(
+        Interchange, on_delete=models.PROTECT, null=True, blank=True, related_name="as2_messages"
+    )
+    document = models.ForeignKey(
+        OutboundDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="as2_messages",
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "AS2 message"
+        constraints = [
+            # A Message-ID is taken in once per sender; a second copy is a duplicate row.
+            models.UniqueConstraint(
+                fields=["as2_from", "message_id"],
+                condition=models.Q(direction="in", duplicate_of__isnull=True)
+                & ~models.Q(status="refused"),
+                name="as2_inbound_message_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        arrow = "from" if self.direction == "in" else "to"
+        other = self.as2_from if self.direction == "in" else self.as2_to
+        return f"AS2 {self.message_id} {arrow} {other} ({self.status})"

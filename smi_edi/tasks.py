@@ -135,3 +135,21 @@ def webhooks_redeliver() -> int:
     from smi_edi.services.webhooks import webhooks_redeliver_due
 
     return len(webhooks_redeliver_due())
+
+
+@shared_task(
+    name="smi_edi.as2_post_mdn",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
+def as2_post_mdn(message_pk: int) -> str:
+    """Post the asynchronous MDN owed for one received AS2 message (idempotent: an MDN
+    already sent is not sent again). A refusal is recorded on the message."""
+    from smi_edi.services.as2 import As2Error, as2_mdn_post
+
+    try:
+        return as2_mdn_post(message_pk=message_pk)
+    except As2Error as exc:
+        return f"failed: {exc.message}"

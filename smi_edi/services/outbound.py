@@ -33,6 +33,13 @@ from smi_core.models import ReplenishmentProposal, Shipment
 from smi_core.services.audit import Actor, audit_record
 from smi_core.services.exceptions import exception_raise
 from smi_edi.models import DeliveryAttempt, OutboundDocument, TradingPartner
+from smi_edi.services.as2 import (
+    As2Error,
+    As2Pending,
+    as2_deliver_document,
+    as2_mdn_overdue_check,
+    partner_as2_url,
+)
 from smi_edi.services.control_numbers import DatabaseControlNumbers
 from smi_edi.services.raw_store import raw_path, raw_store
 from smi_edi.x12.reader import Delimiters
@@ -235,6 +242,9 @@ def channels_for(partner: TradingPartner) -> list[tuple[str, str]]:
         channels.append((DeliveryAttempt.Channel.FOLDER, partner.outbox_dir))
     if partner.endpoint_url:
         channels.append((DeliveryAttempt.Channel.HTTP, partner.endpoint_url))
+    as2_url = partner_as2_url(partner)
+    if as2_url:  # delivered only once the partner's MDN says processed with our MIC
+        channels.append((DeliveryAttempt.Channel.AS2, as2_url))
     if not channels:
         channels.append(
             (DeliveryAttempt.Channel.FOLDER, str(Path(settings.SMI_OUTBOX_DIR) / partner.code))
@@ -251,15 +261,26 @@ def outbound_deliver(*, document_id: int) -> OutboundDocument:
     data = raw_path(document.raw_file).read_bytes()
     done = set(document.delivery_attempts.filter(ok=True).values_list("channel", "target"))
     failures = []
+    pending = []  # AS2 messages sent whose asynchronous MDN has not come yet
+    tried = False
     for channel, target in channels_for(document.partner):
         if (channel, target) in done:
             continue
         try:
-            detail, status = (
-                _to_folder(document, data, target)
-                if channel == DeliveryAttempt.Channel.FOLDER
-                else _to_endpoint(document, data, target)
-            )
+            if channel == DeliveryAttempt.Channel.AS2:
+                try:
+                    detail, status = _to_as2(document, data, target)
+                except As2Pending as waiting:
+                    pending.append(waiting.message_id)
+                    tried = tried or waiting.sent_now
+                    continue
+            else:
+                detail, status = (
+                    _to_folder(document, data, target)
+                    if channel == DeliveryAttempt.Channel.FOLDER
+                    else _to_endpoint(document, data, target)
+                )
+            tried = True
             DeliveryAttempt.objects.create(
                 document=document,
                 channel=channel,
@@ -269,6 +290,7 @@ def outbound_deliver(*, document_id: int) -> OutboundDocument:
                 http_status=status,
             )
         except DeliveryFailed as exc:
+            tried = True
             failures.append(f"{channel} {target}: {exc.message}")
             DeliveryAttempt.objects.create(
                 document=document,
@@ -278,9 +300,12 @@ def outbound_deliver(*, document_id: int) -> OutboundDocument:
                 detail=exc.message,
                 http_status=exc.extra.get("http_status"),
             )
-    OutboundDocument.objects.filter(pk=document.pk).update(attempts=document.attempts + 1)
+    if tried:
+        OutboundDocument.objects.filter(pk=document.pk).update(attempts=document.attempts + 1)
     if failures:
         raise DeliveryFailed("; ".join(failures))
+    if pending:  # delivered when the MDN comes (smi_edi.services.as2.as2_mdn_receive)
+        return document
     now = timezone.now()
     with transaction.atomic():
         document = OutboundDocument.objects.select_for_update().get(pk=document.pk)
@@ -372,6 +397,15 @@ def _to_folder(document: OutboundDocument, data: bytes, target: str) -> tuple[st
     return f"wrote {folder / name}", None
 
 
+def _to_as2(document: OutboundDocument, data: bytes, url: str) -> tuple[str, int]:
+    try:
+        return as2_deliver_document(document=document, data=data)
+    except As2Error as exc:
+        raise DeliveryFailed(
+            exc.message, extra={"http_status": exc.extra.get("http_status")}
+        ) from exc
+
+
 def _to_endpoint(document: OutboundDocument, data: bytes, url: str) -> tuple[str, int]:
     request = urllib.request.Request(
         url,
@@ -445,6 +479,7 @@ def _sender_of(document: OutboundDocument) -> TradingPartner:
 def outbound_overdue_check(*, now: datetime | None = None) -> int:
     """Flag delivered documents whose 997/999 did not come within the partner's window."""
     now = now or timezone.now()
+    as2_mdn_overdue_check(now=now)  # AS2 messages whose MDN never came: shown overdue
     late = OutboundDocument.objects.filter(
         status=D.Status.SENT, ack_status=D.AckStatus.AWAITING, ack_due_at__lt=now
     ).select_related("partner__party")
