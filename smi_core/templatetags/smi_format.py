@@ -178,6 +178,21 @@ COLUMNS: dict[str, tuple[str, str] | None] = {
     "orders": ("Orders", "money"),
     "consignment": ("Consignment", "money"),
     "total": ("Total", "money"),
+    # working capital: the two periods compared
+    "baseline_start": ("Baseline from", "date"),
+    "baseline_end": ("Baseline to", "date"),
+    "current_start": ("Current from", "date"),
+    "current_end": ("Current to", "date"),
+    "baseline_dio": ("DIO, baseline (days)", "days"),
+    "current_dio": ("DIO, current (days)", "days"),
+    "released": ("Working capital released", "reporting"),
+    "annual_carrying_saving": ("Carrying cost saved a year", "reporting"),
+    "carrying_rate": ("Carrying rate a year", "fraction"),
+    "note": ("Note", "text"),
+    "reporting_currency": None,
+    "data_age": None,
+    "rate_warnings": None,
+    "stale_partners": None,
     # the simulation's measures
     "stockout_weeks": ("Stock-out weeks", "count"),
     "units_demanded": ("Units demanded", "quantity"),
@@ -256,6 +271,9 @@ def _rates(text: str) -> list[str]:
     return out
 
 
+REASON_WIDTH = 40  # a longer reason in a number's cell is cut; the page shows it on hover
+
+
 def human_table(rows: list[dict], *, reporting_currency: str) -> dict:
     """A figure's flat table (``tables.table_for``) as people read it: headings in words,
     formatted cells, numbers flagged for right alignment, and the exchange rates used as one
@@ -291,8 +309,11 @@ def human_table(rows: list[dict], *, reporting_currency: str) -> dict:
                 reason = row.get("nrv_status") or ""
             if value in ("", None) and kind not in ("text",) and not reason:
                 reason = "" if key.startswith("amount_") else "not computed"
-            text = format_value(value, kind, currency=currency, reason=reason)
-            cells.append({"text": text, "numeric": kind not in ("text", "date")})
+            full = format_value(value, kind, currency=currency, reason=reason)
+            text = (
+                full if len(full) <= REASON_WIDTH or kind == "text" else full[:REASON_WIDTH] + "…"
+            )
+            cells.append({"text": text, "numeric": kind not in ("text", "date"), "title": full})
         body.append(cells)
     return {"headings": headings, "rows": body, "rates": rates}
 

@@ -2,12 +2,15 @@
 
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from smi_core.cli_output import console, human_table_print, rows_print
 from smi_core.exceptions import ApplicationError
 from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
-from smi_core.selectors.finance.tables import columns, table_for
+from smi_core.selectors.finance.tables import table_for
+from smi_core.templatetags.smi_format import human_table, quantity
 
 
 class Command(BaseCommand):
@@ -43,33 +46,31 @@ class Command(BaseCommand):
         if o["json"]:
             self.stdout.write(json.dumps(report, indent=2, default=str))
             return
+        out = console(self.stdout)
         ages = next((d["data_age"] for d in report.values() if d.get("data_age")), [])
         if ages:
-            self.stdout.write("Data per partner (stock carried forward from its last 852):")
-            for a in ages:
-                flag = "  STALE" if a["stale"] else ""
-                self.stdout.write(
-                    f"  {a['partner']}: last report {a['last_report']}, {a['age_days']} day(s) "
-                    f"old (stale after {a['stale_after_days']}){flag}"
-                )
+            rows_print(
+                out,
+                ["Partner", "Last stock report", "Age (days)", "Stale after (days)", "Stale"],
+                [
+                    (
+                        a["partner"],
+                        str(a["last_report"] or "—"),
+                        str(a["age_days"] if a["age_days"] is not None else "—"),
+                        str(a["stale_after_days"]),
+                        "STALE" if a["stale"] else "no",
+                    )
+                    for a in ages
+                ],
+                title="Data per partner (stock carried forward from its last 852)",
+                title_justify="left",
+            )
         for name, data in report.items():
-            self.stdout.write(f"\n== {FIGURES[name].title} ({name})")
+            out.print(f"\n[bold]{FIGURES[name].title}[/bold] ({name})")
             for line in _notes(data):
-                self.stdout.write(f"  ! {line}")
-            rows = table_for(name, data)
-            if not rows:
-                self.stdout.write("  (nothing)")
-                continue
-            keys = columns(rows)
-            widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
-            widths = {k: min(w, 40) for k, w in widths.items()}
-            self.stdout.write("  " + "  ".join(k.ljust(widths[k]) for k in keys))
-            for row in rows[:50]:
-                self.stdout.write(
-                    "  " + "  ".join(str(row.get(k, ""))[:40].ljust(widths[k]) for k in keys)
-                )
-            if len(rows) > 50:
-                self.stdout.write(f"  ... {len(rows) - 50} more rows (use --json)")
+                out.print(f"  ! {line}", soft_wrap=True, markup=False)
+            currency = data.get("reporting_currency") or settings.SMI_REPORTING_CURRENCY
+            human_table_print(out, human_table(table_for(name, data), reporting_currency=currency))
 
 
 def _notes(data: dict) -> list[str]:
@@ -84,16 +85,16 @@ def _notes(data: dict) -> list[str]:
     notes += [w["message"] for w in data.get("rate_warnings", [])]
     for n in data.get("negative_on_hand", []):
         notes.append(
-            f"negative on hand {n['on_hand']} of {n['item']} at {n['location']} valued at 0"
+            f"negative on hand {quantity(n['on_hand'])} of {n['item']} at {n['location']} valued at 0"
         )
     for key in ("positions_without_cost", "left_out_no_cost"):
         for m in data.get(key, []):
-            quantity = m.get("quantity") or m.get("on_hand")
-            notes.append(f"no unit cost: {m['item']} at {m['location']} ({quantity}) left out")
+            units = quantity(m.get("quantity") or m.get("on_hand"))
+            notes.append(f"no unit cost: {m['item']} at {m['location']} ({units}) left out")
     overall = data.get("overall") or {}
     if "days_covered" in overall:
         notes.append(
-            f"DIO over {overall['days_covered']} days covered by data "
+            f"DIO over {quantity(overall['days_covered'])} days covered by data "
             f"(window {overall['calendar_days']} days): {overall['dio_rule']}"
         )
     return notes

@@ -7,8 +7,10 @@ from decimal import Decimal, InvalidOperation
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from smi_core.cli_output import console, rows_print
 from smi_core.selectors.finance import Filters, FinanceScope
 from smi_core.selectors.simulation import simulation_run
+from smi_core.templatetags.smi_format import simulation_rows
 
 
 def _decimal(value: str | None, name: str) -> Decimal | None:
@@ -67,13 +69,25 @@ class Command(BaseCommand):
         if o["json"]:
             self.stdout.write(json.dumps(result, indent=2))
             return
-        self.stdout.write(
-            f"{result['series']} item-locations over {result['weeks']} weeks to {result['as_of']}, "
-            f"seed {result['seed']}; scenario: {result['assumptions']}"
+        out = console(self.stdout)
+        assumptions = result["assumptions"]
+        out.print(
+            f"{result['series']} item-locations over {result['weeks']} weeks to "
+            f"{result['as_of']}, seed {result['seed']}, values in {result['reporting_currency']}. "
+            f"Scenario: demand x {assumptions['demand_factor']}, lead time "
+            f"{_assumed(assumptions['lead_time_days'], ' days')}, service level "
+            f"{_assumed(assumptions['service_level'], '')}.",
+            markup=False,
         )
-        self.stdout.write(f"{'':26}{'current':>14}{'scenario':>14}{'difference':>14}")
-        for key, value in result["current"].items():
-            self.stdout.write(
-                f"{key:26}{value or '-':>14}{result['scenario'][key] or '-':>14}"
-                f"{result['difference'][key] or '-':>14}"
-            )
+        rows_print(
+            out,
+            ["Measure", "Current policy", "Scenario", "Difference"],
+            [
+                (r["heading"], r["current"], r["scenario"], r["difference"])
+                for r in simulation_rows(result)
+            ],
+        )
+
+
+def _assumed(value: str, unit: str) -> str:
+    return "as agreed" if value == "agreement" else f"{value}{unit}"

@@ -1,0 +1,103 @@
+"""The command line's human output: tables and progress bars drawn by rich, cells formatted
+by the same functions as the pages (smi_core.templatetags.smi_format). ``--json`` output
+never passes through here."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+
+def console(stream) -> Console:
+    """A console writing to a command's stdout: as wide as the terminal, or 200 columns
+    when the output is a file or a pipe (tables stay whole in a log)."""
+    probe = Console(file=stream)
+    width = shutil.get_terminal_size((200, 24)).columns if probe.is_terminal else 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+
+
+def human_table_print(out: Console, table: dict, *, title: str = "", limit: int = 50) -> None:
+    """Print a ``smi_format.human_table`` result: headings in words, numbers right-aligned,
+    the exchange rates used as a caption under the table."""
+    if not table["rows"]:
+        out.print("  (nothing)")
+        return
+    if len(table["headings"]) > 9 and len(table["rows"]) <= 4:
+        # many measures of few rows (turnover, working capital): one line per measure
+        grid = Table(box=box.SIMPLE_HEAD)
+        grid.add_column("")
+        rows = table["rows"]
+        skip = 1 if len(rows) > 1 else 0  # several rows: the first column names them
+        first = table["headings"][0]["text"]
+        for row in rows:
+            grid.add_column(
+                f"{first} {row[0]['text']}" if skip else "",
+                justify="right",
+                overflow="fold",
+                max_width=60,
+            )
+        for n, h in enumerate(table["headings"][skip:], start=skip):
+            grid.add_row(h["text"], *(row[n]["title"] for row in rows))
+        out.print(grid)
+        if table.get("rates"):
+            out.print("  Exchange rates used: " + "; ".join(table["rates"]), soft_wrap=True)
+        return
+    grid = Table(title=title or None, title_justify="left", box=box.SIMPLE_HEAD)
+    for h in table["headings"]:
+        if h["numeric"]:
+            grid.add_column(h["text"], justify="right", no_wrap=True)
+        else:
+            grid.add_column(h["text"], overflow="fold", max_width=32)
+    for row in table["rows"][:limit]:
+        grid.add_row(*(cell["text"] for cell in row))
+    out.print(grid)
+    if len(table["rows"]) > limit:
+        out.print(f"  ... {len(table['rows']) - limit} more rows (--json has them all)")
+    if table.get("rates"):
+        out.print("  Exchange rates used: " + "; ".join(table["rates"]), soft_wrap=True)
+
+
+def rows_print(out: Console, headings: list[str], rows: Iterable[Iterable[str]], **kw) -> None:
+    grid = Table(box=box.SIMPLE_HEAD, **kw)
+    for n, text in enumerate(headings):
+        grid.add_column(text, justify="left" if n == 0 else "right")
+    for row in rows:
+        grid.add_row(*row)
+    out.print(grid)
+
+
+@contextmanager
+def progress_bar(stream, description: str, total: float | None) -> Iterator:
+    """A progress bar on ``stream`` (stderr, so piped output stays clean); yields a function
+    ``advance(amount)``. Shown only on a terminal: in a log it would be noise."""
+    bar_console = Console(file=stream, stderr=False)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=bar_console,
+        transient=True,
+        disable=not bar_console.is_terminal,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+
+        def advance(amount: float = 1, **fields) -> None:
+            progress.update(task, advance=amount, **fields)
+
+        yield advance
