@@ -385,3 +385,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         for delivery in queryset:
             webhook_redeliver(delivery_id=delivery.pk)
         self.message_user(request, f"{queryset.count()} delivery(ies) queued", messages.INFO)
+
+
+from smi_edi import admin_as2  # noqa: E402, F401  (AS2 profiles and messages)
