@@ -174,6 +174,7 @@ class ExceptionItemAdmin(admin.ModelAdmin):
     and assignee; assigned and resolved (with a note) through the audited services."""
 
     change_form_template = "admin/smi_core/exceptionitem/change_form.html"
+    change_list_template = "admin/smi_change_list.html"
     list_display = [
         "id",
         "kind",
@@ -182,7 +183,7 @@ class ExceptionItemAdmin(admin.ModelAdmin):
         "status",
         "assigned_to",
         "occurrences",
-        "last_seen",
+        "last_seen_text",
     ]
     list_filter = [
         "status",
@@ -240,6 +241,10 @@ class ExceptionItemAdmin(admin.ModelAdmin):
     @admin.display(description="about")
     def about_detail(self, obj):
         return exception_about(obj)
+
+    @admin.display(description="last seen", ordering="last_seen")
+    def last_seen_text(self, obj):
+        return timezone.localtime(obj.last_seen).strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description="partner", ordering="partner__code")
     def partner_code(self, obj):
@@ -517,6 +522,7 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
     command line; SoD refusals are shown with their rule codes."""
 
     change_form_template = "admin/smi_core/replenishmentproposal/change_form.html"
+    change_list_template = "admin/smi_change_list.html"
     list_display = [
         "id",
         "ship_to_label",
@@ -525,7 +531,7 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
         "value_money",
         "line_count",
         "po_number",
-        "as_of",
+        "as_of_text",
     ]
     list_display_links = ["id", "ship_to_label"]
     list_filter = ["status", "supplier", "buyer", "as_of", ProposalFilterPO, "po_source"]
@@ -583,6 +589,16 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
     @admin.display(description="lines")
     def line_count(self, obj):
         return obj.lines.count()
+
+    @admin.display(description="as of", ordering="as_of")
+    def as_of_text(self, obj):
+        return obj.as_of.isoformat()
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not obj.po_number:  # not an order yet: nothing to show there
+            return [f for f in fieldsets if f[0] != "Order"]
+        return fieldsets
 
     def has_cancel_permission(self, request):
         from smi_core.services.roles import role_names
@@ -917,6 +933,8 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
             {
                 "line": line,
                 "item": admin_link(line.item, item_label(line.item)),
+                "item_code": admin_link(line.item, line.item.vendor_item),
+                "location_code": admin_link(obj.ship_to, obj.ship_to.code),
                 "quantity": quantity(line.quantity),
                 "proposed": quantity(line.proposed_quantity),
                 "edited": line.quantity != line.proposed_quantity,
@@ -948,7 +966,9 @@ class ReplenishmentProposalAdmin(admin.ModelAdmin):
         ]
         proposed = obj.status == P.PROPOSED
         breaches = approval_breaches(proposal=obj, user=user) if proposed else []
-        overridable = [b.code for b in breaches if b.code != "ROLE"]
+        # An override lifts rules for an approver; it never gives someone the role itself.
+        codes = [b.code for b in breaches]
+        overridable = [] if "ROLE" in codes else codes
         overrides = list(
             SodOverride.objects.filter(proposal=obj)
             .select_related("requested_by", "approver", "granted_by")

@@ -225,7 +225,7 @@ class ReadOnly(admin.ModelAdmin):
 class ApprovalAdmin(ReadOnly):
     change_list_template = "admin/smi_change_list_export.html"
     export_name = "approvals"
-    export_title = "approvals (every decision: approved, rejected, denied by SoD, voided)"
+    export_title = "approvals (all decisions)"
     export_scope = ""
     # What an auditor scans at 1366 px; the rest (proposer, times, thresholds, lines as
     # proposed and approved, ISA control numbers, audit events) is on the decision's page.
@@ -234,11 +234,9 @@ class ApprovalAdmin(ReadOnly):
         "proposal_link",
         "decision",
         "actor",
-        "decided_at",
+        "decided_text",
         "value_money",
-        "rules",
-        "override_flag",
-        "po_number",
+        "sod",
     ]
     list_filter = [
         "decision",
@@ -284,17 +282,27 @@ class ApprovalAdmin(ReadOnly):
     ]
     exclude = ["lines", "rule_codes"]
 
+    @admin.display(description="decided at", ordering="decided_at")
+    def decided_text(self, obj):
+        return timezone.localtime(obj.decided_at).strftime("%Y-%m-%d %H:%M")
+
     @admin.display(description="value", ordering="value")
     def value_money(self, obj):
         return f"{obj.value:,.2f} {obj.currency}"
 
-    @admin.display(description="proposal")
+    @admin.display(description="proposal / PO", ordering="proposal_id")
     def proposal_link(self, obj):
         return format_html(
-            '<a href="../replenishmentproposal/{}/change/">#{}</a>',
+            '<a href="/admin/smi_core/replenishmentproposal/{}/change/">#{}</a> {}',
             obj.proposal_id,
             obj.proposal_id,
+            obj.proposal.po_number,
         )
+
+    @admin.display(description="SoD rules")
+    def sod(self, obj):
+        rules = ", ".join(obj.rule_codes) or "—"
+        return f"{rules}, override #{obj.override_id}" if obj.override_id else rules
 
     @admin.display(description="time to decide")
     def time_to_approve(self, obj):
@@ -477,7 +485,7 @@ class AuditEventAdmin(ReadOnly):
     change_list_template = "admin/smi_change_list_export.html"
     # At 1366 px: when, who, what, on what, which rules; ip, agent, before/after and the
     # hashes are on the event's page (and in the export).
-    list_display = ["id", "at", "actor", "action", "object_ref", "rules", "short_hash"]
+    list_display = ["id", "at_text", "actor", "action", "object_ref", "rules", "short_hash"]
     list_filter = [
         ("at", admin.DateFieldListFilter),
         EventUserFilter,
@@ -497,7 +505,11 @@ class AuditEventAdmin(ReadOnly):
 
     @admin.display(description="hash")
     def short_hash(self, obj):
-        return obj.hash[:12]
+        return obj.hash[:10]
+
+    @admin.display(description="at", ordering="at")
+    def at_text(self, obj):
+        return timezone.localtime(obj.at).strftime("%Y-%m-%d %H:%M:%S")
 
     @admin.display(description="on", ordering="object_type")
     def object_ref(self, obj):
