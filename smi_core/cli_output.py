@@ -35,7 +35,7 @@ def human_table_print(out: Console, table: dict, *, title: str = "", limit: int 
     if not table["rows"]:
         out.print("  (nothing)")
         return
-    if len(table["headings"]) > 9 and len(table["rows"]) <= 4:
+    if len(table["headings"]) > 11 and len(table["rows"]) <= 4:
         # many measures of few rows (turnover, working capital): one line per measure
         grid = Table(box=box.SIMPLE_HEAD)
         grid.add_column("")
