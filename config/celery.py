@@ -11,10 +11,20 @@ Queues per kind of work, so each can have workers of its own (README, Operations
 """
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+# A worker with SMI_WORKER_METRICS_PORT serves its task metrics there (smi_ops.celery_signals);
+# its pool's processes count into files of their own, summed when scraped. The directory
+# must be known before prometheus-client is first imported.
+if os.environ.get("SMI_WORKER_METRICS_PORT"):
+    _var = Path(os.environ.get("SMI_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+    os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR",
+        str(_var / f"prometheus-worker-{os.environ['SMI_WORKER_METRICS_PORT']}"),
+    )
 
 QUEUES = {
     "ingest": (

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
+import shutil
 import time
+from pathlib import Path
 
 from celery import signals
 
 from smi_ops import logs
-from smi_ops.metrics import TASK_SECONDS, TASKS
+from smi_ops.metrics import TASK_SECONDS, TASKS, process_registry
 
 _running: dict[str, tuple[float, object]] = {}
 
@@ -53,3 +56,24 @@ def _task_failed(sender=None, **extra):
 @signals.task_retry.connect
 def _task_retried(sender=None, **extra):
     TASKS.labels(task=getattr(sender, "name", "unknown"), state="retried").inc()
+
+
+@signals.worker_init.connect
+def _serve_worker_metrics(**extra):
+    """SMI_WORKER_METRICS_PORT: this worker's task metrics in Prometheus format on
+    SMI_WORKER_METRICS_ADDR (127.0.0.1 by default) at that port, for a worker on a machine
+    of its own. Started in the main process before the pool forks."""
+    port = os.environ.get("SMI_WORKER_METRICS_PORT")
+    if not port:
+        return
+    from prometheus_client import start_http_server
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:  # a previous run's counts are not this worker's
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    start_http_server(
+        int(port),
+        addr=os.environ.get("SMI_WORKER_METRICS_ADDR", "127.0.0.1"),
+        registry=process_registry(),
+    )

@@ -5,7 +5,6 @@ page, health and metrics summed over two workers."""
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,11 @@ import urllib.request
 
 import pytest
 
-from tests.smi_ops.production import ROOT, production_env
+from tests.smi_ops.production import ROOT, free_port, production_env
 
 pytestmark = pytest.mark.slow
 
 PROXY = {"X-Forwarded-Proto": "https"}  # what the TLS proxy in front adds
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _manage(env, *args, **kwargs):
@@ -58,7 +51,7 @@ def get(url: str, headers: dict | None = None):
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory):
     var = tmp_path_factory.mktemp("production-var")
-    port = _free_port()
+    port = free_port()
     env = production_env(
         var,
         DJANGO_BEHIND_TLS_PROXY="1",
