@@ -4,7 +4,8 @@ clause, and see your previous questions."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
@@ -21,7 +22,7 @@ def chat(request):
     try:
         FinanceScope.for_user(request.user)
     except FinanceForbidden as exc:
-        return HttpResponseForbidden(exc.message)
+        raise PermissionDenied(exc.message) from exc
     answer = error = None
     if request.method == "POST":
         try:
@@ -51,7 +52,7 @@ def clause(request, vector_id: str):
     try:
         scope = FinanceScope.for_user(request.user)
     except FinanceForbidden as exc:
-        return HttpResponseForbidden(exc.message)
+        raise PermissionDenied(exc.message) from exc
     found = (
         AgreementClause.objects.select_related("agreement", "document")
         .filter(vector_id=vector_id)

@@ -184,3 +184,16 @@ def test_the_commands_print_tables_for_people_and_json_for_machines(settings, tm
     assert "Exchange rates used: EUR/USD 1.1 (2026-10-02)" in report.getvalue()
     assert re.search(r"Fill rate\s+\d+\.\d %", simulate.getvalue())
     assert '"value_closing": "' in machine.getvalue()  # full precision, machine names
+
+
+@pytest.mark.django_db
+def test_the_assistant_pages_share_the_navigation_and_the_readable_refusal(client):
+    client.force_login(person("plan", "planner"))
+    refused = client.get("/assistant/")
+    client.force_login(person("fin", "finance"))
+    page = client.get("/assistant/")
+
+    assert refused.status_code == 403
+    assert "You cannot open this page" in visible_text(refused.text)
+    assert page.status_code == 200
+    assert nav_keys(page.text) == {"admin", "finance", "simulate", "assistant", "api-docs"}
