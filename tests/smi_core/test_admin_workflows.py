@@ -154,3 +154,56 @@ def test_the_approver_of_an_order_may_not_ship_it(world, client):
 
     assert _messages(refused)[-1].startswith("Refused by SoD rule(s) SOD-03")
     assert ReplenishmentProposal.objects.get(pk=order.pk).status == "ordered"
+
+
+def test_an_override_is_requested_granted_by_compliance_and_used_from_the_page(world, client):
+    from smi_core.models import SodOverride
+
+    approver = world.users["approver"]
+    proposal = approved_order(world, approve=False)
+    ReplenishmentProposal.objects.filter(pk=proposal.pk).update(proposed_by=approver)
+    base = f"/admin/smi_core/replenishmentproposal/{proposal.pk}"
+    client.force_login(approver)
+
+    page = client.get(f"{base}/change/").content.decode()
+    client.post(
+        f"{base}/override/",
+        {"rule_codes": ["SOD-01"], "justification": "planner on leave, store runs out Friday"},
+    )
+    override = SodOverride.objects.get(proposal=proposal)
+    client.force_login(person("compliance", "compliance"))
+    granted = client.post(  # compliance sees overrides, not proposals: the overrides list
+        "/admin/smi_core/sodoverride/",
+        {"action": "grant", "_selected_action": [override.pk]},
+        follow=True,
+    )
+    client.force_login(approver)
+    client.post(f"{base}/approve/")
+
+    assert "Ask for an override of SOD-01" in page
+    assert _messages(granted)[-1] == "1 override(s) granted"
+    override.refresh_from_db()
+    assert override.granted_by.username == "compliance" and override.used_at is not None
+    approval = Approval.objects.get(proposal=proposal, decision="approved")
+    assert approval.override_id == override.pk
+
+
+def test_a_planner_replans_one_proposal_and_lands_on_the_new_one(client, settings, tmp_path):
+    from tests.smi_core.test_planning import history, planning_world
+
+    world = planning_world.__wrapped__(settings, tmp_path)
+    history()  # ingestion plans: one proposal per ship-to that needs goods
+    old = ReplenishmentProposal.objects.get(ship_to__code="S001", status="proposed")
+    planner = person("plan", "planner")
+    client.force_login(person("app", "approver"))
+    refused = client.post(f"/admin/smi_core/replenishmentproposal/{old.pk}/replan/", follow=True)
+    client.force_login(planner)
+
+    response = client.post(f"/admin/smi_core/replenishmentproposal/{old.pk}/replan/")
+
+    assert "Refused by SoD rule(s) ROLE" in _messages(refused)[0]
+    new = ReplenishmentProposal.objects.get(ship_to__code="S001", status="proposed")
+    assert new.pk != old.pk and new.proposed_by == planner
+    assert ReplenishmentProposal.objects.get(pk=old.pk).status == "cancelled"
+    assert response["Location"] == f"/admin/smi_core/replenishmentproposal/{new.pk}/change/"
+    assert world["soap"].pk in set(new.lines.values_list("item_id", flat=True))
