@@ -594,6 +594,7 @@ def _take_mdn(row: As2Message, raw: bytes) -> None:
             original_message_id=row.message_id,
             original_mic=row.mic or None,
             original_signed=row.signed,
+            original_payload=raw_path(row.payload_file).read_bytes() if row.payload_file else None,
         )
         ok, disposition, reason = result.ok, result.disposition, result.reason
         disposition += f": {result.modifier}" if result.modifier else ""

@@ -57,6 +57,7 @@ class Station:
     encrypt: bool = True
     mdn_mode: str = "SYNC"
     mdn_signed: bool = True
+    wrong_mic: bool = False  # answer with a MIC that is not the one of what arrived
     received: list[Received] = field(default_factory=list)
     held_mdns: list[tuple[str, dict, bytes]] = field(default_factory=list)
     sent: dict[str, Sent] = field(default_factory=dict)
@@ -142,6 +143,10 @@ class Station:
         )
         if mdn is None:
             return 200, {}, b""
+        if self.wrong_mic and message.mic:
+            mdn.payload = None
+            message.mic = base64.b64encode(b"not the mic of what arrived....").strip()
+            mdn.build(message=message, status="processed")
         if mdn.mdn_mode == "ASYNC":
             self.held_mdns.append((mdn.mdn_url, dict(mdn.headers), mdn.content))
             return 200, {"Content-Type": "text/plain"}, b"MDN follows"

@@ -113,6 +113,23 @@ def test_hub_to_partner(live_server, settings, station, sign, encrypt, mdn_mode)
     assert attempt.ok and "MIC matches" in attempt.detail
 
 
+def test_an_mdn_with_another_mic_does_not_deliver_the_document(live_server, settings, station):
+    # given a partner whose MDN says processed, but with the MIC of something else
+    partner = station(sign=True, encrypt=True, wrong_mic=True)
+    make_hub(live_server, settings, partner.url, partner.keys.cert_pem)
+    from tests.pipeline import ingest
+
+    ingest(an_852(control=5))
+
+    ack = OutboundDocument.objects.get(set_id="997")
+    message = As2Message.objects.get(direction="out", document=ack)
+    assert partner.received[0].status == "processed"
+    assert message.status == As2Message.Status.MDN_FAILED
+    assert message.reason == "the MDN's MIC differs from the one we computed"
+    assert ack.status == OutboundDocument.Status.QUEUED  # retried by the delivery sweep
+    assert not ack.delivery_attempts.get(channel=DeliveryAttempt.Channel.AS2).ok
+
+
 # -- refusals -------------------------------------------------------------------------
 
 
