@@ -294,12 +294,14 @@ def _item_for(buyer: Party, supplier: Party, ids: Mapping[str, str]) -> int | No
     supplier, so every lookup is within ``supplier``'s items."""
     from smi_core.models import Item
 
-    for qualifier in ("VN", "UP", "EN", "UK"):
+    # VN and VP both name the vendor's (seller's) part number; buyers use either.
+    for qualifier in ("VN", "VP", "UP", "EN", "UK"):
         value = ids.get(qualifier)
         if not value:
             continue
-        field = "vendor_item" if qualifier == "VN" else "gtin"
-        query = {field: value if qualifier == "VN" else normalise_gtin(value)}
+        vendor = qualifier in ("VN", "VP")
+        field = "vendor_item" if vendor else "gtin"
+        query = {field: value if vendor else normalise_gtin(value)}
         item_id = (
             Item.objects.filter(supplier=supplier, **query).values_list("pk", flat=True).first()
         )
