@@ -318,7 +318,8 @@ def test_finance_report_prints_the_figures(world):
 
     call_command("finance_report", "--as-of", "2026-11-25", "--figure", "valuation", stdout=out)
 
-    assert "Inventory value and exposure" in out.getvalue() and "12000.00" in out.getvalue()
+    # The table shows money as people read it: thousands separated, two decimals.
+    assert "Inventory value and exposure" in out.getvalue() and "12,000.00" in out.getvalue()
     with pytest.raises(CommandError, match="is not a date"):
         call_command("finance_report", "--as-of", "yesterday")
 
