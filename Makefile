@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Celery's own log: WARNING (INFO prints a line per task); `make worker WORKER_LOG_LEVEL=INFO`
+WORKER_LOG_LEVEL ?= WARNING
 
 .PHONY: setup run serve test lint format bench worker beat demo clean
 
@@ -21,8 +23,8 @@ $(STAMP): pyproject.toml
 # The embedded default: SQLite under var/, tasks in-process. Loads the demo data, then serves.
 run: setup
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
-	@DJANGO_DEBUG=1 $(BIN)/python manage.py demo_load
-	@echo "Serving on http://$(HOST):$(PORT)/admin/ (also /finance/ and /assistant/; Ctrl-C stops)"
+	@DJANGO_DEBUG=1 SMI_LOG_LEVEL=WARNING $(BIN)/python manage.py demo_load
+	@echo "Serving on http://$(HOST):$(PORT)/ (sign in with a login above; Ctrl-C stops)"
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 # Production mode: DEBUG off, static files collected into var/static and served by
@@ -61,10 +63,10 @@ bench: setup
 # worker of one kind, WORKER_CONCURRENCY for its processes (README, Operations).
 WORKER_QUEUES ?= celery,ingest,outbound,planning,assistant
 worker: setup
-	@$(BIN)/celery -A config worker -Q $(WORKER_QUEUES) $(if $(WORKER_CONCURRENCY),--concurrency=$(WORKER_CONCURRENCY)) --loglevel=INFO
+	@$(BIN)/celery -A config worker -Q $(WORKER_QUEUES) $(if $(WORKER_CONCURRENCY),--concurrency=$(WORKER_CONCURRENCY)) --loglevel=$(WORKER_LOG_LEVEL)
 
 beat: setup
-	@$(BIN)/celery -A config beat --loglevel=INFO
+	@$(BIN)/celery -A config beat --loglevel=$(WORKER_LOG_LEVEL)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .pytest_cache .ruff_cache

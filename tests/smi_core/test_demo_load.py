@@ -44,3 +44,12 @@ def test_demo_load_builds_the_demo_once_and_prints_the_logins(settings, tmp_path
         ReplenishmentProposal.objects.count(),
     ) == counts
     assert first.splitlines()[-10:] == second.splitlines()[-10:]
+    # a short summary before the logins: one line for the 24 files, one for the documents
+    assert "24 sample 852 file(s) ingested" in first and ".edi:" not in first
+    assert len(first.splitlines()) <= 25, first
+
+
+def test_celery_logs_a_line_per_task_only_at_info_when_asked():
+    import logging
+
+    assert logging.getLogger("celery.app.trace").getEffectiveLevel() == logging.WARNING

@@ -63,15 +63,17 @@ class Command(BaseCommand):
             agreements_import(path=SAMPLES / "agreements.json")
             fx_load(text=(SAMPLES / "fx-rates.csv").read_text(), actor=Actor.system("demo_load"))
             _grant_finance()
-        for line in _ingest_samples():
+        # -v 2 lists every file and document; by default one line each
+        detail = options.get("verbosity", 1) >= 2
+        for line in _summary(_ingest_samples(), detail, "sample 852 file(s) ingested"):
             self.stdout.write(f"  {line}")
         for line in _plan_as_of_latest_data():
             self.stdout.write(f"  {line}")
-        for line in _demo_order():
+        for line in _summary(_demo_order(), detail, "document(s) sent to the buyer"):
             self.stdout.write(f"  {line}")
         self.stdout.write(f"  {_index_agreements()}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write("  logins for the admin site (/admin/), one user per role:")
+        self.stdout.write("  logins (start at / or /admin/), one user per role:")
         for username, password in logins.items():
             role = "superuser" if username == DEMO_ADMIN else f"role {username}"
             self.stdout.write(f"    {username:<18} {password:<20} ({role})")
@@ -115,6 +117,17 @@ def _ensure_users() -> dict[str, str]:
     path.write_text(json.dumps(stored, indent=2) + "\n")
     path.chmod(0o600)
     return shown
+
+
+def _summary(lines: list[str], detail: bool, what: str) -> list[str]:
+    """The per-file (or per-document) lines, each marked with a leading "- ", as one count
+    unless ``detail``; the other lines as they are."""
+    items = [line.removeprefix("- ") for line in lines if line.startswith("- ")]
+    rest = [line for line in lines if not line.startswith("- ")]
+    if detail or not items:
+        return items + rest
+    trouble = [i for i in items if " applied," not in i and ": sent " not in i]
+    return [f"{len(items)} {what} (-v 2 lists them)", *trouble, *rest]
 
 
 def _ensure_partners() -> dict[str, str]:
@@ -163,7 +176,7 @@ def _ingest_samples() -> list[str]:
             interchange_enqueue(existing)
             existing.refresh_from_db()
         lines.append(
-            f"{path.name}: interchange #{existing.pk} {existing.status}, {existing.activity_rows} activity rows"
+            f"- {path.name}: interchange #{existing.pk} {existing.status}, {existing.activity_rows} activity rows"
         )
     proposals = ReplenishmentProposal.objects.filter(
         status=ReplenishmentProposal.Status.PROPOSED
@@ -225,7 +238,7 @@ def _demo_order() -> list[str]:
     lines = [f"order {order.po_number} (proposal #{order.pk}) is {order.status}"]
     for document in documents:
         lines.append(
-            f"{document.set_id} ISA13 {document.interchange_control_number}: {document.status}"
+            f"- {document.set_id} ISA13 {document.interchange_control_number}: {document.status}"
             f" -> {settings.SMI_OUTBOX_DIR / order.buyer.code}"
         )
     return lines
