@@ -85,16 +85,18 @@ def test_the_proposal_admin_cannot_change_who_last_edited(world):
     url = f"/admin/smi_core/replenishmentproposal/{order.pk}/change/"
     client = logged_in(boss)
     page = client.get(url)
-    lines = page.context["inline_admin_formsets"][0].formset
-    data = {
-        f"{lines.prefix}-TOTAL_FORMS": str(lines.total_form_count()),
-        f"{lines.prefix}-INITIAL_FORMS": str(lines.initial_form_count()),
-        f"{lines.prefix}-MIN_NUM_FORMS": "0",
-        f"{lines.prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for n, form in enumerate(lines.forms):
-        data[f"{lines.prefix}-{n}-id"] = str(form.instance.pk)
-        data[f"{lines.prefix}-{n}-proposal"] = str(order.pk)
+    data = {}  # the lines are shown (and edited through the service), not as a formset
+    for inline in page.context["inline_admin_formsets"]:
+        lines = inline.formset
+        data |= {
+            f"{lines.prefix}-TOTAL_FORMS": str(lines.total_form_count()),
+            f"{lines.prefix}-INITIAL_FORMS": str(lines.initial_form_count()),
+            f"{lines.prefix}-MIN_NUM_FORMS": "0",
+            f"{lines.prefix}-MAX_NUM_FORMS": "1000",
+        }
+        for n, form in enumerate(lines.forms):
+            data[f"{lines.prefix}-{n}-id"] = str(form.instance.pk)
+            data[f"{lines.prefix}-{n}-proposal"] = str(order.pk)
 
     client.post(
         url,

@@ -298,7 +298,11 @@ def test_an_auditor_finds_the_approval_by_the_isa_control_number_of_its_855(worl
     found = client.get(f"/admin/smi_core/approval/?q={document.interchange_control_number}")
     order = client.get(f"/admin/smi_core/replenishmentproposal/{document.order_id}/change/")
 
+    approval = found.context["cl"].result_list[0]  # the list shows the PO; the page the ISA13
+    detail = client.get(f"/admin/smi_core/approval/{approval.pk}/change/")
+
     assert found.status_code == 200
-    assert f"855 {document.interchange_control_number}" in found.text
+    assert document.order.po_number in found.text
+    assert f"855 {document.interchange_control_number}" in detail.text
     assert "1 approval" in found.text or "1 result" in found.text
     assert f"855 #{document.pk}" in order.text and "Awaiting 997/999" in order.text
