@@ -4,7 +4,8 @@ in-process (eager) execution otherwise. Settings come from Django's CELERY_* nam
 Queues per kind of work, so each can have workers of its own (README, Operations):
 
 * ``ingest``: storing, validating, acknowledging and applying inbound interchanges;
-* ``outbound``: delivering documents and webhooks, and their retry and overdue sweeps;
+* ``outbound``: delivering documents, webhooks and AS2 MDNs, and the retry and overdue
+  sweeps;
 * ``planning``: replenishment planning (after an 852, and the nightly run);
 * ``assistant``: indexing agreements for the reporting assistant;
 * ``celery`` (the default): anything else.
@@ -38,6 +39,7 @@ QUEUES = {
         "smi_edi.outbound_overdue_check",
         "smi_edi.deliver_webhook",
         "smi_edi.webhooks_redeliver",
+        "smi_edi.as2_post_mdn",
     ),
     "planning": ("smi_core.plan_item_locations", "smi_core.plan_all"),
     "assistant": ("reporting_assistant.index_agreement",),
