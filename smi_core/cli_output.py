@@ -4,6 +4,7 @@ never passes through here."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -80,24 +81,38 @@ def rows_print(out: Console, headings: list[str], rows: Iterable[Iterable[str]],
 
 
 @contextmanager
-def progress_bar(stream, description: str, total: float | None) -> Iterator:
-    """A progress bar on ``stream`` (stderr, so piped output stays clean); yields a function
-    ``advance(amount)``. Shown only on a terminal: in a log it would be noise."""
-    bar_console = Console(file=stream, stderr=False)
+def progress_bar(stream, description: str, total: float | None, *, unit: str = "") -> Iterator:
+    """A progress bar on ``stream`` (a command's stderr, so piped output stays clean); yields
+    ``advance(amount, description=...)``. Shown on a terminal only (in a log it would be
+    noise); SMI_PROGRESS=1 shows it anyway, SMI_PROGRESS=0 never."""
+    forced = os.environ.get("SMI_PROGRESS", "")
+    bar_console = Console(file=stream, force_terminal=True if forced == "1" else None)
+    count = (
+        TextColumn("{task.fields[done]}/{task.fields[of]} " + unit)
+        if unit
+        else MofNCompleteColumn()
+    )
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        count,
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=bar_console,
         transient=True,
-        disable=not bar_console.is_terminal,
+        disable=forced == "0" or not bar_console.is_terminal,
     )
+    scale = 1_000_000 if unit == "MB" else 1
+
+    def shown(value: float) -> str:
+        return f"{value / scale:,.1f}" if scale > 1 else f"{value:,.0f}"
+
     with progress:
-        task = progress.add_task(description, total=total)
+        task = progress.add_task(description, total=total, done=shown(0), of=shown(total or 0))
 
         def advance(amount: float = 1, **fields) -> None:
             progress.update(task, advance=amount, **fields)
+            done = progress.tasks[0].completed
+            progress.update(task, done=shown(done))
 
         yield advance

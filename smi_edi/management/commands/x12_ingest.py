@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from smi_core.cli_output import progress_bar
 from smi_core.exceptions import ApplicationError
 from smi_edi.models import Interchange
 from smi_edi.services.interchanges import interchange_enqueue, interchange_receive
@@ -30,25 +31,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         results, refused = [], 0
-        for path in options["files"]:
-            try:
-                with open(path, "rb") as handle:
-                    interchange = interchange_receive(
-                        source=handle,
-                        transport=Interchange.Transport.CLI,
-                        source_name=path.name,
-                        actor="cli:x12_ingest",
-                    )
-            except OSError as exc:
-                results.append({"file": str(path), "error": f"cannot read: {exc.strerror}"})
-                refused += 1
-                continue
-            except ApplicationError as exc:
-                results.append({"file": str(path), "error": exc.message})
-                refused += 1
-                continue
-            interchange_enqueue(interchange)
-            results.append({"file": str(path), "interchange": interchange.pk})
+        total = sum(_size(p) for p in options["files"])
+        # without a broker each file is processed here, as it is taken in: the bar follows
+        # the files (by size); with one, --wait shows a bar until every file is final
+        with progress_bar(self.stderr, "taking in", total, unit="MB") as advance:
+            for path in options["files"]:
+                advance(0, description=f"taking in {path.name}")
+                refused += self._take_in(path, results)
+                advance(_size(path))
         if options["wait"]:
             self._wait(
                 [r["interchange"] for r in results if "interchange" in r], options["timeout"]
@@ -72,12 +62,37 @@ class Command(BaseCommand):
         if refused:
             raise CommandError(f"{refused} file(s) could not be taken in", returncode=2)
 
+    def _take_in(self, path: Path, results: list[dict]) -> int:
+        """Store and enqueue one file; 1 when it is refused (the reason in ``results``)."""
+        try:
+            with open(path, "rb") as handle:
+                interchange = interchange_receive(
+                    source=handle,
+                    transport=Interchange.Transport.CLI,
+                    source_name=path.name,
+                    actor="cli:x12_ingest",
+                )
+        except OSError as exc:
+            results.append({"file": str(path), "error": f"cannot read: {exc.strerror}"})
+            return 1
+        except ApplicationError as exc:
+            results.append({"file": str(path), "error": exc.message})
+            return 1
+        interchange_enqueue(interchange)
+        results.append({"file": str(path), "interchange": interchange.pk})
+        return 0
+
     def _wait(self, ids: list[int], timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not Interchange.objects.filter(pk__in=ids).exclude(status__in=FINAL).exists():
-                return
-            time.sleep(0.5)
+        with progress_bar(self.stderr, "processing", len(ids)) as advance:
+            done = 0
+            while time.monotonic() < deadline:
+                open_ = Interchange.objects.filter(pk__in=ids).exclude(status__in=FINAL).count()
+                advance(len(ids) - open_ - done)
+                done = len(ids) - open_
+                if not open_:
+                    return
+                time.sleep(0.5)
         raise CommandError(
             f"gave up waiting after {timeout:.0f} s; the files are stored and still being processed"
         )
@@ -93,3 +108,10 @@ def _describe(interchange: Interchange) -> dict:
         "activity_rows": interchange.activity_rows,
         "positions_changed": interchange.positions_changed,
     }
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from smi_core.cli_output import progress_bar
 from smi_edi.models import TradingPartner
 from smi_edi.services.control_numbers import DatabaseControlNumbers
 from smi_edi.x12.acks import acknowledgment_for
@@ -38,32 +39,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **o):
-        unreadable = rejected = False
-        report = []
+        flags = {"unreadable": False, "rejected": False}
+        report: list[dict] = []
         if o["ack_out"]:
             o["ack_out"].mkdir(parents=True, exist_ok=True)
-        for path in o["files"]:
-            try:
-                results = validate(path, engine=o["engine"])
-                with X12Reader(path) as reader:
-                    delimiters = reader.delimiters
-            except X12SyntaxError as exc:
-                unreadable = True
-                report.append({"file": str(path), "readable": False, "error": exc.message})
-                continue
-            entry = {
-                "file": str(path),
-                "readable": True,
-                "interchanges": [r.as_dict() for r in results],
-            }
-            if any(r.any_rejected for r in results):
-                rejected = True
-            if o["ack_out"]:
-                entry["acknowledgments"] = [
-                    str(self._write_ack(path, n, r, delimiters, o["ack_out"], o["ack_type"]))
-                    for n, r in enumerate(results)
-                ]
-            report.append(entry)
+        with progress_bar(
+            self.stderr, "validating", _total_bytes(o["files"]), unit="MB"
+        ) as advance:
+            for path in o["files"]:
+                advance(0, description=f"validating {path.name}")
+                self._validate_one(path, o, report, flags)
+                advance(_size(path))
+        unreadable, rejected = flags["unreadable"], flags["rejected"]
         if o["json"]:
             self.stdout.write(json.dumps(report, indent=2))
         else:
@@ -73,6 +60,29 @@ class Command(BaseCommand):
             raise SystemExit(2)
         if rejected:
             raise SystemExit(1)
+
+    def _validate_one(self, path: Path, o: dict, report: list, flags: dict) -> None:
+        try:
+            results = validate(path, engine=o["engine"])
+            with X12Reader(path) as reader:
+                delimiters = reader.delimiters
+        except X12SyntaxError as exc:
+            flags["unreadable"] = True
+            report.append({"file": str(path), "readable": False, "error": exc.message})
+            return
+        entry = {
+            "file": str(path),
+            "readable": True,
+            "interchanges": [r.as_dict() for r in results],
+        }
+        if any(r.any_rejected for r in results):
+            flags["rejected"] = True
+        if o["ack_out"]:
+            entry["acknowledgments"] = [
+                str(self._write_ack(path, n, r, delimiters, o["ack_out"], o["ack_type"]))
+                for n, r in enumerate(results)
+            ]
+        report.append(entry)
 
     def _write_ack(
         self, path: Path, n: int, result, delimiters, out: Path, ack_type: str | None
@@ -117,3 +127,14 @@ class Command(BaseCommand):
                         self.stdout.write(f"      - {message}")
         for ack in entry.get("acknowledgments", []):
             self.stdout.write(f"  acknowledgment written: {ack}")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _total_bytes(paths: list[Path]) -> int:
+    return sum(_size(p) for p in paths)
