@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from smi_core.cli_output import progress_bar
 from smi_core.models import SupplyAgreement
 
 
@@ -23,8 +24,15 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"no agreement(s) {', '.join(sorted(missing))}")
         total = 0
-        for agreement in agreements:
-            count = agreement_index(agreement_id=agreement.pk)
-            total += count
-            self.stdout.write(f"{agreement.code}: {count} clause(s)")
+        agreements = list(agreements)
+        lines = []
+        with progress_bar(self.stderr, "indexing", len(agreements)) as advance:
+            for agreement in agreements:
+                advance(0, description=f"indexing {agreement.code}")
+                count = agreement_index(agreement_id=agreement.pk)
+                total += count
+                lines.append(f"{agreement.code}: {count} clause(s)")
+                advance(1)
+        for line in lines:
+            self.stdout.write(line)
         self.stdout.write(f"{total} clause(s) indexed")
