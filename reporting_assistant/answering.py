@@ -10,6 +10,7 @@ Every question and answer is recorded.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -640,16 +641,29 @@ def _query_answer(question, intent, parsed, vocab, scope, query) -> Answer | Non
     from reporting_assistant.query.model import Query
 
     if query is not None:
-        chosen, readings = Query.from_dict(query), None
+        try:
+            chosen, readings, more = Query.from_dict(query), None, []
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ApplicationError(
+                f"That reading cannot be computed: {exc}", code="bad_query"
+            ) from None
     elif parsed.audit is not None:
         done = answer_audit(parsed.audit, scope=scope)
         return Answer(
             question=question, text=done.text, intent=intent, restatement=done.restatement
         )
-    elif not parsed.readings or intent.out_of_scope or intent.kind == "clause":
+    elif not parsed.readings or intent.out_of_scope:
         return None
-    elif not intent.figures and (intent.topics or _about_clauses(question)):
-        return None  # a question about terms that names no figure
+    elif (
+        (intent.wants_clauses or TERMS_ASKED.search(question.lower()))
+        and not AMOUNT_ASKED.search(question.lower())
+    ) or (
+        not intent.figures
+        and intent.topics
+        and parsed.metric_from != "rule"
+        and not AMOUNT_ASKED.search(question.lower())
+    ):
+        return None  # a question about terms, asking no amount: the clause path
     elif (
         intent.unknown_names
         and not (intent.suppliers or intent.buyers)
@@ -658,37 +672,57 @@ def _query_answer(question, intent, parsed, vocab, scope, query) -> Answer | Non
     ):
         return None  # a partner nobody knows ("Globex"): the refusal below names it
     else:
-        chosen, readings = parsed.readings[0].query, parsed.readings
-    try:
-        done = answer_query(chosen, scope=scope, readings=readings, vocab=vocab)
-    except ApplicationError as exc:
-        return Answer(
-            question=question,
-            text=f"I cannot give that figure: {exc.message.rstrip('.')}. Ask for a date the data covers.",
-            intent=intent,
+        chosen, readings, more = parsed.readings[0].query, parsed.readings, parsed.more
+    done = answer_query(chosen, scope=scope, readings=readings, vocab=vocab, more=more)
+    facts: list[Fact] = []
+    for part in done.parts:
+        if part.result is None:
+            continue
+        result = part.result
+        facts.append(
+            Fact(
+                f"query.{part.query.metric}",
+                part.restatement,
+                str(result.value) if result.value is not None else "n/a",
+                result.unit,
+                f"query model {part.query.metric} via the finance selectors"
+                + "".join(
+                    f"; rate {r['pair']} {r['rate']} of {r['date']}"
+                    for r in result.rates
+                    if r.get("date")
+                ),
+            )
         )
+        if result.data is not None and result.figure in FIGURES and not result.narrowed:
+            # the figure's own headline facts, as the dashboard states them
+            own, _ = facts_for(result.figure, result.data, result.params or {})
+            known = {f.key for f in facts}
+            if part.dropped:
+                names = ", ".join(f"{f.kind} {f.key}" for f in part.dropped)
+                own = [
+                    replace(f, label=f"{f.label} (all items and locations, not {names})")
+                    for f in own
+                ]
+            facts += [f for f in own if f.key not in known]
+    if not facts:
+        done.text += "\n\n" + CAN_ANSWER
     result = done.result
     answer = Answer(
         question=question,
         text=done.text,
         intent=intent,
         restatement=done.restatement,
-        query=chosen.as_dict(),
+        query=done.query.as_dict(),
         readings=done.readings,
-        facts=[
-            Fact(
-                f"query.{chosen.metric}",
-                done.restatement,
-                str(result.value) if result.value is not None else "n/a",
-                result.unit,
-                f"query model {chosen.metric} via the finance selectors; "
-                + "; ".join(
-                    f"{r['pair']} {r['rate']} on {r['date']}" for r in result.rates if r.get("date")
-                ),
-            )
-        ],
+        facts=facts,
     )
-    answer.table = _table_of(result)
+    answer.table = _table_of(result) if result is not None else None
+    computed = {p.result.figure: p.result.data for p in done.parts if p.result and p.result.data}
+    if answer.table is None and computed:
+        narrowed = any(p.result.narrowed for p in done.parts if p.result)
+        answer.table, answer.chart = _breakdown(
+            list(computed), computed, always=("valuation",) if narrowed else ()
+        )
     topic = done.governing_topic
     if intent.wants_clauses:  # asked about terms: the clauses of the agreements in the query
         answer.citations = clauses_for(question, _intent_of(chosen, intent), scope)
@@ -714,22 +748,15 @@ def _topic(citation: Citation) -> str:
     return found or ""
 
 
-MONTH_PREFIXES = {
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "may",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "oct",
-    "nov",
-    "dec",
-}
-
-
+# "how much ...", "how many units": a figure is asked even where words of terms appear
+AMOUNT_ASKED = re.compile(r"\bhow much\b|\bhow many (?!days|weeks|hours|times)|\bworth\b")
+# what an agreement says rather than what a figure is
+TERMS_ASKED = re.compile(
+    r"\b(?:within how many|how many days(?! of (?:inventory|stock|supply|cover))|"
+    r"how often|how frequently|how quickly|how fast|what happens|give us|send us|"
+    r"who (?:owns|pays|bears|takes|are|is)|should|must|committed|agreed|obliged|allowed|"
+    r"minimum|say about|says about|clause)\b"
+)
 MONTH_PREFIXES = {
     "jan",
     "feb",
@@ -804,7 +831,19 @@ def assistant_ask(
     parsed, vocab = question_parse(question, party_ids=party_ids, today=as_of)
     answer = Answer(question=question, text="", intent=intent)
     sentences: list[str] = []
+    filled_by = ""
+    if llm is not None and query is None and question and not parsed.readings and not parsed.audit:
+        # the optional LLM fills the same query model where the parser found no figure
+        from reporting_assistant.query.llm_fill import llm_query
+
+        filled, reason = llm_query(llm, question, vocab=vocab, today=as_of)
+        if filled is not None:
+            query, filled_by = filled.as_dict(), _model_name(llm)
+        else:
+            answer.fallback_reason = reason
     done = _query_answer(question, intent, parsed, vocab, scope, query) if question else None
+    if done is not None and filled_by:
+        done.model, llm = filled_by, None  # its figures are ours; nothing left to phrase
     if done is not None:
         answer = done
         sentences.append(answer.text)

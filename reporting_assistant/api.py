@@ -11,6 +11,9 @@ from smi_core.api import ApiView, TextField, errors, operation
 
 class AskSerializer(serializers.Serializer):
     question = TextField(max_length=1000, help_text="not blank")
+    query = serializers.JSONField(
+        required=False, help_text="a reading from a previous answer's readings, computed as is"
+    )
 
 
 class AskView(ApiView):
@@ -26,7 +29,11 @@ class AskView(ApiView):
 
         body = AskSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        query = body.validated_data.get("query")
         answer = assistant_ask(
-            user=request.user, question=body.validated_data["question"], llm=llm_from_settings()
+            user=request.user,
+            question=body.validated_data["question"],
+            llm=llm_from_settings() if query is None else None,
+            query=query,
         )
         return Response(answer.as_dict())

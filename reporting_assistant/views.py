@@ -3,6 +3,8 @@ clause, and see your previous questions."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -26,10 +28,16 @@ def chat(request):
     answer = error = None
     if request.method == "POST":
         try:
+            chosen = request.POST.get("query")  # a reading chosen with one click
+            try:
+                query = json.loads(chosen) if chosen else None
+            except ValueError:
+                raise ApplicationError("That reading is not one I can read.") from None
             answer = assistant_ask(
                 user=request.user,
                 question=request.POST.get("question", ""),
-                llm=llm_from_settings(),
+                llm=llm_from_settings() if query is None else None,
+                query=query,
             )
         except ApplicationError as exc:
             error = exc.message
@@ -39,6 +47,9 @@ def chat(request):
         "assistant/chat.html",
         {
             "answer": answer,
+            "readings": [
+                {**r, "json": json.dumps(r["query"])} for r in (answer.readings if answer else [])
+            ],
             "chart": mark_safe(answer.chart) if answer and answer.chart else "",
             "error": error,
             "history": history,

@@ -16,6 +16,7 @@ from reporting_assistant.query.compute import Result, query_run
 from reporting_assistant.query.model import METRICS, Query, Reading, restatement
 from reporting_assistant.query.parser import Audit, Parse, nearest_examples, parse
 from reporting_assistant.query.vocabulary import Vocabulary, vocabulary_for
+from smi_core.exceptions import ApplicationError
 from smi_core.models import AuditEvent, ReplenishmentProposal
 from smi_core.selectors.finance import FinanceScope
 
@@ -47,6 +48,7 @@ class QueryAnswer:
     readings: list[dict] = field(default_factory=list)  # the other readings and changes
     governing_topic: str = ""
     audit: list[dict] = field(default_factory=list)
+    parts: list = field(default_factory=list)
 
 
 def _format(value: Decimal | None, unit: str) -> str:
@@ -123,28 +125,68 @@ def _table(result: Result) -> dict | None:
     }
 
 
-def answer_query(
-    query: Query,
-    *,
-    scope: FinanceScope,
-    readings: list[Reading] | None = None,
-    vocab: Vocabulary | None = None,
-) -> QueryAnswer:
-    reporting = settings.SMI_REPORTING_CURRENCY
-    result = query_run(query, scope=scope)
-    said = restatement(query, reporting=reporting, latest=result.latest)
-    figure = _format(result.value, result.unit)
-    sentences = [f"{said}: {figure}."]
-    if result.value is None and result.note:
-        sentences[0] = f"{said}: — ({result.note})."
-    elif result.note:
-        sentences.append(f"Note: {result.note}.")
+def supported(query: Query) -> tuple[Query, list]:
+    """``query`` without the filters its metric's selector cannot apply, and those."""
+    allowed = METRICS[query.metric].filterable
+    dropped = [f for f in query.filters if f.kind not in allowed]
+    if not dropped:
+        return query, []
+    return query.with_(filters=tuple(f for f in query.filters if f.kind in allowed)), dropped
+
+
+@dataclass
+class Part:
+    """One metric of the answer: what was computed (after dropping what its selector
+    cannot narrow to), its result, and its sentences; ``error`` when it could not be."""
+
+    query: Query
+    restatement: str = ""
+    result: Result | None = None
+    sentences: list[str] = field(default_factory=list)
+    dropped: list = field(default_factory=list)
+    error: str = ""
+
+
+def _part(asked: Query, scope: FinanceScope, reporting: str) -> Part:
+    query, dropped = supported(asked)
+    part = Part(query=query, dropped=dropped)
+    title = METRICS[query.metric].title
+    try:
+        result = query_run(query, scope=scope)
+    except ApplicationError as exc:
+        part.restatement = restatement(query, reporting=reporting)
+        part.error = exc.message
+        part.sentences.append(
+            f"{part.restatement}: I cannot give the {title.lower()}: {exc.message.rstrip('.')}. "
+            "Ask for a date the data covers."
+        )
+        return part
+    part.result = result
+    said = part.restatement = restatement(query, reporting=reporting, latest=result.latest)
+    if result.value is None:
+        part.sentences.append(f"{said}: — ({result.note or 'no data'}).")
+    else:
+        part.sentences.append(f"{said}: {_format(result.value, result.unit)}.")
+        if result.note:
+            part.sentences.append(f"Note: {result.note}.")
+    if dropped:
+        names = ", ".join(f"{f.kind} {f.key}" for f in dropped)
+        part.restatement = said = said.replace(
+            restatement(query, reporting=reporting),
+            restatement(query, reporting=reporting) + f", all items and locations (not {names})",
+        )
+        part.sentences[0] = part.sentences[0].replace(part.sentences[0].split(": ")[0], said, 1)
+        part.sentences.append(
+            f"Not narrowed to {names}: the {title} cannot be narrowed to "
+            + " or ".join(sorted({f.kind for f in dropped}))
+            + ", so it is for every one you may see."
+        )
     if result.unit == "item-locations" and result.rows:
         listed = "; ".join(f"{r['item']} at {r['location']}" for r in result.rows[:10])
         more = f" and {len(result.rows) - 10} more" if len(result.rows) > 10 else ""
-        sentences.append(f"{listed}{more}.")
+        part.sentences.append(f"{listed}{more}.")
     if result.unit == "approved orders" and result.rows:
-        sentences.append(
+        part.sentences.append(
             "; ".join(
                 f"proposal #{r['proposal']} approved by {r['approver']} at {r['at']}"
                 for r in result.rows[:10]
@@ -152,13 +194,30 @@ def answer_query(
             + "."
         )
     if result.rows and result.unit not in ("item-locations", "approved orders") and query.group_by:
-        sentences.append(
+        part.sentences.append(
             "; ".join(
                 f"{r['group']}: {_format(Decimal(r['value']), result.unit)}"
                 for r in result.rows[:12]
             )
             + "."
         )
+    return part
+
+
+def answer_query(
+    query: Query,
+    *,
+    scope: FinanceScope,
+    readings: list[Reading] | None = None,
+    vocab: Vocabulary | None = None,
+    more: list[Query] | tuple = (),
+) -> QueryAnswer:
+    """The answer to ``query`` (and to the further metrics ``more`` of the same question):
+    each opens with its restatement; a metric that cannot be computed says why and does
+    not drop the others."""
+    reporting = settings.SMI_REPORTING_CURRENCY
+    parts = [_part(q, scope, reporting) for q in (query, *more)]
+    sentences = [s for part in parts for s in part.sentences]
     changes = _changes(
         query, readings or [Reading(query, 1.0)], vocab or Vocabulary(reporting=reporting)
     )
@@ -168,13 +227,15 @@ def answer_query(
             + "; ".join(c["label"][4:] for c in changes if c["label"].startswith("Or: "))
             + "."
         )
+    first = parts[0]
     return QueryAnswer(
         text="\n\n".join(sentences),
-        restatement=said,
-        query=query,
-        result=result,
+        restatement=first.restatement,
+        query=first.query,
+        result=first.result,
         readings=changes,
         governing_topic=METRICS[query.metric].governing,
+        parts=parts,
     )
 
 

@@ -36,6 +36,10 @@ class Result:
     latest: date | None = None
     note: str = ""  # why there is no value, or what the value leaves out
     rates: list[dict] = field(default_factory=list)
+    figure: str = ""  # the registry figure computed (for its own facts), and with what
+    data: dict | None = None
+    params: dict | None = None
+    narrowed: bool = False  # to items or locations: the figure's own totals do not apply
 
 
 def _params(query: Query, **extra) -> dict:
@@ -102,12 +106,20 @@ def _row_ok(query: Query, item: str, location: str) -> bool:
     return (not items or item in items) and (not locations or location in locations)
 
 
-def _valuation(query: Query, scope: FinanceScope, *, units: bool) -> Result:
+def _valuation(query: Query, scope: FinanceScope, figure_compute, *, units: bool) -> Result:
     reporting = settings.SMI_REPORTING_CURRENCY
     target = query.currency or reporting
     narrowed = bool(query.named("item") or query.named("location"))
     groups = list(
-        dict.fromkeys([*query.group_by, *(["item", "location"] if narrowed else []), "currency"])
+        dict.fromkeys(
+            [
+                *query.group_by,
+                *(["item", "location"] if narrowed else []),
+                "supplier",
+                "owner",
+                "currency",
+            ]
+        )
     )
     groups = [
         g for g in groups if g in ("item", "location", "supplier", "buyer", "currency", "owner")
@@ -288,13 +300,30 @@ def _converted_total(
 
 
 def query_run(query: Query, *, scope: FinanceScope) -> Result:
+    """The figure of ``query``; ``figure``, ``data`` and ``params`` say which registry
+    figure gave it, with what."""
+    calls: list = []
+
+    def compute(name: str, *, scope: FinanceScope, params: dict) -> dict:
+        data = figure_compute(name, scope=scope, params=params)
+        calls.append((name, data, params))
+        return data
+
+    result = _run(query, scope, compute)
+    if calls:
+        result.figure, result.data, result.params = calls[-1]
+        result.narrowed = bool(query.named("item") or query.named("location"))
+    return result
+
+
+def _run(query: Query, scope: FinanceScope, figure_compute) -> Result:
     metric = METRICS[query.metric]
     reporting = settings.SMI_REPORTING_CURRENCY
     target = query.currency or reporting
     if query.metric in ("inventory_value", "exposure"):
-        return _valuation(query, scope, units=False)
+        return _valuation(query, scope, figure_compute, units=False)
     if query.metric == "inventory_quantity":
-        return _valuation(query, scope, units=True)
+        return _valuation(query, scope, figure_compute, units=True)
     if query.metric in ("on_hand", "on_order", "in_transit", "out_of_stock"):
         return _stock(query, scope, query.metric)
     if query.metric == "sold":

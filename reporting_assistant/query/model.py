@@ -23,8 +23,18 @@ class Metric:
     period: bool = False  # measured over a period (start..end) rather than at a day
     governing: str = ""  # the clause topic that governs the figure, quoted beside it
     dimensions: tuple[str, ...] = ()  # dimensions it can be broken down by
+    filterable: tuple[str, ...] = (  # the filters its selector can apply
+        "supplier",
+        "buyer",
+        "owner",
+        "item",
+        "location",
+        "agreement",
+        "currency",
+    )
 
 
+PARTIES = ("supplier", "buyer", "agreement", "currency")
 MONEY_DIMS = ("supplier", "buyer", "owner", "item", "location")
 UNIT_DIMS = ("supplier", "buyer", "item", "location")
 METRICS: dict[str, Metric] = {
@@ -54,19 +64,48 @@ METRICS: dict[str, Metric] = {
             "",
             dimensions=UNIT_DIMS,
         ),
-        Metric("turnover", "Inventory turnover", "ratio", "turnover", period=True),
-        Metric("dio", "Days inventory outstanding (DIO)", "days", "turnover", period=True),
-        Metric("gmroi", "GMROI", "ratio", "turnover", period=True),
-        Metric("weeks_of_supply", "Weeks of supply", "weeks", "turnover", period=True),
+        Metric("turnover", "Inventory turnover", "ratio", "turnover", True, filterable=PARTIES),
         Metric(
-            "working_capital", "Working capital released", "money", "working-capital", period=True
+            "dio", "Days inventory outstanding (DIO)", "days", "turnover", True, filterable=PARTIES
         ),
-        Metric("cash_out", "Cash out for replenishment", "money", "cashflow"),
-        Metric("owed", "Owed for replenishment", "money", "owed", governing="payment_terms"),
-        Metric("fill_rate", "Fill rate", "percent", "service", period=True),
-        Metric("fx_adjustment", "FX gain or loss on open invoices", "money", "fx"),
-        Metric("intercompany", "Intercompany unrealised profit", "money", "intercompany"),
-        Metric("approvals", "Approved orders and their approvers", "audit", "", period=True),
+        Metric("gmroi", "GMROI", "ratio", "turnover", True, filterable=PARTIES),
+        Metric("weeks_of_supply", "Weeks of supply", "weeks", "turnover", True, filterable=PARTIES),
+        Metric(
+            "working_capital",
+            "Working capital released",
+            "money",
+            "working-capital",
+            period=True,
+            filterable=PARTIES,
+        ),
+        Metric("cash_out", "Cash out for replenishment", "money", "cashflow", filterable=PARTIES),
+        Metric(
+            "owed",
+            "Owed for replenishment",
+            "money",
+            "owed",
+            governing="payment_terms",
+            filterable=PARTIES,
+        ),
+        Metric("fill_rate", "Fill rate", "percent", "service", True, filterable=PARTIES),
+        Metric(
+            "fx_adjustment", "FX gain or loss on open invoices", "money", "fx", filterable=PARTIES
+        ),
+        Metric(
+            "intercompany",
+            "Intercompany unrealised profit",
+            "money",
+            "intercompany",
+            filterable=PARTIES,
+        ),
+        Metric(
+            "approvals",
+            "Approved orders and their approvers",
+            "audit",
+            "",
+            period=True,
+            filterable=("supplier", "buyer", "agreement"),
+        ),
     ]
 }
 
@@ -114,6 +153,28 @@ class Query:
 
     @classmethod
     def from_dict(cls, data: dict) -> Query:
+        """A query as ``as_dict`` wrote it (a reading chosen on the chat page or sent to the
+        API); anything else raises ValueError saying what is wrong."""
+        if not isinstance(data, dict) or data.get("metric") not in METRICS:
+            raise ValueError(f"the metric must be one of {', '.join(METRICS)}")
+        kinds = {*DIMENSIONS, "currency"}
+        for f in data.get("filters") or ():
+            if (
+                not isinstance(f, dict)
+                or set(f) != {"kind", "key", "label"}
+                or f["kind"] not in kinds
+            ):
+                raise ValueError("each filter is {kind, key, label} with a known kind")
+        if data.get("currency") is not None and not (
+            isinstance(data["currency"], str) and len(data["currency"]) == 3
+        ):
+            raise ValueError("the currency is a three-letter code")
+        weeks = data.get("weeks")
+        if weeks is not None and not (isinstance(weeks, int) and 1 <= weeks <= 104):
+            raise ValueError("weeks is a whole number from 1 to 104")
+        if any(g not in DIMENSIONS for g in data.get("group_by") or ()):
+            raise ValueError(f"group_by takes {', '.join(DIMENSIONS)}")
+
         def day(value):
             return date.fromisoformat(value) if value else None
 

@@ -297,7 +297,8 @@ class Parse:
     readings: list[Reading] = field(default_factory=list)
     audit: Audit | None = None
     not_understood: list[str] = field(default_factory=list)
-    metric_from: str = ""  # "rule" or "examples"
+    metric_from: str = ""  # "rule", "word" (a catch-all word) or "examples"
+    more: list[Query] = field(default_factory=list)  # further metrics asked in the question
 
 
 @dataclass
@@ -323,20 +324,63 @@ def _matches(text: str, vocab: Vocabulary) -> list[_Match]:
     return sorted(taken, key=lambda m: m.start)
 
 
-def _metric(text: str, embed=None) -> tuple[str | None, float, str]:
-    padded = f" {text} "
+WEAK = {
+    "on_hand": (
+        "how many units",
+        "how many",
+        "units do we have",
+        "units are there",
+        "units",
+        "pieces",
+    ),
+    "inventory_value": ("value", "inventory", "stock"),
+}
+
+
+def _found(text: str, phrase: str) -> re.Match | None:
+    """``phrase`` in ``text`` as whole words; a phrase starting with a space (" sell") only
+    where a word starts with it ("sells", "selling", not "bestseller")."""
+    if phrase.startswith(" "):
+        return re.search(rf"(?<![\w-]){re.escape(phrase.strip())}", text)
+    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?:s|es)?(?![\w-])", text)
+
+
+def _metrics(text: str, embed=None) -> tuple[list[str], float, str]:
+    """The metrics asked for, in the order the question names them. A phrase that settles a
+    metric is blanked out before the next rules are tried ("stockout risk" is not also
+    "stockout"); the catch-all words ("stock", "value", "how many") count only when no other
+    rule matched; with no rule, the nearest labelled examples decide."""
+    found: list[tuple[int, str]] = []
     for metric, phrases in RULES:
         for phrase in phrases:
-            if phrase.startswith(" "):
-                if phrase in padded:
-                    return metric, 1.0, "rule"
-            elif re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
-                return metric, 1.0, "rule"
+            if phrase.strip() in WEAK.get(metric, ()):
+                continue
+            while match := _found(text, phrase):
+                if metric not in [m for _, m in found]:
+                    found.append((match.start(), metric))
+                text = (
+                    text[: match.start()]
+                    + " " * (match.end() - match.start())
+                    + text[match.end() :]
+                )
+    if not found:
+        for metric, phrases in WEAK.items():
+            for phrase in phrases:
+                match = _found(text, phrase)
+                if match:
+                    return [metric], 0.9, "word"
+    if found:
+        return [m for _, m in sorted(found)], 1.0, "rule"
     if embed is not None:
-        found = embed(text)
-        if found is not None:
-            return found[0], found[1], "examples"
-    return None, 0.0, ""
+        hit = embed(text)
+        if hit is not None:
+            return [hit[0]], hit[1], "examples"
+    return [], 0.0, ""
+
+
+def _metric(text: str, embed=None) -> tuple[str | None, float, str]:
+    metrics, score, source = _metrics(text, embed)
+    return (metrics[0] if metrics else None), score, source
 
 
 # phrases of the question's grammar that are nobody's name ("on hand" is not "Hand soap")
@@ -382,7 +426,8 @@ def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse
             proposal=int(proposal.group(1)) if proposal else None,
         )
         return result
-    metric, score, source = _metric(text, embed)
+    metrics, score, source = _metrics(text, embed)
+    metric = metrics[0] if metrics else None
     result.metric_from = source
     moment = when(text, today)
     currency = None
@@ -425,19 +470,7 @@ def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse
         weeks = 1
     elif "next month" in text:
         weeks = 4
-    start = end = None
-    spec = METRICS[metric]
-    as_of = moment.as_of
-    if spec.period and moment.start:
-        start, end = moment.start, moment.end
-    elif spec.period and metric not in ("sold", "approvals"):
-        # turnover, DIO, fill rate, ...: the 13 weeks up to the day (the dashboard's default)
-        start, end = as_of - timedelta(weeks=13) + timedelta(days=1), as_of
-    elif spec.period and metric == "sold":
-        # "how many did they sell" with no period: the last full week
-        last = when("last week", moment.as_of if moment.given else today)
-        start, end = last.start, last.end
-        as_of = end
+    as_of, start, end = period_for(metric, moment, today)
     base = Query(
         metric=metric,
         as_of=as_of,
@@ -463,9 +496,29 @@ def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse
                 differs = reading.alternatives_of or (term.kind if n else "")
                 grown.append(Reading(query, reading.score * term.score, reading.why, differs))
         readings = grown[:3]
-    # a thing named twice as two kinds (a party both supplier and buyer, no cue): keep it once
     result.readings = sorted(readings, key=lambda r: -r.score)
+    first = result.readings[0].query
+    for other in metrics[1:4]:
+        day, begin, finish = period_for(other, moment, today)
+        result.more.append(first.with_(metric=other, as_of=day, start=begin, end=finish))
     return result
+
+
+def period_for(metric: str, moment, today: date) -> tuple[date, date | None, date | None]:
+    """The as-of day and the period (start, end) of ``metric`` for what the question said
+    about time: a period metric with no period said is over the 13 weeks up to the day (the
+    dashboard's default), units sold over the last full week."""
+    as_of, start, end = moment.as_of, None, None
+    spec = METRICS[metric]
+    if spec.period and moment.start:
+        start, end = moment.start, moment.end
+    elif spec.period and metric not in ("sold", "approvals"):
+        start, end = as_of - timedelta(weeks=13) + timedelta(days=1), as_of
+    elif spec.period and metric == "sold":
+        last = when("last week", moment.as_of if moment.given else today)
+        start, end = last.start, last.end
+        as_of = end
+    return as_of, start, end
 
 
 def nearest_examples(embedder, threshold: float = 0.55):

@@ -64,6 +64,11 @@ GENERIC = {
 }
 
 
+def _plural(term) -> str:
+    """Descriptions and names also match in the plural ("hand soaps"); codes do not."""
+    return "(?:s|es)?" if term.phrase[-1:].isalpha() and term.phrase.islower() else ""
+
+
 @dataclass(frozen=True)
 class Term:
     kind: str  # item, location, supplier, buyer, agreement, currency
@@ -82,7 +87,7 @@ class Vocabulary:
     def patterns(self) -> list[tuple[re.Pattern, Term]]:
         if self._patterns is None:
             self._patterns = [
-                (re.compile(rf"(?<![\w-]){re.escape(t.phrase)}(?![\w-])"), t)
+                (re.compile(rf"(?<![\w-]){re.escape(t.phrase)}{_plural(t)}(?![\w-])"), t)
                 if t.phrase[0].isalnum()
                 else (re.compile(re.escape(t.phrase)), t)
                 for t in self.terms

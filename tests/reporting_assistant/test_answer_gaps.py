@@ -77,9 +77,8 @@ def test_an_item_at_a_location_is_answered_with_its_row_not_the_total(world):
         r for r in expected["rows"] if (r["item"], r["location"]) == ("SOAP", "demo-retail/S001")
     )
     found = facts(answer)
-    assert (
-        found["valuation.SOAP.demo-retail/S001.closing"].value == row["value_closing"] == "200.00"
-    )
+    assert found["query.inventory_value"].value == row["value_closing"] == "200.00"
+    assert "item SOAP" in answer.restatement and "location S001" in answer.restatement
     assert "valuation.total.closing" not in found  # the 12,200.00 overall is not the answer
     assert "12,200.00" not in answer.text
     assert answer.table["figure"] == "valuation"
@@ -92,8 +91,7 @@ def test_a_figure_that_cannot_be_narrowed_to_an_item_says_so_and_shows_the_break
 
     assert "Not narrowed to item SOAP" in answer.text
     assert all("all items and locations" in f.label for f in answer.facts)
-    assert answer.table["figure"] == "valuation"
-    assert "SOAP" in [r[0] for r in answer.table["rows"]]
+    assert "all items and locations (not item SOAP)" in answer.restatement
 
 
 def test_two_dates_are_the_period_of_turnover_and_its_how_says_so(world):
@@ -162,20 +160,25 @@ def test_a_pricing_question_still_quotes_its_clause(world):
 
 
 def test_a_missing_rate_is_said_and_the_question_recorded(world):
-    answer = ask(world["auditor"], "What is our inventory exposure as of 2026-09-01?")
+    # (as of a day before any stock was reported there is nothing to convert: the point-in-
+    # time ledger; a currency without rates is what leaves a figure without a value)
+    answer = ask(world["auditor"], "What is our inventory exposure in GBP?")
 
-    assert "no EUR/USD exchange rate on or before 2026-09-01" in answer.text
+    assert "no USD/GBP exchange rate on or before 2026-11-25" in answer.text
+    assert answer.text.startswith("Inventory exposure, all owners, converted to GBP")
     assert "I answer questions about" in answer.text and not answer.facts
     record = AssistantQuestion.objects.get(pk=answer.record_id)
     assert record.answer == answer.text and record.figures == []
 
 
 def test_a_missing_figure_does_not_drop_the_others(world):
-    answer = ask(world["auditor"], "What are our exposure and cash out as of 2026-09-01?")
+    answer = ask(world["auditor"], "What are our exposure and cash out in GBP?")
 
-    assert "cashflow.total" in facts(answer)
-    assert "; rates" not in facts(answer)["cashflow.total"].how  # all in USD: no rate to state
-    assert "I cannot give the valuation figure (Inventory value and exposure)" in answer.text
+    assert "I cannot give the inventory exposure: no USD/GBP exchange rate" in answer.text
+    assert "I cannot give the cash out for replenishment: no USD/GBP" in answer.text
+    valued = ask(world["auditor"], "What are our exposure and cash out as of 2026-09-01?")
+    assert "cashflow.total" in facts(valued) and facts(valued)["query.exposure"].value == "0.00"
+    assert "; rates" not in facts(valued)["cashflow.total"].how  # all in USD: no rate to state
 
 
 # -- 6. rates in the how-text -------------------------------------------------------------

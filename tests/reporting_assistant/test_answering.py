@@ -103,10 +103,16 @@ def test_terms_and_what_we_owe_in_one_answer(world):
     assert ("eu-group", "3") in [(c.agreement, c.number) for c in answer.citations]
     assert answer.intent.figures == ("owed",)
     # 1,000 TEA at EUR 10.00 shipped and not yet due; EU Stores has no consigned stock.
+    # the query's figure in the reporting currency (at the closing EUR/USD 1.20), then the
+    # owed figure's own row in its currency
     assert [(f.key, f.value, f.unit) for f in answer.facts] == [
-        ("owed.acme-supply.EUR", "10000.00", "EUR")
+        ("query.owed", "12000.00", "USD"),
+        ("owed.acme-supply.EUR", "10000.00", "EUR"),
     ]
-    assert "EUR 10,000.00 owed to acme-supply" in answer.text
+    assert answer.text.startswith(
+        "Owed for replenishment, converted to USD at closing rates, buyer EU Stores, as of 2026-11-25"
+    )
+    assert "USD 12,000.00" in answer.text
 
 
 def test_an_unknown_partner_or_question_is_said_so_without_inventing_figures(world):
@@ -154,7 +160,8 @@ def test_an_llm_answer_that_drops_a_figure_is_replaced_by_the_template(world):
     answer = ask(world["auditor"], "How much cash goes out in the next 8 weeks?", llm=llm)
 
     assert answer.text == template.text and answer.model == "template"
-    assert answer.fallback_reason.startswith("the LLM's answer left out cash out")
+    assert answer.fallback_reason.startswith("the LLM's answer left out Cash out")
+    assert "cash out in the next 8 weeks" in answer.fallback_reason
 
 
 def test_an_llm_answer_citing_a_clause_not_retrieved_is_replaced(world):
@@ -210,8 +217,12 @@ def test_the_api_and_the_command_answer_and_record(world):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["figures"][1]["key"] == "turnover.dio" and body["intent"]["figures"] == ["turnover"]
-    assert json.loads(out.getvalue())["figures"][0]["label"] == "cash out in the next 4 weeks"
+    assert body["figures"][0]["key"] == "query.dio" and body["query"]["metric"] == "dio"
+    assert "turnover.dio" in [f["key"] for f in body["figures"]]
+    assert body["restatement"].startswith("Days inventory outstanding (DIO), from 2026-")
+    cash = json.loads(out.getvalue())
+    assert "cash out in the next 4 weeks" in [f["label"] for f in cash["figures"]]
+    assert cash["query"]["weeks"] == 4
     assert AssistantQuestion.objects.count() == 2
     client.force_authenticate(person("plan", "planner"))
     assert client.post("/api/v1/assistant/ask", {"question": "x"}, format="json").status_code == 403
@@ -271,3 +282,73 @@ def test_editing_an_agreements_text_in_the_admin_reindexes_it(world, client):
     assert list(
         AgreementClause.objects.filter(agreement=agreement).values_list("text", flat=True)
     ) == ["Buyer pays within 60 days."]
+
+
+def test_a_reading_chosen_on_the_chat_page_or_the_api_is_computed_as_is(world, client):
+    client.force_login(world["auditor"])
+    first = client.post("/assistant/", {"question": "stock worth at EU Stores, in euros?"})
+    answer = first.context["answer"]
+    in_usd = next(r for r in first.context["readings"] if r["label"] == "in USD")
+
+    page = client.post("/assistant/", {"question": answer.question, "query": in_usd["json"]})
+    api = APIClient()
+    api.force_authenticate(world["auditor"])
+    bad = api.post(
+        "/api/v1/assistant/ask",
+        {"question": "x", "query": {"metric": "ebitda", "as_of": "2026-11-25"}},
+        format="json",
+    )
+
+    assert answer.restatement.startswith("Inventory value, all owners, converted to EUR")
+    chosen = page.context["answer"]
+    assert chosen.restatement.startswith("Inventory value, all owners, converted to USD")
+    assert "buyer EU Stores" in chosen.restatement
+    # 1,000 TEA at EUR 10.00, at the closing EUR/USD 1.20 of 2026-11-20
+    assert chosen.facts[0].value == "12000.00" and chosen.facts[0].unit == "USD"
+    assert b'id="restatement"' in page.content and b"Change the reading" in page.content
+    assert bad.status_code == 400 and "metric must be one of" in bad.json()["message"]
+
+
+class ToolCallingFake(GenericFakeChatModel):
+    """A fake chat model that accepts tools (the real ones bind the JSON schema)."""
+
+    def bind_tools(self, tools, **kwargs):
+        assert tools[0]["title"] == "finance_query"
+        assert "inventory_value" in tools[0]["properties"]["metric"]["enum"]
+        return self
+
+
+def _filled(args: dict) -> ToolCallingFake:
+    call = {"name": "finance_query", "args": args, "id": "call-1", "type": "tool_call"}
+    return ToolCallingFake(messages=iter([AIMessage(content="", tool_calls=[call])]))
+
+
+def test_an_llm_fills_the_query_model_and_the_selectors_compute_the_figure(world):
+    llm = _filled(
+        {
+            "metric": "inventory_value",
+            "as_of": "2026-11-25",
+            "currency": "EUR",
+            "filters": [{"kind": "buyer", "key": "eu-stores"}],
+        }
+    )
+
+    answer = ask(world["auditor"], "Zorgle blimp for the Berlin folks, in their money", llm=llm)
+
+    # 1,000 TEA at EUR 10.00: the valuation's own figure, not a number the model gave
+    assert answer.restatement.startswith(
+        "Inventory value, all owners, converted to EUR at closing rates, buyer EU Stores"
+    )
+    assert answer.facts[0].value == "10000.00" and answer.facts[0].unit == "EUR"
+    assert answer.model == "ToolCallingFake"
+
+
+def test_an_llm_query_naming_a_code_not_in_the_data_is_refused(world):
+    llm = _filled(
+        {"metric": "owed", "as_of": "2026-11-25", "filters": [{"kind": "buyer", "key": "globex"}]}
+    )
+
+    answer = ask(world["auditor"], "Zorgle blimp for the Globex folks", llm=llm)
+
+    assert not answer.facts and answer.model == "template"
+    assert "buyer 'globex', which is not in the data you may see" in answer.fallback_reason
