@@ -281,3 +281,30 @@ def test_goods_our_856_shipped_count_in_transit_until_the_buyer_receives_them(pl
     reported = {"in_transit": Decimal(30)}
     assert _with_our_shipments(reported, Decimal(24))["in_transit"] == Decimal(30)  # not twice
     assert _with_our_shipments(reported, Decimal(48))["in_transit"] == Decimal(48)
+
+
+def test_plan_replenishment_command_prints_for_people_with_progress(planning_world, monkeypatch):
+    import io
+    import re
+
+    history()
+    ReplenishmentProposal.objects.all().delete()
+    monkeypatch.setenv("SMI_PROGRESS", "1")
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command(
+        "plan_replenishment",
+        "--as-of",
+        "2026-11-24",
+        "--partner",
+        "demo-retail",
+        stdout=out,
+        stderr=err,
+    )
+
+    assert "planning as of 2026-11-24" in err.getvalue()
+    text = out.getvalue()
+    assert re.search(r"line\(s\), [A-Z]{3} \d{1,3}(,\d{3})*\.\d{2}\n", text), text
+    item_lines = [line for line in text.splitlines() if line.startswith("    ACME-")]
+    assert item_lines and "reorder point" in item_lines[0]
+    assert not any(re.search(r"\d\.\d*0\b", line) for line in item_lines)  # 5, not 5.0000

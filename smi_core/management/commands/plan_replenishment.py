@@ -6,9 +6,11 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from smi_core.cli_output import progress_bar
 from smi_core.models import Party, PlanRun
 from smi_core.selectors.planning_output import proposal_as_dict
 from smi_core.services.planning import plan_replenishment
+from smi_core.templatetags.smi_format import money, quantity
 
 
 class Command(BaseCommand):
@@ -25,12 +27,14 @@ class Command(BaseCommand):
         if o["partner"] and not Party.objects.filter(code=o["partner"]).exists():
             raise CommandError(f"no partner {o['partner']!r}")
         as_of = o["as_of"] or timezone.now().date()
-        result = plan_replenishment(
-            as_of=as_of,
-            actor="cli:plan_replenishment",
-            trigger=PlanRun.Trigger.MANUAL,
-            partner_code=o["partner"],
-        )
+        # one service call: the bar shows that it works and for how long
+        with progress_bar(self.stderr, f"planning as of {as_of}", None):
+            result = plan_replenishment(
+                as_of=as_of,
+                actor="cli:plan_replenishment",
+                trigger=PlanRun.Trigger.MANUAL,
+                partner_code=o["partner"],
+            )
         run = result.run
         proposals = [proposal_as_dict(p, lines=True) for p in result.proposals]
         flagged = [
@@ -55,13 +59,15 @@ class Command(BaseCommand):
         )
         for p in proposals:
             self.stdout.write(
-                f"  proposal #{p['id']} {p['supplier']} -> {p['partner']}/{p['ship_to']}: {len(p['lines'])} line(s), {p['value']} {p['currency']}"
+                f"  proposal #{p['id']} {p['supplier']} -> {p['partner']}/{p['ship_to']}: {len(p['lines'])} line(s), {money(p['value'], p['currency'])}"
             )
             for line in p["lines"]:
                 e = line["explanation"]
                 self.stdout.write(
-                    f"    {line['vendor_item']:<12} {line['quantity']:>8}  (IP {e['inventory_position']}, ROP {e['reorder_point']}, "
-                    f"S {e['order_up_to']}, d {e['demand_per_week']}/wk {e['forecast_method']})"
+                    f"    {line['vendor_item']:<12} {quantity(line['quantity']):>8}  (position {quantity(e['inventory_position'])}, "
+                    f"reorder point {quantity(e['reorder_point'])}, "
+                    f"order up to {quantity(e['order_up_to'])}, "
+                    f"demand {quantity(e['demand_per_week'])}/week, {e['forecast_method']})"
                 )
         for e in flagged:
             self.stdout.write(f"  ! {e['kind']}: {e['subject']}: {e['message']}")
