@@ -114,19 +114,21 @@ class InventoryPositionAdmin(ReadOnlyAdmin):
 
 
 def exception_about(e) -> str:
-    """What an exception is about, by code and name with links (not database ids)."""
+    """What an exception is about, by code (linked) and name, not database ids."""
     from django.utils.html import format_html, format_html_join
 
     parts = []
     if e.item_id:
-        parts.append(("item", admin_link(e.item, item_label(e.item))))
+        parts.append(("item", admin_link(e.item, e.item.vendor_item), e.item.description))
     if e.location_id:
-        parts.append(("at", admin_link(e.location, location_label(e.location))))
+        parts.append(("at", admin_link(e.location, e.location.code), e.location.name))
     if e.partner_id and not e.location_id:
-        parts.append(("partner", admin_link(e.partner, party_label(e.partner))))
+        parts.append(("partner", admin_link(e.partner, e.partner.code), e.partner.name))
     if not parts:
         return format_html("{}", e.subject)
-    return format_html_join(" ", "<span>{} {}</span>", parts)
+    return format_html_join(
+        "", '<div class="smi-about">{} <span style="white-space: nowrap">{}</span> {}</div>', parts
+    )
 
 
 class AssignedFilter(admin.SimpleListFilter):
@@ -182,7 +184,7 @@ class ExceptionItemAdmin(admin.ModelAdmin):
         "partner_code",
         "status",
         "assigned_to",
-        "occurrences",
+        "times",
         "last_seen_text",
     ]
     list_filter = [
@@ -241,6 +243,10 @@ class ExceptionItemAdmin(admin.ModelAdmin):
     @admin.display(description="about")
     def about_detail(self, obj):
         return exception_about(obj)
+
+    @admin.display(description="times", ordering="occurrences")
+    def times(self, obj):
+        return obj.occurrences
 
     @admin.display(description="last seen", ordering="last_seen")
     def last_seen_text(self, obj):

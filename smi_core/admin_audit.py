@@ -485,7 +485,7 @@ class AuditEventAdmin(ReadOnly):
     change_list_template = "admin/smi_change_list_export.html"
     # At 1366 px: when, who, what, on what, which rules; ip, agent, before/after and the
     # hashes are on the event's page (and in the export).
-    list_display = ["id", "at_text", "actor", "action", "object_ref", "rules", "short_hash"]
+    list_display = ["id", "at_text", "actor_text", "action", "object_ref", "rules", "short_hash"]
     list_filter = [
         ("at", admin.DateFieldListFilter),
         EventUserFilter,
@@ -506,6 +506,15 @@ class AuditEventAdmin(ReadOnly):
     @admin.display(description="hash")
     def short_hash(self, obj):
         return obj.hash[:10]
+
+    @admin.display(description="actor", ordering="actor")
+    def actor_text(self, obj):
+        """A task's actor names its run by a UUID: the list shows its first 8 characters
+        (the full id is on the event's page, in the tooltip and in the export)."""
+        name, _, run = obj.actor.rpartition(":")
+        if name and len(run) == 36 and run.count("-") == 4:
+            return format_html('<span title="{}">{}:{}…</span>', obj.actor, name, run[:8])
+        return obj.actor
 
     @admin.display(description="at", ordering="at")
     def at_text(self, obj):
