@@ -32,7 +32,7 @@ WITH a AS MATERIALIZED (
     FROM {activity} a JOIN {item} i ON i.id = a.item_id
     WHERE a.source_set_id = %s
       AND a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR')
-      AND (a.unit = '' OR a.unit = i.unit)
+      AND (a.unit = '' OR a.unit = i.unit){only}
 ),
 stated AS (
     SELECT a.item_id, a.location_id, a.period_end,
@@ -56,7 +56,7 @@ WITH ranked AS (
     FROM {activity} a JOIN {item} i ON i.id = a.item_id
     WHERE a.source_set_id = %s
       AND a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR')
-      AND (a.unit = '' OR a.unit = i.unit)
+      AND (a.unit = '' OR a.unit = i.unit){only}
 ),
 stated AS (
     SELECT item_id, location_id, period_end,
@@ -98,7 +98,21 @@ ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
 """
 
 
-def _statement(*, activity: str, item: str, ledger: str, vendor: str | None = None) -> str:
+# Restricts a replayed set to the item-locations of the late set (its id the last
+# parameter): a hashed subquery on PostgreSQL, an ephemeral index on SQLite.
+_ONLY = """
+      AND (a.item_id, a.location_id) IN (
+          SELECT b.item_id, b.location_id FROM {activity} b WHERE b.source_set_id = %s)"""
+
+
+def _statement(
+    *,
+    activity: str,
+    item: str,
+    ledger: str,
+    vendor: str | None = None,
+    restricted: bool = False,
+) -> str:
     vendor = vendor or connection.vendor
     if vendor == "postgresql":
         stated = _STATED_POSTGRES
@@ -135,6 +149,7 @@ def _statement(*, activity: str, item: str, ledger: str, vendor: str | None = No
         materialized="MATERIALIZED " if vendor == "postgresql" else "",
         activity=activity,
         item=item,
+        only=_ONLY.format(activity=activity) if restricted else "",
         ledger=ledger,
         levels=levels,
         flows=flows,
@@ -144,12 +159,14 @@ def _statement(*, activity: str, item: str, ledger: str, vendor: str | None = No
     )
 
 
-def _params(set_id: int, vendor: str | None = None) -> list:
-    """The statement's parameters in the order they appear: on PostgreSQL the set, then the
-    date standing for "no ZA date" once per level; on SQLite that date, then the set."""
+def _params(set_id: int, vendor: str | None = None, *, only: int | None = None) -> list:
+    """The statement's parameters in the order they appear: on PostgreSQL the set (and the
+    late set whose item-locations it is restricted to), then the date standing for "no ZA
+    date" once per level; on SQLite that date, then the set (and the late set)."""
+    restrict = [] if only is None else [only]
     if (vendor or connection.vendor) == "postgresql":
-        return [set_id, *([date.min] * len(LEVELS))]
-    return [date.min, set_id]
+        return [set_id, *restrict, *([date.min] * len(LEVELS))]
+    return [date.min, set_id, *restrict]
 
 
 def _tables(models) -> dict[str, str]:
@@ -169,14 +186,60 @@ def _default_models():
 
 def stock_ledger_record_set(*, set_id: int, models=None, cursor=None) -> int:
     """Write the ledger rows of one applied set (its activity rows are already stored):
-    one statement, whatever the set's size. Returns the rows written."""
-    sql = _statement(**_tables(models or _default_models()))
+    one statement, whatever the set's size. A set that arrives late, for a period older
+    than the latest row of some of its item-locations, then has the rows after it
+    recomputed (:func:`_recompute_after`), so later weeks carry forward what it states.
+    Returns the rows written."""
     if cursor is not None:
-        cursor.execute(sql, _params(set_id))
-        return cursor.rowcount
-    with connection.cursor() as own:
-        own.execute(sql, _params(set_id))
-        return own.rowcount
+        return _record(cursor, set_id, models or _default_models())
+    with transaction.atomic(), connection.cursor() as own:
+        return _record(own, set_id, models or _default_models())
+
+
+def _record(cursor, set_id: int, models) -> int:
+    tables = _tables(models)
+    cursor.execute(_statement(**tables), _params(set_id))
+    written = cursor.rowcount
+    _recompute_after(cursor, set_id, tables)
+    return written
+
+
+def _recompute_after(cursor, set_id: int, tables: dict[str, str]) -> int:
+    """The carried-forward rows after a late set, for the item-locations it states, as
+    ``stock_ledger_rebuild`` would write them: delete the rows after the set's period, then
+    replay the later sets that touch those item-locations in the rebuild's order (period,
+    then arrival), each one statement restricted to those item-locations. Nothing runs when
+    the set is the latest for all its item-locations (one index probe per row to tell).
+    Returns the sets replayed."""
+    activity, ledger = tables["activity"], tables["ledger"]
+    later = (
+        f"FROM {activity} b JOIN {ledger} l ON l.item_id = b.item_id "
+        "AND l.location_id = b.location_id AND l.period_end > b.period_end "
+        "WHERE b.source_set_id = %s"
+    )
+    cursor.execute(f"SELECT 1 {later} LIMIT 1", [set_id])
+    if cursor.fetchone() is None:
+        return 0
+    cursor.execute(
+        f"DELETE FROM {ledger} WHERE id IN (SELECT l.id {later})",
+        [set_id],
+    )
+    # The later sets: any activity of those item-locations after the late set's period.
+    cursor.execute(
+        f"SELECT a.source_set_id, MAX(a.period_end) FROM {activity} a "
+        f"WHERE a.source_set_id IN ("
+        f"  SELECT c.source_set_id FROM {activity} c JOIN {activity} b"
+        "    ON b.item_id = c.item_id AND b.location_id = c.location_id"
+        "   AND c.period_end > b.period_end"
+        "  WHERE b.source_set_id = %s AND c.source_set_id <> %s) "
+        "GROUP BY a.source_set_id ORDER BY 2, 1",
+        [set_id, set_id],
+    )
+    sets = [row[0] for row in cursor.fetchall()]
+    sql = _statement(**tables, restricted=True)
+    for later_set in sets:
+        cursor.execute(sql, _params(later_set, only=set_id))
+    return len(sets)
 
 
 def stock_ledger_rebuild(*, models=None, using_connection=None) -> dict:

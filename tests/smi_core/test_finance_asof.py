@@ -234,9 +234,16 @@ REPLAY_BUYERS = {  # buyer: the weekday its weeks end (Sunday, Wednesday, Friday
 }
 
 
-@pytest.fixture
-def replay(settings, tmp_path):
+# Reports that arrive late, after every other week (in this order): west's week 3 (its
+# week 4 states only sales, so carries week 3's stock forward), north's week 2, south's
+# week 5 (the week after a missing one), west's week 0 (its first report).
+LATE = [("west", 3), ("north", 2), ("south", 5), ("west", 0)]
+
+
+@pytest.fixture(params=["in-order", "late-reports"])
+def replay(request, settings, tmp_path):
     world = _world(settings, tmp_path, buyers=tuple(REPLAY_BUYERS))
+    held = {}
     for b, (buyer, first_end) in enumerate(REPLAY_BUYERS.items()):
         for w in range(8):
             if buyer == "south" and w in (3, 7):
@@ -248,7 +255,13 @@ def replay(settings, tmp_path):
             if not (buyer == "west" and w == 4):  # a week stating only sales
                 lines["X"].append(f"ZA*QA*{on_hand_x}*EA")
             lines["Y"] = [f"ZA*QA*{40 + b + w % 3}*EA", f"ZA*QS*{w % 2}*EA"]
+            if request.param == "late-reports" and (buyer, w) in LATE:
+                held[(buyer, w)] = (end, lines)
+                continue
             _report(buyer, end, lines)
+    for key in LATE:
+        if key in held:
+            _report(key[0], *held[key])
     return world
 
 
@@ -322,6 +335,18 @@ def test_every_figure_at_a_date_matches_the_raw_activity_rows(replay, as_of):
     assert D(overall["average_inventory"]) == expected["average"]
     assert overall["dio_days"] == (None if expected["dio"] is None else str(expected["dio"]))
     assert service["overall"]["stockouts"] == expected["stockouts"]
+
+
+def test_the_ledger_after_late_reports_equals_the_one_rebuilt_from_activity(replay):
+    columns = (
+        "item_id", "location_id", "period_end", "on_hand", "on_order", "sold",
+        "last_received", "first_reported",
+    )  # fmt: skip
+    written = list(StockLevel.objects.order_by(*columns[:3]).values_list(*columns))
+
+    call_command("stock_ledger_rebuild", stdout=io.StringIO())
+
+    assert list(StockLevel.objects.order_by(*columns[:3]).values_list(*columns)) == written
 
 
 def test_the_replay_states_how_old_each_partners_data_is(replay):
