@@ -290,8 +290,18 @@ def parse_message(
         found["local"], found["remote"] = local, remote
         return _organization(local), _partner(remote)
 
-    status, (exc, _trace), _mdn = message.parse(raw, find_org_partner_cb=find)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    asked = [line for line in lines if line.lower().startswith(b"disposition-notification-to:")]
+    # pyas2lib builds (and signs) an MDN inside parse() when one is asked for; ours is built
+    # by build_mdn with the MIC of an unsigned payload too, so parse without the request.
+    kept = b"\r\n".join(line for line in lines if line not in asked) + b"\r\n\r\n" + body
+    status, (exc, _trace), _mdn = message.parse(kept, find_org_partner_cb=find)
     headers = {k.lower(): v for k, v in message.payload.items()} if message.payload else {}
+    if asked:
+        headers["disposition-notification-to"] = (
+            asked[0].split(b":", 1)[1].strip().decode("utf-8", "replace")
+        )
     options = headers.get("disposition-notification-options", "")
     incoming = Incoming(
         ok=exc is None and status == PROCESSED,
