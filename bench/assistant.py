@@ -80,11 +80,14 @@ def main() -> int:
     from tests.reporting_assistant.test_figure_eval import QUESTIONS, _right
 
     scored = {"plain": [0, 0], "colloquial": [0, 0]}
+    wrong: list[str] = []
     for e in (q for q in QUESTIONS if q["world"] == "demo"):
         start = time.perf_counter()
         answer = assistant_ask(user=user, question=e["question"], as_of=date(2026, 11, 25))
         times.append(time.perf_counter() - start)
-        ok, _ = _right(answer, e, "USD")
+        ok, why = _right(answer, e, "USD")
+        if not ok:
+            wrong.append(f"  wrong: {e['question']!r}: {why}")
         scored[e["kind"]][0] += ok
         scored[e["kind"]][1] += 1
     times.sort()
@@ -104,6 +107,8 @@ def main() -> int:
             f"{'figure + restatement right, ' + kind:34}{hits:>6}/{total:<3} "
             + ("met" if hits >= target * total else "NOT met")
         )
+    for line in wrong:
+        print(line)
     print(
         f"{len(times)} answers ({len(questions)} evaluation questions + {len(figure_questions)} "
         f"figure questions) x {args.repeat}; targets: median < 0.3 s "
