@@ -35,7 +35,7 @@ def check_broker() -> dict | None:
         return None  # no broker configured: tasks run in-process
     from config.celery import app
 
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=settings.SMI_HEALTH_TIMEOUT)
     return {"ok": True}
 

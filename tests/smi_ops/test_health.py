@@ -122,13 +122,9 @@ def test_a_threshold_of_zero_reports_the_age_without_failing(client, settings):
 def test_ready_is_503_when_the_configured_broker_does_not_answer(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.SMI_HEALTH_TIMEOUT = 0.5
-    from config.celery import app
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get("/health/ready")
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL
+    response = client.get("/health/ready")
 
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
@@ -136,13 +132,9 @@ def test_ready_is_503_when_the_configured_broker_does_not_answer(client, setting
 
 def test_ready_asks_the_broker_when_one_is_configured(client, settings, redis_url):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    from config.celery import app
+    settings.CELERY_BROKER_URL = redis_url
 
-    app.conf.broker_url = redis_url
-    try:
-        response = client.get("/health/ready")
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL
+    response = client.get("/health/ready")
 
     assert response.json()["checks"]["broker"] == {"ok": True}
     assert response.status_code == 200
