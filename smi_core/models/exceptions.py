@@ -27,6 +27,7 @@ class ExceptionItem(models.Model):
         STALE_DATA = "stale_data", "No 852 within the agreed cadence"
         FORECAST_ERROR = "forecast_error", "Forecast error above the threshold"
         CAPACITY_SHORTFALL = "capacity_shortfall", "Supplier capacity exceeded"
+        ITEM_WITHOUT_COST = "item_without_cost", "Item with no cost in the agreement"
         ACK_OVERDUE = "ack_overdue", "No 997/999 for a document we sent"
         DOCUMENT_REJECTED = "document_rejected", "A partner rejected a document we sent"
         UNMATCHED_850 = "unmatched_850", "An 850 that matches no approved order"

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
@@ -155,6 +156,22 @@ PLANNING_KINDS = (
     ExceptionItem.Kind.FORECAST_ERROR,
     ExceptionItem.Kind.PROJECTED_STOCKOUT,
     ExceptionItem.Kind.EXCESS_STOCK,
+    ExceptionItem.Kind.ITEM_WITHOUT_COST,
+)
+
+# What planning uses for an item the agreement has no term for: the agreement's lead time,
+# no min/max, MOQ or pack beyond the item's, and no cost (the line is priced 0 until the
+# term is added and the item re-planned).
+NO_TERM = SimpleNamespace(
+    pk=None,
+    unit_cost=Decimal(0),
+    lead_time_days=None,
+    min_quantity=None,
+    min_days=None,
+    max_quantity=None,
+    max_days=None,
+    pack_multiple=None,
+    moq=None,
 )
 
 
@@ -248,7 +265,18 @@ def _plan_one(
             )
         )
     if term is None:
-        return None, problems  # no terms, no price: nothing can be proposed
+        problems.append(
+            ExceptionSpec(
+                kind=ExceptionItem.Kind.ITEM_WITHOUT_COST,
+                partner_id=buyer_id,
+                subject=subject,
+                links=link,
+                message=f"Agreement {agreement.code} has no cost for this item: it is planned with the agreement's lead time and no min/max, and its proposal line is priced 0.00; finance leaves it out of values and COGS.",
+                action="Add the item's unit cost (and min/max if agreed) to the agreement's terms, then re-plan the proposal.",
+                details={"agreement": agreement.code},
+            )
+        )
+        term = NO_TERM
 
     d = _d(fc.level)
     sigma = _d(fc.sigma)
@@ -355,6 +383,7 @@ def _plan_one(
         "agreement": agreement.code,
         "agreement_version": version,
         "term_id": term.pk,
+        "unit_cost_missing": term is NO_TERM,
         "positions_as_of": str(position["as_of"]),
     }
     group = position["item__group"]
