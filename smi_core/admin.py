@@ -293,6 +293,13 @@ class ExceptionItemAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, f"{done} exception(s) resolved", messages.SUCCESS)
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and (obj.item_id or obj.location_id):
+            # The subject is planning's key by database id; "about" says it by code.
+            return [f for f in fields if f != ("subject", "source_set")] + ["source_set"]
+        return fields
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from django.http import HttpResponseRedirect
 

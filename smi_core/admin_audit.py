@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -267,8 +268,7 @@ class ApprovalAdmin(ReadOnly):
         "proposer",
         "proposed_at",
         "time_to_approve",
-        "value",
-        "currency",
+        "value_money",
         "agreement_version",
         "lines_hash",
         "rules",
@@ -276,11 +276,58 @@ class ApprovalAdmin(ReadOnly):
         "override",
         "po_number",
         "isa_controls",
-        "thresholds",
+        "thresholds_table",
         "lines_compared",
         "audit_events",
     ]
-    exclude = ["lines", "rule_codes"]
+    exclude = ["lines", "rule_codes", "value", "currency", "thresholds"]
+
+    @admin.display(description="agreement terms in force at the decision")
+    def thresholds_table(self, obj):
+        """The thresholds the decision saw, by item and location code (they are stored by
+        database id)."""
+        from smi_core.models import Item, Location
+
+        data = obj.thresholds or {}
+        terms = data.get("terms", {})
+        keys = [key.split("@") for key in terms]
+        items = dict(
+            Item.objects.filter(pk__in={int(i) for i, _ in keys}).values_list("pk", "vendor_item")
+        )
+        places = dict(
+            Location.objects.filter(
+                pk__in={int(loc) for _, loc in keys if loc.isdigit()}
+            ).values_list("pk", "code")
+        )
+
+        def number(value):
+            return "—" if value is None else f"{Decimal(value).normalize():f}"
+
+        rows = []
+        for key, term in sorted(terms.items()):
+            item, location = key.split("@")
+            rows.append(
+                (
+                    items.get(int(item), f"item {item}"),
+                    places.get(int(location), location) if location.isdigit() else "every location",
+                    number(term.get("min_quantity")),
+                    number(term.get("max_quantity")),
+                    number(term.get("moq")),
+                    number(term.get("pack_multiple")),
+                    f"{Decimal(term['unit_cost']):,.2f} {obj.currency}"
+                    if term.get("unit_cost")
+                    else "—",
+                )
+            )
+        return format_html(
+            "<p>agreement {} · service level {} · lead time {} days</p>"
+            "<table><tr><th>item</th><th>location</th><th>min</th><th>max</th><th>MOQ</th>"
+            "<th>pack</th><th>unit cost</th></tr>{}</table>",
+            data.get("agreement", "—"),
+            data.get("service_level", "—"),
+            number(data.get("lead_time_days")),
+            format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows),
+        )
 
     @admin.display(description="decided at", ordering="decided_at")
     def decided_text(self, obj):
@@ -344,7 +391,7 @@ class ApprovalAdmin(ReadOnly):
                     line["item"],
                     original.proposed_quantity.normalize() if original else "-",
                     line["quantity"],
-                    line["unit_cost"],
+                    f"{Decimal(line['unit_cost']):,.2f} {obj.currency}",
                 )
             )
         return format_html(
@@ -598,6 +645,34 @@ class SodRuleAdmin(NoRevertHistoryAdmin):
         sod_rule_save(rule=obj, user=request.user, request=request)
 
 
+class OverrideUserFilter(InputFilter):
+    title = "user (requested, approver or granted)"
+    parameter_name = "user"
+    placeholder = "user name"
+
+    def filter(self, queryset, value):
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(requested_by__username__iexact=value)
+            | Q(approver__username__iexact=value)
+            | Q(granted_by__username__iexact=value)
+        )
+
+
+class OverridePOFilter(InputFilter):
+    title = "PO number"
+    parameter_name = "po"
+    placeholder = "e.g. SMI0000012"
+
+    def filter(self, queryset, value):
+        return queryset.filter(proposal__po_number__icontains=value)
+
+
+class OverrideRuleFilter(EventRuleFilter):
+    pass
+
+
 @admin.register(SodOverride)
 class SodOverrideAdmin(ReadOnly):
     list_display = [
@@ -613,6 +688,9 @@ class SodOverrideAdmin(ReadOnly):
     list_filter = [
         ("requested_at", admin.DateFieldListFilter),
         ("granted_at", admin.DateFieldListFilter),
+        OverrideUserFilter,
+        OverridePOFilter,
+        OverrideRuleFilter,
         ("used_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["proposal__po_number", "requested_by__username", "approver__username"]

@@ -207,3 +207,62 @@ def test_a_planner_replans_one_proposal_and_lands_on_the_new_one(client, setting
     assert ReplenishmentProposal.objects.get(pk=old.pk).status == "cancelled"
     assert response["Location"] == f"/admin/smi_core/replenishmentproposal/{new.pk}/change/"
     assert world["soap"].pk in set(new.lines.values_list("item_id", flat=True))
+
+
+def test_the_auditor_filters_overrides_and_audit_events_by_user_po_and_rule(world, client):
+    from smi_core.services.proposals import override_request
+
+    approver = world.users["approver"]
+    mine = approved_order(world, approve=False)
+    other = approved_order(world, approve=False)
+    override_request(
+        proposal_id=mine.pk,
+        rule_codes=["SOD-01"],
+        justification="planner on leave, store runs out Friday",
+        user=approver,
+    )
+    with pytest.raises(SodViolation):
+        proposal_approve(proposal_id=other.pk, user=world.users["planner"])
+    client.force_login(person("aud", "auditor"))
+
+    by_user = client.get("/admin/smi_core/sodoverride/?user=approver").context["cl"]
+    by_nobody = client.get("/admin/smi_core/sodoverride/?user=planner").context["cl"]
+    by_rule = client.get("/admin/smi_core/auditevent/?rule=SOD-01&user=planner").context["cl"]
+
+    assert [o.proposal_id for o in by_user.result_list] == [mine.pk]
+    assert list(by_nobody.result_list) == []
+    assert [(e.action, e.object_id) for e in by_rule.result_list] == [
+        ("proposal.approve.denied", str(other.pk))
+    ]
+
+
+def test_an_approval_page_states_value_and_terms_by_code_not_by_id(world, client):
+    order = approved_order(world)
+    approval = Approval.objects.get(proposal=order)
+    client.force_login(person("aud", "auditor"))
+
+    text = client.get(f"/admin/smi_core/approval/{approval.pk}/change/").content.decode()
+
+    assert "86.40 USD" in text
+    assert "<td>ACME-1001</td><td>every location</td>" in text
+    assert f'"{world.items[0].pk}@*"' not in text  # the stored key, by database id
+    assert "<td>2.40 USD</td>" in text
+
+
+def test_an_exception_page_does_not_show_the_id_keyed_subject(world, client):
+    store, item = world.stores["S001"], world.items[0]
+    exception = ExceptionItem.objects.create(
+        kind="excess_stock",
+        partner=world.buyer.party,
+        subject=f"item {item.pk} at location {store.pk}",
+        message="m",
+        action="a",
+        item=item,
+        location=store,
+    )
+    client.force_login(world.users["planner"])
+
+    text = client.get(f"/admin/smi_core/exceptionitem/{exception.pk}/change/").content.decode()
+
+    assert f"item {item.pk} at location {store.pk}" not in text
+    assert "ACME-1001" in text and "S001" in text
