@@ -54,6 +54,30 @@ def timed(stage: str, function):
     return wrapper
 
 
+def clean_slate() -> None:
+    """Empty what an ingest writes, without dead rows: the activity, the stock ledger
+    (StockLevel, else a run would keep the last run's rows, their set ids reused after the
+    restart of the identities), positions, exceptions, sets and interchanges."""
+    from django.db import connection
+
+    from smi_core.models import ExceptionItem, InventoryPosition, ProductActivity, StockLevel
+    from smi_edi.models import InboundSet, Interchange
+
+    tables = ", ".join(
+        m._meta.db_table
+        for m in (
+            ProductActivity,
+            StockLevel,
+            InventoryPosition,
+            ExceptionItem,
+            InboundSet,
+            Interchange,
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -119,12 +143,7 @@ def main() -> None:
 
     print("setting up partners, items and locations ...", file=sys.stderr, flush=True)
     with transaction.atomic():
-        with connection.cursor() as cursor:  # a clean slate each run, without dead rows
-            cursor.execute(
-                "TRUNCATE smi_core_productactivity, smi_core_inventoryposition, "
-                "smi_core_exceptionitem, smi_edi_inboundset, smi_edi_interchange "
-                "RESTART IDENTITY CASCADE"
-            )
+        clean_slate()
         supplier, _ = partner_add(
             code="bench-supplier",
             name="Bench Supplier",

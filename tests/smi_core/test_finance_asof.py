@@ -619,3 +619,45 @@ def test_consigned_stock_without_a_cost_is_listed_by_cash_out_and_owed(finance_w
             (m["item"], m["on_hand"], m["sold_last_period"]) for m in figure["left_out_no_cost"]
         ] == [("SOAP", "100.0000", "20.0000")]
     assert cash["total_reporting"] == "0.00"
+
+
+def test_the_ingest_bench_empties_the_stock_ledger_with_the_activity(example, require_postgres):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "ingest_852.py"
+    spec = importlib.util.spec_from_file_location("bench_ingest_852", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert StockLevel.objects.count() == 4
+
+    bench.clean_slate()
+
+    assert (ProductActivity.objects.count(), StockLevel.objects.count()) == (0, 0)
+
+
+def test_continuity_at_a_past_date_uses_no_forecast_made_after_it(example):
+    from smi_core.models import SeriesForecast
+    from smi_core.selectors.finance.performance import continuity as continuity_at
+
+    x, location = example["x"], StockLevel.objects.filter(item=example["x"]).first().location
+    SeriesForecast.objects.create(
+        item=x, location=location, method="ses", classification="smooth",
+        demand_per_week=D(70), sigma_per_week=D(5), observations=2, as_of=date(2027, 3, 14),
+    )  # fmt: skip
+
+    def cover(as_of):
+        entries = continuity_at(scope=EVERYTHING, filters=ALL, as_of=as_of)["suppliers"]["acme"]
+        return next(
+            (e["days_of_cover"], e["demand_source"])
+            for e in entries["item_locations"]
+            if e["item"] == "X"
+        )
+
+    # 03-10: the forecast is made on 03-14, after the date: last period's 50 sold, 200 on hand.
+    assert cover(date(2027, 3, 10)) == (
+        "28.0000",
+        "last period's sales (no forecast made on or before the date)",
+    )
+    # 03-15: the forecast of 70 a week was made by then; 150 on hand.
+    assert cover(date(2027, 3, 15)) == ("15.0000", "forecast as of 2027-03-14")

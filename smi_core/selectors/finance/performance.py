@@ -489,14 +489,15 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     """Per supplier: how many days the buyer's stock (on hand + in transit) lasts at the
     forecast demand if that supplier's deliveries stop today, first to run out first."""
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
-    forecasts = {
-        (f.item_id, f.location_id): f.demand_per_week
-        for f in SeriesForecast.objects.filter(item_id__in={r.position.item_id for r in rows})
-    }
+    demand = _demand_as_of({(r.position.item_id, r.position.location_id) for r in rows}, as_of)
     per_supplier: dict[str, list[dict]] = defaultdict(list)
+    sources: dict[str, int] = defaultdict(int)
     for row in rows:
         p = row.position
-        weekly = forecasts.get((p.item_id, p.location_id)) or p.sold_last_period
+        weekly, source = demand.get((p.item_id, p.location_id), (None, None))
+        if not weekly:
+            weekly, source = p.sold_last_period, _NO_FORECAST
+        sources[source] += 1
         # Negative on hand counts as none: days of cover are never negative.
         stock = max(p.on_hand, ZERO) + max(p.in_transit, ZERO)
         days = ratio(stock * 7 / weekly) if weekly and weekly > 0 else None
@@ -507,6 +508,7 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
                 "location": p.location.code,
                 "stock": str(stock),
                 "demand_per_week": str(weekly) if weekly else "0",
+                "demand_source": source,
                 "days_of_cover": _text(days),
                 "reported_on": p.as_of.isoformat(),
                 "age_days": row.age_days,
@@ -528,6 +530,47 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     return {
         "as_of": as_of.isoformat(),
         "suppliers": result,
+        "demand_sources": dict(sorted(sources.items())),
         "data_age": ages,
         "stale_partners": stale_partners(ages),
     }
+
+
+_NO_FORECAST = "last period's sales (no forecast made on or before the date)"
+
+
+def _demand_as_of(keys: set[tuple[int, int]], as_of: date) -> dict:
+    """Per item-location the demand per week as forecast on or before ``as_of``, with where
+    it comes from: the stored forecast when it was made by then (only the latest is kept),
+    else the latest plan run by then that proposed a line for it (its explanation keeps the
+    forecast it used). A forecast made after the date is not used: that would be hindsight."""
+    if not keys:
+        return {}
+    items = {item for item, _ in keys}
+    found: dict = {}
+    for f in SeriesForecast.objects.filter(item_id__in=items, as_of__lte=as_of).only(
+        "item_id", "location_id", "demand_per_week", "as_of"
+    ):
+        if (f.item_id, f.location_id) in keys:
+            found[(f.item_id, f.location_id)] = (f.demand_per_week, f"forecast as of {f.as_of}")
+    lines = (
+        ProposalLine.objects.filter(item_id__in=items, proposal__as_of__lte=as_of)
+        .order_by("proposal__as_of", "proposal_id")
+        .values_list(
+            "item_id",
+            "proposal__ship_to_id",
+            "explanation",
+            "proposal__as_of",
+            "proposal__plan_run",
+        )
+    )
+    for item_id, location_id, explanation, planned, run in lines:
+        key = (item_id, location_id)
+        weekly = (explanation or {}).get("demand_per_week")
+        if (
+            key in keys
+            and weekly is not None
+            and not str(found.get(key, ("", ""))[1]).startswith("forecast")
+        ):
+            found[key] = (Decimal(weekly), f"plan run #{run} as of {planned}")
+    return found
