@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from smi_core.models import ExceptionItem, Party
-from smi_edi.models import As2Message, As2Profile, OutboundDocument, TradingPartner
+from smi_edi.models import As2Message, As2Profile, Interchange, OutboundDocument, TradingPartner
 from smi_edi.services.outbound import outbound_deliver, outbound_overdue_check
 from tests.pipeline import ingest
 from tests.smi_edi.as2.certs import key_pair
@@ -157,3 +157,40 @@ def test_the_sweep_sends_again_after_an_overdue_mdn(live_server, settings, stati
     assert [m.status for m in sent] == ["mdn_overdue", "awaiting_mdn"]
     assert len(partner.received) == 2
     assert partner.received[0].payload == partner.received[1].payload
+
+
+def test_as2_send_delivers_a_document_whose_mdn_failed(live_server, settings, station, capsys):
+    # given a 997 whose first MDN carried another MIC (not delivered)
+    partner = station(sign=True, encrypt=True, wrong_mic=True)
+    make_hub(live_server, settings, partner.url, partner.keys.cert_pem)
+    ingest(an_852(control=13))
+    ack = OutboundDocument.objects.get(set_id="997")
+    assert ack.status == OutboundDocument.Status.QUEUED
+
+    # when the partner is fixed and an operator sends it again
+    partner.wrong_mic = False
+    call_command("as2_send", str(ack.pk))
+
+    # then it is delivered on the new MDN, and the command says so
+    out = capsys.readouterr().out
+    ack.refresh_from_db()
+    assert ack.status == OutboundDocument.Status.SENT
+    assert f"997 #{ack.pk} to demo-retail: Delivered" in out
+    assert "Delivered (valid MDN)" in out
+    assert [m.status for m in ack.as2_messages.order_by("pk")] == ["mdn_failed", "delivered"]
+
+
+def test_a_message_to_a_station_that_is_not_ours_is_refused(live_server, settings, station):
+    partner = station(sign=False, encrypt=False)
+    hub = make_hub(
+        live_server, settings, partner.url, partner.keys.cert_pem, sign=False, encrypt=False
+    )
+    partner.hub_id = "SOMEONE-ELSES-HUB"
+
+    sent = partner.send(an_852(), hub.url)
+
+    row = As2Message.objects.get(direction="in")
+    assert row.status == As2Message.Status.REFUSED
+    assert "AS2-To 'SOMEONE-ELSES-HUB' is not one of our AS2 stations" in row.reason
+    assert "processed/Error: authentication-failed" in sent.mdn_text
+    assert not Interchange.objects.exists()
