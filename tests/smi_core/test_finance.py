@@ -389,11 +389,13 @@ def test_continuity_lists_what_runs_out_first_if_deliveries_stop(world):
     from smi_core.models import SeriesForecast
     from smi_core.selectors.finance import continuity
 
-    weekly = SeriesForecast.objects.get(item=world["soap"]).demand_per_week
+    forecast = SeriesForecast.objects.get(item=world["soap"])  # made by the ingest's plan
+    weekly, made = forecast.demand_per_week, forecast.as_of
 
-    result = continuity(scope=EVERYTHING, filters=ALL, as_of=AS_OF)["suppliers"]["acme-supply"]
+    result = continuity(scope=EVERYTHING, filters=ALL, as_of=made)["suppliers"]["acme-supply"]
 
     soap = next(e for e in result["item_locations"] if e["item"] == "SOAP")
     assert soap["days_of_cover"] == str((D(100) * 7 / weekly).quantize(D("0.0001")))
+    assert soap["demand_source"] == f"forecast as of {made}"
     assert result["item_locations"][0]["item"] == "SOAP"  # TEA has no sales: never runs out
     assert result["first_run_out_days"] == soap["days_of_cover"]
