@@ -324,7 +324,9 @@ class ApprovalAdmin(ReadOnly):
             "<table><tr><th>item</th><th>location</th><th>min</th><th>max</th><th>MOQ</th>"
             "<th>pack</th><th>unit cost</th></tr>{}</table>",
             data.get("agreement", "—"),
-            data.get("service_level", "—"),
+            f"{(Decimal(data['service_level']) * 100).normalize():f} %"
+            if data.get("service_level")
+            else "—",
             number(data.get("lead_time_days")),
             format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows),
         )

@@ -243,7 +243,7 @@ def test_an_approval_page_states_value_and_terms_by_code_not_by_id(world, client
 
     text = client.get(f"/admin/smi_core/approval/{approval.pk}/change/").content.decode()
 
-    assert "86.40 USD" in text
+    assert "86.40 USD" in text and "service level 95 %" in text  # stored as 0.9500
     assert "<td>ACME-1001</td><td>every location</td>" in text
     assert f'"{world.items[0].pk}@*"' not in text  # the stored key, by database id
     assert "<td>2.40 USD</td>" in text
