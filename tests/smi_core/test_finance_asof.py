@@ -337,6 +337,27 @@ def test_every_figure_at_a_date_matches_the_raw_activity_rows(replay, as_of):
     assert service["overall"]["stockouts"] == expected["stockouts"]
 
 
+def test_working_capital_costing_once_gives_both_periods_turnover_figures(replay):
+    end, start = date(2027, 2, 28), date(2027, 2, 1)
+    base_end, base_start = date(2027, 1, 31), date(2027, 1, 4)
+
+    result = working_capital(
+        scope=EVERYTHING, filters=ALL, start=start, end=end,
+        baseline_start=base_start, baseline_end=base_end, carrying_rate=D("0.2"),
+    )  # fmt: skip
+
+    current = turnover_report(scope=EVERYTHING, filters=ALL, start=start, end=end)["overall"]
+    baseline = turnover_report(
+        scope=EVERYTHING, filters=ALL, start=base_start, end=base_end, as_of=end
+    )["overall"]
+    assert (result["current_dio"], result["baseline_dio"]) == (
+        current["dio_days"],
+        baseline["dio_days"],
+    )
+    annual = money(D(current["cogs"]) * 365 / D(current["days_covered"]))
+    assert result["annual_cogs"] == str(annual) and result["released"] is not None
+
+
 def test_the_ledger_after_late_reports_equals_the_one_rebuilt_from_activity(replay):
     columns = (
         "item_id", "location_id", "period_end", "on_hand", "on_order", "sold",

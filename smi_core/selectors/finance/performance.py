@@ -189,6 +189,12 @@ def turnover_report(
     listed with what they leave out."""
     as_of = as_of or end
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
+    return _turnover(rows, start=start, end=end, as_of=as_of)
+
+
+def _turnover(rows: list[CostedPosition], *, start: date, end: date, as_of: date) -> dict:
+    """``turnover_report`` over positions already costed as of ``as_of`` (working capital
+    costs them once for both its periods)."""
     history = _history(rows, start, end)
     rates = AgedRateBook()
     target = reporting_currency()
@@ -293,10 +299,10 @@ def working_capital(
     annual COGS / 365, and the yearly carrying cost it saves at ``carrying_rate``;
     ``rates``: each exchange rate the two periods' COGS and inventory were converted at."""
     rate = carrying_rate if carrying_rate is not None else Decimal(settings.SMI_CARRYING_RATE)
-    current_report = turnover_report(scope=scope, filters=filters, start=start, end=end)
-    baseline_report = turnover_report(
-        scope=scope, filters=filters, start=baseline_start, end=baseline_end, as_of=end
-    )
+    # Both periods' ending stock is as of ``end``: the positions are costed once.
+    rows = costed_positions(scope=scope, filters=filters, as_of=end)
+    current_report = _turnover(rows, start=start, end=end, as_of=end)
+    baseline_report = _turnover(rows, start=baseline_start, end=baseline_end, as_of=end)
     current, baseline = current_report["overall"], baseline_report["overall"]
     periods = {
         "baseline": {"start": baseline_start.isoformat(), "end": baseline_end.isoformat()},
