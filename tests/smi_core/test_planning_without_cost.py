@@ -81,3 +81,21 @@ def test_the_exception_is_resolved_once_the_cost_is_agreed(world):
 
     raised = ExceptionItem.objects.get(kind="item_without_cost")
     assert raised.status == "resolved"
+
+
+def test_continuity_between_two_plans_uses_the_earlier_plans_forecast(world):
+    from smi_core.selectors.finance import Filters, FinanceScope, continuity
+
+    first = plan_replenishment(as_of=date(2026, 11, 23), actor="test")
+    line = ProposalLine.objects.get(item__vendor_item="ACME-1001")
+    plan_replenishment(as_of=date(2026, 11, 30), actor="test")  # the stored forecast's date
+
+    result = continuity(
+        scope=FinanceScope.everything(), filters=Filters(), as_of=date(2026, 11, 27)
+    )
+
+    soap = next(
+        e for e in result["suppliers"]["acme-supply"]["item_locations"] if e["item"] == "ACME-1001"
+    )
+    assert soap["demand_source"] == f"plan run #{first.run.pk} as of 2026-11-23"
+    assert soap["demand_per_week"] == line.explanation["demand_per_week"]
