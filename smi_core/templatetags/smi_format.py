@@ -225,6 +225,35 @@ def kind_of(key: str) -> str:
     return "text"
 
 
+@register.filter
+def fact(value, unit: str = "") -> str:
+    """An assistant figure with its unit as a person reads it: a currency code gives money
+    (``USD 41,525.32``), ``days`` days, ``%`` a percentage, ``units``/``EA`` whole units;
+    text that is no number (``n/a``, a reason) is shown as it is."""
+    unit = str(unit or "").strip()
+    if _decimal(value) is None:
+        return str(value) if value not in (None, "") else missing()
+    if len(unit) == 3 and unit.isalpha() and unit.isupper():
+        return money(value, unit)
+    if unit == "days":
+        return days(value)
+    if unit == "%":
+        return percent(value)
+    if unit in ("units", "EA", "unit"):
+        return f"{quantity(value)} {unit}"
+    text = quantity(value) if "." not in str(value) else decimal(value, 2)
+    return f"{text} {unit}".strip()
+
+
+@register.filter
+def cell(value) -> str:
+    """A breakdown cell: numbers grouped (two decimals when they have any), text as is."""
+    number = _decimal(value)
+    if number is None or isinstance(value, bool):
+        return missing() if value in (None, "") else str(value)
+    return quantity(value) if "." not in str(value) else decimal(value, 2)
+
+
 def format_value(value, kind: str, *, currency: str = "", reason: str = "") -> str:
     """One cell as a person reads it; a missing number is a dash with ``reason``."""
     if value is None or value == "" or str(value) == "None":

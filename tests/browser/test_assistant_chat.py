@@ -3,6 +3,8 @@ are the finance API's, and a cited clause opens."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
@@ -44,13 +46,14 @@ def test_two_questions_on_the_chat_page_match_the_finance_api(
     page.click("#ask")
     page.wait_for_selector("#figures")
     closing = page.locator('#figures tr[data-key="valuation.total.closing"] .value')
-    expect(closing).to_have_text(f"{valuation['total']['value_closing']} USD")
+    expect(closing).to_have_attribute("data-raw", valuation["total"]["value_closing"])
+    expect(closing).to_have_text(f"USD {Decimal(valuation['total']['value_closing']):,.2f}")
 
     page.fill("#question", "How much cash goes out for replenishment in the next 8 weeks?")
     page.click("#ask")
-    expect(page.locator('#figures tr[data-key="cashflow.total"] .value')).to_have_text(
-        f"{cash['total_reporting']} USD"
-    )
+    cash_shown = page.locator('#figures tr[data-key="cashflow.total"] .value')
+    expect(cash_shown).to_have_attribute("data-raw", cash["total_reporting"])
+    expect(cash_shown).to_have_text(f"USD {Decimal(cash['total_reporting']):,.2f}")
     assert page.locator("#history li").count() == 2
 
     page.fill("#question", "Which agreements make us liable for obsolete stock?")

@@ -48,5 +48,6 @@ def test_a_colloquial_question_its_restatement_and_a_one_click_currency_change(
     page.click("#readings button.reading-currency >> text=in USD")
     expect(page.locator("#restatement")).to_contain_text("converted to USD at closing rates")
     shown = page.locator('#figures tr[data-key="query.inventory_value"] .value')
-    expect(shown).to_have_text(f"{usd} USD")
+    expect(shown).to_have_attribute("data-raw", str(usd))
+    expect(shown).to_have_text(f"USD {Decimal(usd):,.2f}")
     page.screenshot(path=str(tmp_path / "assistant-readings.png"), full_page=True)

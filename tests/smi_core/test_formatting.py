@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 
 from smi_core.templatetags.smi_format import (
+    cell,
     days,
+    fact,
     fraction_percent,
     heading,
     human_table,
@@ -120,3 +122,26 @@ def test_simulation_rows_sign_the_difference_and_name_the_currency():
     assert rows["carrying_cost"]["heading"] == "Carrying cost (USD)"
     assert rows["carrying_cost"]["difference"] == "+31.31"
     assert (rows["orders"]["scenario"], rows["orders"]["difference"]) == ("750", "+72")
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        pytest.param("41525.32", "USD", "USD 41,525.32", id="money"),
+        pytest.param("70.3333", "days", "70.3 days", id="days"),
+        pytest.param("3887", "units", "3,887 units", id="units"),
+        pytest.param("n/a", "", "n/a", id="text-kept"),
+        pytest.param("1234.5", "", "1,234.50", id="plain-number"),
+    ],
+)
+def test_an_assistant_figure_reads_for_people(value, unit, text):
+    assert fact(value, unit) == text
+
+
+def test_a_breakdown_cell_groups_numbers_and_keeps_text():
+    assert [cell(v) for v in ("13367.97", "buyer:city-mart", "12", None)] == [
+        "13,367.97",
+        "buyer:city-mart",
+        "12",
+        "\u2014",
+    ]
