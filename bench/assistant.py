@@ -80,6 +80,7 @@ def main() -> int:
     from tests.reporting_assistant.test_figure_eval import QUESTIONS, _right
 
     scored = {"plain": [0, 0], "colloquial": [0, 0]}
+    blind = [0, 0]
     wrong: list[str] = []
     for e in (q for q in QUESTIONS if q["world"] == "demo"):
         start = time.perf_counter()
@@ -90,6 +91,9 @@ def main() -> int:
             wrong.append(f"  wrong: {e['question']!r}: {why}")
         scored[e["kind"]][0] += ok
         scored[e["kind"]][1] += 1
+        if e.get("source") == "blind-review":  # the held-out group, written blind
+            blind[0] += ok
+            blind[1] += 1
     times.sort()
     median = statistics.median(times)
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
@@ -107,6 +111,7 @@ def main() -> int:
             f"{'figure + restatement right, ' + kind:34}{hits:>6}/{total:<3} "
             + ("met" if hits >= target * total else "NOT met")
         )
+    print(f"{'  of which held out (blind review)':34}{blind[0]:>6}/{blind[1]:<3}")
     for line in wrong:
         print(line)
     print(

@@ -654,14 +654,17 @@ def _query_answer(question, intent, parsed, vocab, scope, query) -> Answer | Non
         )
     elif not parsed.readings or intent.out_of_scope:
         return None
-    elif (
-        (intent.wants_clauses or TERMS_ASKED.search(question.lower()))
-        and not AMOUNT_ASKED.search(question.lower())
-    ) or (
-        not intent.figures
-        and intent.topics
-        and parsed.metric_from != "rule"
-        and not AMOUNT_ASKED.search(question.lower())
+    elif parsed.metric_from != "owner" and (  # "what do the buyers own?" asks a value
+        (
+            (intent.wants_clauses or TERMS_ASKED.search(question.lower()))
+            and not AMOUNT_ASKED.search(question.lower())
+        )
+        or (
+            not intent.figures
+            and intent.topics
+            and parsed.metric_from != "rule"
+            and not AMOUNT_ASKED.search(question.lower())
+        )
     ):
         return None  # a question about terms, asking no amount: the clause path
     elif (

@@ -28,6 +28,12 @@ from smi_core.services.fx import RateBook
 ZERO = Decimal(0)
 
 
+def plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and never in exponent form: 540, not 5.4E+2."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
 @dataclass
 class Result:
     value: Decimal | None
@@ -145,9 +151,9 @@ def _valuation(query: Query, scope: FinanceScope, figure_compute, *, units: bool
         out[label] += amount
     if not units and target == reporting and not narrowed and not query.group_by:
         total = Decimal(data["total"]["value_closing"])
-    value = total.normalize() if units else money(total)
+    value = plain(total) if units else money(total)
     table = [
-        {"group": k, "value": str(v.normalize() if units else money(v))}
+        {"group": k, "value": str(plain(v) if units else money(v))}
         for k, v in sorted(out.items())
         if k
     ]
@@ -185,7 +191,7 @@ def _stock(query: Query, scope: FinanceScope, field_name: str) -> Result:
         if field_name == "out_of_stock":
             if p.on_hand <= 0:
                 listed.append(
-                    {"item": item, "location": location, "on_hand": str(p.on_hand.normalize())}
+                    {"item": item, "location": location, "on_hand": str(plain(p.on_hand))}
                 )
             continue
         amount = getattr(p, field_name)
@@ -204,8 +210,8 @@ def _stock(query: Query, scope: FinanceScope, field_name: str) -> Result:
     if field_name == "out_of_stock":
         listed.sort(key=lambda r: (r["item"], r["location"]))
         return Result(Decimal(len(listed)), "item-locations", listed, latest)
-    table = [{"group": k, "value": str(v.normalize())} for k, v in sorted(per.items())]
-    return Result(total.normalize(), "units", table, latest)
+    table = [{"group": k, "value": str(plain(v))} for k, v in sorted(per.items())]
+    return Result(plain(total), "units", table, latest)
 
 
 def _scoped_levels(query: Query, scope: FinanceScope):
@@ -253,8 +259,8 @@ def _sold(query: Query, scope: FinanceScope) -> Result:
                 for g in query.group_by
             )
             per[key] += sold or ZERO
-    table = [{"group": k, "value": str(v.normalize())} for k, v in sorted(per.items())]
-    return Result(total.normalize(), "units", table, latest)
+    table = [{"group": k, "value": str(plain(v))} for k, v in sorted(per.items())]
+    return Result(plain(total), "units", table, latest)
 
 
 def _projected(query: Query, scope: FinanceScope) -> Result:

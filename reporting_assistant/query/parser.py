@@ -283,6 +283,18 @@ CONSIGNED = (
     "stock we own",
 )
 BUYER_OWNED = ("buyer-owned", "buyer owned", "owned by the buyer", "owned by buyers", "they own")
+# "does the supplier own", "the buyers own", "owned by the vendor", "the retailer's own stock"
+OWNER_SAID = re.compile(
+    r"\b(?:(?:the|our|a|each)\s+)?(supplier|vendor|buyer|customer|retailer)s?(?:'s?)?\s+"
+    r"(?:\w+\s+){0,2}?own(?:s|ed)?\b"
+    r"|\bowned\s+by\s+(?:the\s+|our\s+)?(supplier|vendor|buyer|customer|retailer)s?\b"
+)
+OWNER_ROLES = {"vendor": "supplier", "customer": "buyer", "retailer": "buyer"}
+# an item named with one of these and no figure asked: its units on hand ("how much hand
+# soap do we have?")
+QUANTITY_CUE = re.compile(
+    r"\b(?:how much|how many|do we have|have we got|do they have|is there|are there|left|remaining)\b"
+)
 
 
 @dataclass
@@ -297,7 +309,7 @@ class Parse:
     readings: list[Reading] = field(default_factory=list)
     audit: Audit | None = None
     not_understood: list[str] = field(default_factory=list)
-    metric_from: str = ""  # "rule", "word" (a catch-all word) or "examples"
+    metric_from: str = ""  # "rule", "word" (a catch-all word), "examples" or "owner" (who owns)
     more: list[Query] = field(default_factory=list)  # further metrics asked in the question
 
 
@@ -449,19 +461,33 @@ def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse
         if any((t.kind, t.key) in known for t in terms):
             continue  # the same thing named twice ("hand soap ACME-1001")
         filters.append(terms)
+    owner = None
+    said = OWNER_SAID.search(text)
+    if any(p in text for p in CONSIGNED):
+        owner = "supplier"
+    elif any(p in text for p in BUYER_OWNED):
+        owner = "buyer"
+    elif said:
+        role = said.group(1) or said.group(2)
+        owner = OWNER_ROLES.get(role, role)
+    if metric is None and said:
+        # "what do the buyers own?": the value of what they own, not the ownership clause
+        metric, score, source = "inventory_value", 0.9, "owner"
+    elif (
+        metric is None
+        and QUANTITY_CUE.search(text)
+        and any(t.kind == "item" for group in filters for t in group)
+    ):
+        metric, score, source = "on_hand", 0.85, "word"
     if metric is None:
         result.not_understood.append("which figure you are asking about")
         return result
+    result.metric_from = source
     group_by = []
     for m in GROUP.finditer(text):
         name = GROUP_NAMES.get(m.group(1), m.group(1))
         if name not in group_by and name in (*METRICS[metric].dimensions, "owner"):
             group_by.append(name)
-    owner = None
-    if any(p in text for p in CONSIGNED):
-        owner = "supplier"
-    elif any(p in text for p in BUYER_OWNED):
-        owner = "buyer"
     weeks = None
     ahead = WEEKS_AHEAD.search(text)
     if ahead:

@@ -121,6 +121,7 @@ class Vocabulary:
         self.terms.append(Term("location", key, label, code.lower(), 1.0))
         if name:
             self.terms.append(Term("location", key, label, name.lower(), 0.95))
+            self._compact("location", key, label, name, 0.9)
             words = [w for w in name.lower().split() if w not in GENERIC and len(w) > 2]
             for word in words:
                 if not word.isdigit():
@@ -134,11 +135,20 @@ class Vocabulary:
         if "-" in code:
             self.terms.append(Term(kind, code, name, code.lower().replace("-", " "), 0.95))
         self.terms.append(Term(kind, code, name, name.lower(), 1.0))
+        self._compact(kind, code, name, name, 0.95)
         for alias in aliases:
             self.terms.append(Term(kind, code, name, alias.lower(), 0.97))
         words = [w for w in re.split(r"[\s-]+", name.lower()) if w not in GENERIC and len(w) > 2]
         for word in words:
             self.terms.append(Term(kind, code, name, word, 0.7))
+
+    def _compact(self, kind: str, key: str, label: str, name: str, score: float) -> None:
+        """A name of several words also matches written as one ("Citymart", "City-Mart")."""
+        words = re.split(r"[\s-]+", name.lower().strip())
+        if len(words) > 1:
+            for joined in ("".join(words), "-".join(words)):
+                if joined != name.lower():
+                    self.terms.append(Term(kind, key, label, joined, score))
 
     def add_agreement(self, code: str, label: str) -> None:
         self.terms.append(Term("agreement", code, label, code.lower(), 0.99))

@@ -7,6 +7,7 @@ parameters, never by the assistant. Targets: 95 % of plain, 90 % of colloquial q
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -172,7 +173,37 @@ def expected_figure(e: dict, reporting: str) -> Decimal | None:
     raise AssertionError(f"no expected figure for {metric}")
 
 
+REFUSED = re.compile(r"\b(?:could not|cannot|did not understand|do not know)\b")
+
+
+def _right_without_figure(answer, e: dict) -> tuple[bool, str]:
+    """A question whose right answer is no figure ("expect"): a refusal saying why, an
+    audit-trail answer naming the order and its approver, or the clauses of the agreement
+    in ``filters``."""
+    text, expect = answer.text, e["expect"]
+    if expect == "refusal":
+        if answer.facts:
+            return False, f"stated {answer.facts[0].value} instead of refusing"
+        if not REFUSED.search(text):
+            return False, "refused without saying what was not understood: " + text[:120]
+        return True, ""
+    if expect == "audit":
+        order = ORDER.search(e["question"]).group(0)
+        ok = order in text and "approv" in text
+        return ok, "" if ok else "no audit-trail answer: " + text[:120]
+    if expect == "clauses":
+        cited = {c.agreement for c in answer.citations}
+        ok = bool(cited) and cited <= set(e["filters"]["agreement"])
+        return ok, "" if ok else f"cited {sorted(cited)}"
+    raise AssertionError(f"unknown expect {expect!r}")
+
+
+ORDER = re.compile(r"\b[A-Z]{3}\d{7}\b")
+
+
 def _right(answer, e: dict, reporting: str) -> tuple[bool, str]:
+    if e.get("expect"):
+        return _right_without_figure(answer, e)
     got = answer.query
     if got is None:
         return False, "no query: " + answer.text[:120]
@@ -203,9 +234,11 @@ def _right(answer, e: dict, reporting: str) -> tuple[bool, str]:
     return True, ""
 
 
-def score(world: str, user, reporting: str) -> dict:
+def score(world: str, user, reporting: str, source: str | None = None) -> dict:
     results: dict[str, list] = defaultdict(list)
-    for e in (q for q in QUESTIONS if q["world"] == world):
+    for e in (
+        q for q in QUESTIONS if q["world"] == world and (not source or q.get("source") == source)
+    ):
         answer = assistant_ask(user=user, question=e["question"], as_of=TODAY)
         ok, why = _right(answer, e, reporting)
         results[e["kind"]].append((ok, e["question"], why))
@@ -239,6 +272,21 @@ def test_demo_world_answers_state_the_expected_figure_and_restatement(settings, 
     settings.SMI_REPORTING_CURRENCY = "USD"
     call_command("demo_load", stdout=open("/dev/null", "w"))  # noqa: SIM115
     _check(score("demo", person("aud", "auditor"), "USD"))
+
+
+def test_blind_review_questions_are_held_out_and_answered(settings, tmp_path):
+    """The 40 questions written from the finance report before reading the parser
+    ("source": "blind-review"): the same targets, scored on their own."""
+    blind = [q for q in QUESTIONS if q.get("source") == "blind-review"]
+    assert len(blind) == 40
+    settings.SMI_VAR_DIR = tmp_path
+    settings.VAR_DIR = tmp_path
+    settings.SMI_CHROMA_DIR = tmp_path / "chroma"
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
+    settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
+    settings.SMI_REPORTING_CURRENCY = "USD"
+    call_command("demo_load", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _check(score("demo", person("aud", "auditor"), "USD", source="blind-review"))
 
 
 def test_second_world_answers_state_the_expected_figure_and_restatement(settings, tmp_path):

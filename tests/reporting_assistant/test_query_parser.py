@@ -138,3 +138,44 @@ def test_a_reading_sent_back_is_checked():
     with pytest.raises(ValueError, match="metric must be one of"):
         Query.from_dict({"metric": "ebitda", "as_of": "2026-11-01"})
     assert Query.from_dict(first("stock value at City Mart").as_dict()).key("buyer") == "city-mart"
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("value of stock at citymart on 1 November 2026", {("buyer", "city-mart")}),
+        ("inventroy value at City-Mart", {("buyer", "city-mart")}),
+        ("stock at demoretail", {("buyer", "demo-retail")}),
+        (
+            "units at citymart downtown",
+            {("buyer", "city-mart"), ("location", "city-mart/CM-01")},
+        ),
+    ],
+)
+def test_a_name_written_as_one_word_is_still_the_partner_or_location(question, wanted):
+    # before: "citymart" matched nothing and the answer was the total of every buyer
+    assert keys(first(question)) == wanted
+
+
+def test_an_item_asked_how_much_of_is_its_units_on_hand():
+    # before: "how much hand soap do we have?" was refused as "which figure"
+    query = first("how much hand soap do we have?")
+
+    assert query.metric == "on_hand" and keys(query) == {("item", "ACME-1001")}
+    assert parse("how much do we have?", vocab(), today=TODAY).not_understood
+
+
+@pytest.mark.parametrize(
+    ("question", "owner"),
+    [
+        ("how much stock does the supplier own?", "supplier"),
+        ("what do the buyers own, in USD", "buyer"),
+        ("inventory owned by the vendor", "supplier"),
+        ("value of what the retailers own", "buyer"),
+    ],
+)
+def test_who_owns_the_stock_said_in_words_narrows_the_owner(question, owner):
+    # before: the owner was dropped ("all owners", USD 41,525.32 instead of 15,689.35)
+    query = first(question)
+
+    assert query.metric == "inventory_value" and query.owner == owner
