@@ -342,7 +342,14 @@ def human_table(rows: list[dict], *, reporting_currency: str) -> dict:
             text = (
                 full if len(full) <= REASON_WIDTH or kind == "text" else full[:REASON_WIDTH] + "…"
             )
-            cells.append({"text": text, "numeric": kind not in ("text", "date"), "title": full})
+            cells.append(
+                {
+                    "text": text,
+                    "numeric": kind not in ("text", "date"),
+                    "title": full,
+                    "reason": kind not in ("text", "date") and full.startswith(DASH + " "),
+                }
+            )
         body.append(cells)
     return {"headings": headings, "rows": body, "rates": rates}
 

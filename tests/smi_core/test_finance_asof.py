@@ -525,6 +525,10 @@ def test_without_a_selling_price_nrv_is_not_tested_and_gmroi_says_why(example):
         "X": ("tested", "0.00"),
         "Y": ("not tested (no selling price)", "0.00"),
     }
+    # the headline total says so too: its 0.00 covers only what was tested
+    assert value["total"]["nrv_status"] == (
+        "tested for 1 of 2 positions; not tested (no selling price) for the rest"
+    )
     overall = turnover["overall"]
     assert overall["gmroi"] is None
     assert overall["gmroi_reason"] == "no net selling price for Y in the terms"

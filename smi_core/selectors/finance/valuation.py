@@ -214,6 +214,7 @@ def valuation(
         "value_historical": str(money(sum((r.value_historical or ZERO for r in rows), ZERO))),
         "value_closing": str(money(sum((r.value_closing or ZERO for r in rows), ZERO))),
         "write_down": str(money(sum((r.write_down for r in rows), ZERO))),
+        "nrv_status": _nrv_status(sum(1 for r in rows if r.nrv is not None), len(rows)),
     }
     return {
         "as_of": as_of.isoformat(),
