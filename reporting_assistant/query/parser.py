@@ -333,7 +333,46 @@ def _matches(text: str, vocab: Vocabulary) -> list[_Match]:
         if any(start < t.end and t.start < end for t in taken):
             continue
         taken.append(_Match(start, end, terms))
+    taken.extend(_misspelt(text, vocab, taken))
     return sorted(taken, key=lambda m: m.start)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one letter added, dropped, changed or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    return a[i + 1 :] == b[i + 1 :] or (
+        i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    )
+
+
+def _misspelt(text: str, vocab: Vocabulary, taken: list[_Match]) -> list[_Match]:
+    """A word of five letters or more that matched nothing and is one typing slip away from
+    a name of one word ("Citymrat", "Berlni"), at a lower score than the name itself."""
+    words = {
+        t.phrase: t
+        for t in vocab.terms
+        if t.kind != "currency" and len(t.phrase) >= 5 and t.phrase.isalpha()
+    }
+    found = []
+    for m in re.finditer(r"(?<![\w-])[a-z]{5,}(?![\w-])", text):
+        if any(m.start() < t.end and t.start < m.end() for t in taken):
+            continue
+        terms = [
+            Term(t.kind, t.key, t.label, m.group(0), round(t.score * 0.85, 3))
+            for phrase, t in words.items()
+            if _one_edit(m.group(0), phrase)
+        ]
+        if terms:
+            found.append(_Match(m.start(), m.end(), terms))
+    return found
 
 
 WEAK = {

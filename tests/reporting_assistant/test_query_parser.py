@@ -179,3 +179,21 @@ def test_who_owns_the_stock_said_in_words_narrows_the_owner(question, owner):
     query = first(question)
 
     assert query.metric == "inventory_value" and query.owner == owner
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("inventory value at citymrat", {("buyer", "city-mart")}),
+        ("how many units of laudnry?", {("item", "ACME-1003")}),
+        ("stock value at Downtwon", {("location", "city-mart/CM-01")}),
+    ],
+)
+def test_a_name_with_one_typing_slip_is_still_found(question, wanted):
+    # before: the misspelt name matched nothing and the figure was everyone's total
+    assert keys(first(question)) == wanted
+
+
+def test_a_word_two_slips_from_any_name_is_no_name():
+    assert keys(first("inventory value of the stores")) == set()
+    assert keys(first("total stock value")) == set()
