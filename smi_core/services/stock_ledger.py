@@ -90,7 +90,7 @@ SELECT s.item_id, s.location_id, s.period_start, s.period_end, {carried},
             THEN s.period_end ELSE prev.first_reported END,
        s.source_set_id
 FROM placed s
-LEFT JOIN {ledger} prev ON prev.id = s.prev_id
+{prev_join}
 WHERE 1 = 1
 ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
     period_start = EXCLUDED.period_start, source_set_id = EXCLUDED.source_set_id,
@@ -147,6 +147,15 @@ def _statement(
     return (stated + _SQL).format(
         # PostgreSQL would otherwise inline the CTE and probe for the previous row twice.
         materialized="MATERIALIZED " if vendor == "postgresql" else "",
+        # The previous row by its primary key, row by row: as a plain join PostgreSQL, with
+        # the ledger's statistics stale (just emptied by a rebuild, or a fresh table),
+        # scanned the whole ledger once per stated row instead (OFFSET 0 keeps the lateral
+        # subquery from being flattened back into that join).
+        prev_join=(
+            f"LEFT JOIN LATERAL (SELECT * FROM {ledger} l WHERE l.id = s.prev_id OFFSET 0) prev ON true"
+            if vendor == "postgresql"
+            else f"LEFT JOIN {ledger} prev ON prev.id = s.prev_id"
+        ),
         activity=activity,
         item=item,
         only=_ONLY.format(activity=activity) if restricted else "",
