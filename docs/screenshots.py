@@ -61,7 +61,7 @@ def main() -> None:
 def _wait_for(url: str) -> None:
     for _ in range(60):
         try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback only)
+            urllib.request.urlopen(url, timeout=2)
             return
         except OSError:
             time.sleep(0.5)

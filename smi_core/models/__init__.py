@@ -28,7 +28,6 @@ __all__ = [
     "Party",
     "PlanRun",
     "ProductActivity",
-    "StockLevel",
     "ProposalLine",
     "ProposalStatusChange",
     "ReplenishmentProposal",
@@ -38,6 +37,7 @@ __all__ = [
     "ShipmentPack",
     "SodOverride",
     "SodRule",
+    "StockLevel",
     "SupplierCapacity",
     "SupplyAgreement",
 ]

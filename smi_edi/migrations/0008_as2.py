@@ -5,94 +5,283 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('smi_edi', '0007_interchange_claim_and_refused_attempts'),
+        ("smi_edi", "0007_interchange_claim_and_refused_attempts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deliveryattempt',
-            name='channel',
-            field=models.CharField(choices=[('folder', 'Outbox folder'), ('http', 'HTTP POST'), ('as2', 'AS2')], max_length=8),
+            model_name="deliveryattempt",
+            name="channel",
+            field=models.CharField(
+                choices=[("folder", "Outbox folder"), ("http", "HTTP POST"), ("as2", "AS2")],
+                max_length=8,
+            ),
         ),
         migrations.AlterField(
-            model_name='interchange',
-            name='transport',
-            field=models.CharField(choices=[('api', 'REST API'), ('folder', 'Drop folder'), ('cli', 'Command line'), ('as2', 'AS2')], max_length=8),
+            model_name="interchange",
+            name="transport",
+            field=models.CharField(
+                choices=[
+                    ("api", "REST API"),
+                    ("folder", "Drop folder"),
+                    ("cli", "Command line"),
+                    ("as2", "AS2"),
+                ],
+                max_length=8,
+            ),
         ),
         migrations.AlterField(
-            model_name='refusedinterchange',
-            name='transport',
-            field=models.CharField(choices=[('api', 'REST API'), ('folder', 'Drop folder'), ('cli', 'Command line'), ('as2', 'AS2')], max_length=8),
+            model_name="refusedinterchange",
+            name="transport",
+            field=models.CharField(
+                choices=[
+                    ("api", "REST API"),
+                    ("folder", "Drop folder"),
+                    ("cli", "Command line"),
+                    ("as2", "AS2"),
+                ],
+                max_length=8,
+            ),
         ),
         migrations.CreateModel(
-            name='As2Profile',
+            name="As2Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('ours', 'One of our suppliers (we hold the key)'), ('partner', 'Trading partner')], default='partner', max_length=8)),
-                ('as2_id', models.CharField(max_length=128, unique=True, verbose_name='AS2 id')),
-                ('url', models.URLField(blank=True, help_text="Partner's endpoint.", max_length=500, verbose_name='AS2 URL')),
-                ('certificate', models.TextField(blank=True, help_text='PEM (uploaded as PEM or DER).')),
-                ('certificate_subject', models.CharField(blank=True, max_length=500)),
-                ('certificate_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('private_key_encrypted', models.TextField(blank=True, editable=False)),
-                ('sign', models.BooleanField(default=True, help_text='Sign what we send; require signing.')),
-                ('encrypt', models.BooleanField(default=True, help_text='Encrypt what we send; require encryption.')),
-                ('digest_alg', models.CharField(choices=[('sha256', 'SHA-256'), ('sha384', 'SHA-384'), ('sha512', 'SHA-512'), ('sha1', 'SHA-1 (legacy)')], default='sha256', max_length=8, verbose_name='signing / MIC algorithm')),
-                ('encryption_alg', models.CharField(choices=[('aes_128_cbc', 'AES-128-CBC'), ('aes_192_cbc', 'AES-192-CBC'), ('aes_256_cbc', 'AES-256-CBC'), ('tripledes_192_cbc', '3DES (legacy)')], default='aes_256_cbc', max_length=20)),
-                ('mdn_mode', models.CharField(choices=[('SYNC', 'Synchronous (on the HTTP response)'), ('ASYNC', 'Asynchronous (posted back to us)')], default='SYNC', max_length=5, verbose_name='MDN mode')),
-                ('mdn_signed', models.BooleanField(default=True, verbose_name='ask for signed MDNs')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('partner', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='as2_profile', to='smi_edi.tradingpartner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("ours", "One of our suppliers (we hold the key)"),
+                            ("partner", "Trading partner"),
+                        ],
+                        default="partner",
+                        max_length=8,
+                    ),
+                ),
+                ("as2_id", models.CharField(max_length=128, unique=True, verbose_name="AS2 id")),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Partner's endpoint.",
+                        max_length=500,
+                        verbose_name="AS2 URL",
+                    ),
+                ),
+                (
+                    "certificate",
+                    models.TextField(blank=True, help_text="PEM (uploaded as PEM or DER)."),
+                ),
+                ("certificate_subject", models.CharField(blank=True, max_length=500)),
+                ("certificate_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("private_key_encrypted", models.TextField(blank=True, editable=False)),
+                (
+                    "sign",
+                    models.BooleanField(
+                        default=True, help_text="Sign what we send; require signing."
+                    ),
+                ),
+                (
+                    "encrypt",
+                    models.BooleanField(
+                        default=True, help_text="Encrypt what we send; require encryption."
+                    ),
+                ),
+                (
+                    "digest_alg",
+                    models.CharField(
+                        choices=[
+                            ("sha256", "SHA-256"),
+                            ("sha384", "SHA-384"),
+                            ("sha512", "SHA-512"),
+                            ("sha1", "SHA-1 (legacy)"),
+                        ],
+                        default="sha256",
+                        max_length=8,
+                        verbose_name="signing / MIC algorithm",
+                    ),
+                ),
+                (
+                    "encryption_alg",
+                    models.CharField(
+                        choices=[
+                            ("aes_128_cbc", "AES-128-CBC"),
+                            ("aes_192_cbc", "AES-192-CBC"),
+                            ("aes_256_cbc", "AES-256-CBC"),
+                            ("tripledes_192_cbc", "3DES (legacy)"),
+                        ],
+                        default="aes_256_cbc",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "mdn_mode",
+                    models.CharField(
+                        choices=[
+                            ("SYNC", "Synchronous (on the HTTP response)"),
+                            ("ASYNC", "Asynchronous (posted back to us)"),
+                        ],
+                        default="SYNC",
+                        max_length=5,
+                        verbose_name="MDN mode",
+                    ),
+                ),
+                (
+                    "mdn_signed",
+                    models.BooleanField(default=True, verbose_name="ask for signed MDNs"),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "partner",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="as2_profile",
+                        to="smi_edi.tradingpartner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'AS2 profile',
-                'ordering': ['as2_id'],
+                "verbose_name": "AS2 profile",
+                "ordering": ["as2_id"],
             },
         ),
         migrations.CreateModel(
-            name='As2Message',
+            name="As2Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('in', 'Received'), ('out', 'Sent')], max_length=3)),
-                ('message_id', models.CharField(db_index=True, max_length=255, verbose_name='Message-ID')),
-                ('as2_from', models.CharField(max_length=128, verbose_name='AS2-From')),
-                ('as2_to', models.CharField(max_length=128, verbose_name='AS2-To')),
-                ('status', models.CharField(choices=[('received', 'Received (not yet read)'), ('processed', 'Processed and handed to ingestion'), ('duplicate', 'Duplicate (answered, not applied again)'), ('refused', 'Refused with a failure MDN'), ('awaiting_mdn', 'Sent, awaiting MDN'), ('delivered', 'Delivered (valid MDN)'), ('mdn_failed', 'MDN reports a failure'), ('mdn_overdue', 'MDN overdue'), ('send_failed', 'Could not be sent')], db_index=True, default='received', max_length=14)),
-                ('reason', models.TextField(blank=True)),
-                ('headers', models.JSONField(blank=True, default=dict)),
-                ('raw_file', models.CharField(blank=True, max_length=255)),
-                ('raw_sha256', models.CharField(blank=True, max_length=64)),
-                ('raw_size', models.PositiveBigIntegerField(default=0)),
-                ('payload_file', models.CharField(blank=True, max_length=255)),
-                ('payload_sha256', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('payload_size', models.PositiveBigIntegerField(default=0)),
-                ('signed', models.BooleanField(default=False)),
-                ('encrypted', models.BooleanField(default=False)),
-                ('mic', models.CharField(blank=True, max_length=200, verbose_name='MIC')),
-                ('mic_alg', models.CharField(blank=True, max_length=10)),
-                ('mdn_mode', models.CharField(blank=True, max_length=5)),
-                ('mdn_url', models.CharField(blank=True, max_length=500)),
-                ('disposition', models.CharField(blank=True, help_text='As the MDN says it.', max_length=200)),
-                ('mdn_message_id', models.CharField(blank=True, max_length=255)),
-                ('mdn_file', models.CharField(blank=True, help_text='The MDN, stored raw.', max_length=255)),
-                ('mdn_signed', models.BooleanField(default=False)),
-                ('mdn_at', models.DateTimeField(blank=True, null=True)),
-                ('mdn_due_at', models.DateTimeField(blank=True, null=True)),
-                ('mdn_delivery', models.CharField(blank=True, help_text='For an asynchronous MDN we post: pending, sent, failed.', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='as2_messages', to='smi_edi.outbounddocument')),
-                ('duplicate_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='smi_edi.as2message')),
-                ('interchange', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='as2_messages', to='smi_edi.interchange')),
-                ('profile', models.ForeignKey(blank=True, help_text="The partner's profile, when it was identified.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='smi_edi.as2profile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(choices=[("in", "Received"), ("out", "Sent")], max_length=3),
+                ),
+                (
+                    "message_id",
+                    models.CharField(db_index=True, max_length=255, verbose_name="Message-ID"),
+                ),
+                ("as2_from", models.CharField(max_length=128, verbose_name="AS2-From")),
+                ("as2_to", models.CharField(max_length=128, verbose_name="AS2-To")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received (not yet read)"),
+                            ("processed", "Processed and handed to ingestion"),
+                            ("duplicate", "Duplicate (answered, not applied again)"),
+                            ("refused", "Refused with a failure MDN"),
+                            ("awaiting_mdn", "Sent, awaiting MDN"),
+                            ("delivered", "Delivered (valid MDN)"),
+                            ("mdn_failed", "MDN reports a failure"),
+                            ("mdn_overdue", "MDN overdue"),
+                            ("send_failed", "Could not be sent"),
+                        ],
+                        db_index=True,
+                        default="received",
+                        max_length=14,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("headers", models.JSONField(blank=True, default=dict)),
+                ("raw_file", models.CharField(blank=True, max_length=255)),
+                ("raw_sha256", models.CharField(blank=True, max_length=64)),
+                ("raw_size", models.PositiveBigIntegerField(default=0)),
+                ("payload_file", models.CharField(blank=True, max_length=255)),
+                ("payload_sha256", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("payload_size", models.PositiveBigIntegerField(default=0)),
+                ("signed", models.BooleanField(default=False)),
+                ("encrypted", models.BooleanField(default=False)),
+                ("mic", models.CharField(blank=True, max_length=200, verbose_name="MIC")),
+                ("mic_alg", models.CharField(blank=True, max_length=10)),
+                ("mdn_mode", models.CharField(blank=True, max_length=5)),
+                ("mdn_url", models.CharField(blank=True, max_length=500)),
+                (
+                    "disposition",
+                    models.CharField(blank=True, help_text="As the MDN says it.", max_length=200),
+                ),
+                ("mdn_message_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "mdn_file",
+                    models.CharField(blank=True, help_text="The MDN, stored raw.", max_length=255),
+                ),
+                ("mdn_signed", models.BooleanField(default=False)),
+                ("mdn_at", models.DateTimeField(blank=True, null=True)),
+                ("mdn_due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "mdn_delivery",
+                    models.CharField(
+                        blank=True,
+                        help_text="For an asynchronous MDN we post: pending, sent, failed.",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="as2_messages",
+                        to="smi_edi.outbounddocument",
+                    ),
+                ),
+                (
+                    "duplicate_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="duplicates",
+                        to="smi_edi.as2message",
+                    ),
+                ),
+                (
+                    "interchange",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="as2_messages",
+                        to="smi_edi.interchange",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The partner's profile, when it was identified.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="smi_edi.as2profile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'AS2 message',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('direction', 'in'), ('duplicate_of__isnull', True), models.Q(('status', 'refused'), _negated=True)), fields=('as2_from', 'message_id'), name='as2_inbound_message_once')],
+                "verbose_name": "AS2 message",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("direction", "in"),
+                            ("duplicate_of__isnull", True),
+                            models.Q(("status", "refused"), _negated=True),
+                        ),
+                        fields=("as2_from", "message_id"),
+                        name="as2_inbound_message_once",
+                    )
+                ],
             },
         ),
     ]

@@ -115,9 +115,7 @@ def test_a_bad_row_is_reported_by_line_and_nothing_is_applied(parties):
         call_command("agreements_import", str(parties / "agreements.json"))
 
     message = str(excinfo.value)
-    assert (
-        "terms-city-mart.csv:4: item: 'NO-SUCH-ITEM' is not an item of the supplier" in message
-    )
+    assert "terms-city-mart.csv:4: item: 'NO-SUCH-ITEM' is not an item of the supplier" in message
     assert "terms-city-mart.csv:6: unit_cost: 'cheap' is not a number" in message
     assert not SupplyAgreement.objects.exists()
 
