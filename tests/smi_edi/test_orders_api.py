@@ -3,11 +3,10 @@ lines (855), report shipments (856); a supplier sees and acts on its own orders 
 
 from __future__ import annotations
 
-import re
-
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
