@@ -24,10 +24,10 @@ class CertificateInfo:
 
 
 def _load(data: bytes) -> x509.Certificate:
-    data = data.strip()
     try:
         if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificate(data)
+            return x509.load_pem_x509_certificate(data.strip())
+        # DER is binary: a signature may well end in a byte that looks like white space
         return x509.load_der_x509_certificate(data)
     except ValueError as exc:
         raise CertificateError(
@@ -60,11 +60,10 @@ def private_key_pem(data: bytes | str, password: bytes | None = None) -> str:
     PEM, for storing encrypted by the app."""
     if isinstance(data, str):
         data = data.encode()
-    data = data.strip()
     try:
         if b"-----BEGIN" in data:
-            key = serialization.load_pem_private_key(data, password=password)
-        else:
+            key = serialization.load_pem_private_key(data.strip(), password=password)
+        else:  # DER is binary: never strip it
             key = serialization.load_der_private_key(data, password=password)
     except (ValueError, TypeError) as exc:
         raise CertificateError(
