@@ -56,6 +56,18 @@ def on_commit_runs_at_once(monkeypatch):
     monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset():
+    """Eager tasks run in threads (the concurrency tests) race on Celery's process-wide
+    "a task is running here" flag: two threads leaving ``denied_join_result`` in the wrong
+    order leave it set, and every later ``result.get()`` in this process raises "Never call
+    result.get() within a task!". Put it back after each test."""
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 def _audit_trigger_sql():
     from importlib import import_module
 

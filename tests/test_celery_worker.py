@@ -44,12 +44,12 @@ def test_a_real_worker_validates_an_interchange(worker):
     result = client.send_task(
         "smi_edi.validate_x12", args=[base64.b64encode(SAMPLE_997).decode()], queue=queue
     )
-    try:
-        verdict = result.get(timeout=90)
-    except Exception:
+    try:  # this process is a client, not a task: never refuse to wait here
+        verdict = result.get(timeout=90, disable_sync_subtasks=False)
+    except Exception as exc:
         process.terminate()
         output = process.communicate(timeout=20)[0].decode(errors="replace")
-        pytest.fail(f"the worker did not answer; its output:\n{output[-3000:]}")
+        pytest.fail(f"the worker did not answer ({exc!r}); its output:\n{output[-3000:]}")
 
     assert verdict["readable"] is True
     group = verdict["interchanges"][0]["groups"][0]

@@ -38,7 +38,7 @@ def test_a_worker_serves_the_metrics_of_the_tasks_it_ran(redis_url, tmp_path):
         payload = base64.b64encode(SAMPLE_997).decode()
         for _ in range(2):
             result = client.send_task("smi_edi.validate_x12", args=[payload], queue=queue)
-            assert result.get(timeout=90)["readable"] is True
+            assert result.get(timeout=90, disable_sync_subtasks=False)["readable"] is True
         body = ""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # postrun is signalled just after the result
