@@ -35,6 +35,11 @@ from smi_core.models import (
 )
 from smi_core.services.exceptions import exception_assign, exception_resolve
 
+# The admin's header, tab titles and index heading name the hub, not "Django administration".
+admin.site.site_header = "SMI Hub"
+admin.site.site_title = "SMI Hub admin"
+admin.site.index_title = "Proposals, orders, partners and the audit trail"
+
 
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):

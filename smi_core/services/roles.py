@@ -95,6 +95,12 @@ ROLES: dict[str, list[str]] = {
         "smi_core.grant_sodoverride",
         "smi_core.view_sodrule",
         "smi_core.view_approval",
+        # The proposal an override or an approval is about, read only (its page is where an
+        # override is granted): never change_*, so nothing on it is edited from here.
+        "smi_core.view_replenishmentproposal",
+        "smi_core.view_proposalline",
+        "smi_core.view_item",
+        "smi_core.view_location",
     ],
 }
 
