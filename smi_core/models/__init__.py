@@ -11,6 +11,13 @@ from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity, Stock
 from .orders import Shipment, ShipmentLine, ShipmentPack
 from .parties import Item, ItemCrossReference, Location, Party
 from .planning import PlanRun, ProposalLine, ReplenishmentProposal, SeriesForecast
+from .settlement import (
+    PaymentApplication,
+    Remittance,
+    SettlementInvoice,
+    SettlementLine,
+    SettlementStatusChange,
+)
 
 __all__ = [
     "QUANTITY",
@@ -26,12 +33,17 @@ __all__ = [
     "ItemCrossReference",
     "Location",
     "Party",
+    "PaymentApplication",
     "PlanRun",
     "ProductActivity",
     "ProposalLine",
     "ProposalStatusChange",
+    "Remittance",
     "ReplenishmentProposal",
     "SeriesForecast",
+    "SettlementInvoice",
+    "SettlementLine",
+    "SettlementStatusChange",
     "Shipment",
     "ShipmentLine",
     "ShipmentPack",

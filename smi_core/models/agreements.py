@@ -27,6 +27,18 @@ class SupplyAgreement(models.Model):
         DAILY = "daily", "Daily"
         WEEKLY = "weekly", "Weekly"
 
+    class BillingCycle(models.TextChoices):
+        WEEKLY = "weekly", "Weekly (Monday to Sunday)"
+        MONTHLY = "monthly", "Monthly (calendar month)"
+
+    class ConsumptionBasis(models.TextChoices):
+        SOLD = "sold", "Sold or used as reported (852 QS)"
+        STOCK_DROP = "stock_drop", "Drop in stock on hand net of receipts (QA, QR)"
+
+    class SettlementMethod(models.TextChoices):
+        INVOICE = "invoice", "We invoice (810)"
+        ERS = "ers", "Evaluated receipt settlement (the buyer self-bills)"
+
     code = models.SlugField(max_length=40, unique=True)
     buyer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="agreements_as_buyer")
     supplier = models.ForeignKey(
@@ -56,6 +68,18 @@ class SupplyAgreement(models.Model):
     lead_time_sigma_days = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal(0))
     cadence = models.CharField(
         "852 cadence", max_length=8, choices=Cadence.choices, default=Cadence.WEEKLY
+    )
+    billing_cycle = models.CharField(
+        max_length=8,
+        choices=BillingCycle.choices,
+        default=BillingCycle.MONTHLY,
+        help_text="How often consumed consigned stock is settled.",
+    )
+    consumption_basis = models.CharField(
+        max_length=10, choices=ConsumptionBasis.choices, default=ConsumptionBasis.SOLD
+    )
+    settlement_method = models.CharField(
+        max_length=8, choices=SettlementMethod.choices, default=SettlementMethod.INVOICE
     )
     effective_from = models.DateField()
     effective_to = models.DateField(null=True, blank=True)

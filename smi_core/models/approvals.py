@@ -25,6 +25,10 @@ class SodRule(models.Model):
         )
         APPROVER_NOT_SHIPPER = "approver_not_shipper", "The approver may not ship the order"
         EXCLUSIVE_ROLES = "exclusive_roles", "Two roles one person may not hold together"
+        PREPARER_NOT_APPROVER = (
+            "preparer_not_approver",
+            "Who prepared a settlement may not approve it",
+        )
 
     code = models.CharField(max_length=20, unique=True)
     kind = models.CharField(max_length=30, choices=Kind.choices)

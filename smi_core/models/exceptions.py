@@ -34,6 +34,11 @@ class ExceptionItem(models.Model):
         UNMATCHED_ACK = "unmatched_ack", "A 997/999 that answers nothing we sent"
         DELIVERY_FAILED = "delivery_failed", "A document could not be delivered"
         DOCUMENT_INVALID = "document_invalid", "A document we built failed our validation"
+        PAYMENT_SHORT = "payment_short", "A payment below the invoice's open amount"
+        PAYMENT_OVER = "payment_over", "A payment above the invoice's open amount"
+        PAYMENT_DEDUCTION = "payment_deduction", "A deduction the buyer took from a payment"
+        PAYMENT_UNMATCHED = "payment_unmatched", "A payment that matches no invoice"
+        ERS_DIFFERENCE = "ers_difference", "The buyer's self-billed amount differs from ours"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -49,6 +49,9 @@ AGREEMENT_FIELDS = {
     "lead_time_days": Decimal,
     "lead_time_sigma_days": Decimal,
     "cadence": str,
+    "billing_cycle": str,
+    "consumption_basis": str,
+    "settlement_method": str,
     "effective_from": date,
     "effective_to": date,
     "text": str,
@@ -321,6 +324,13 @@ def _check_agreement(raw: dict, loc: _Loc, errors: _Errors, parties: dict[str, P
         )
     if values.get("cadence") and values["cadence"] not in SupplyAgreement.Cadence.values:
         loc.add(errors, "cadence", f"must be one of {', '.join(SupplyAgreement.Cadence.values)}")
+    for name, choices in (
+        ("billing_cycle", SupplyAgreement.BillingCycle),
+        ("consumption_basis", SupplyAgreement.ConsumptionBasis),
+        ("settlement_method", SupplyAgreement.SettlementMethod),
+    ):
+        if values.get(name) and values[name] not in choices.values:
+            loc.add(errors, name, f"must be one of {', '.join(choices.values)}")
     level = values.get("service_level")
     if level is not None and not Decimal(0) < level < Decimal(1):
         loc.add(errors, "service_level", f"{level} must be between 0 and 1 (0.95 = 95 %)")
