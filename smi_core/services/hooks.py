@@ -61,3 +61,21 @@ def agreements_changed(*, agreement_ids: Iterable[int]) -> None:
     ids = sorted(set(agreement_ids))
     for listener in list(_agreement_listeners):
         listener(agreement_ids=ids)
+
+
+SettlementListener = Callable[..., None]
+_settlement_listeners: list[SettlementListener] = []
+
+
+def on_settlement_event(listener: SettlementListener) -> SettlementListener:
+    """Register ``listener(event=..., invoice_id=...)``: the EDI app sends the 810 of an
+    issued settlement from here, inside the issuing transaction (an 810 that fails our
+    validation raises, and nothing is issued)."""
+    if listener not in _settlement_listeners:
+        _settlement_listeners.append(listener)
+    return listener
+
+
+def settlement_event(*, event: str, invoice_id: int) -> None:
+    for listener in list(_settlement_listeners):
+        listener(event=event, invoice_id=invoice_id)
