@@ -17,8 +17,8 @@ given to pyx12 *replaces* its packaged one. So this script writes a complete dir
   found" instead of "invalid code value";
 * ``x12.control.00401.xml``/``x12.control.00501.xml``: the envelope (ISA, GS, GE, IEA,
   TA1) with the full X12 code lists rather than the HIPAA subsets;
-* the transaction set maps: 850, 852, 855 and 856 (004010 and 005010 shapes, from the
-  X12 standard's tables), 997 (pyx12's 997 body, widened to 005010 and to non-HIPAA groups)
+* the transaction set maps: 810, 820, 846, 850, 852, 855 and 856 (004010 and 005010
+  shapes, from the X12 standard's tables), 997 (pyx12's 997 body, widened to 005010 and to non-HIPAA groups)
   and 999 (pyx12's 005010X231A1 body);
 * ``maps.xml``: the index pyx12 searches by (ISA12, GS08, GS01).
 
@@ -256,6 +256,23 @@ ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "1470": ("N0", 1, 9, "Number"),
     "1715": ("ID", 1, 3, "Country Subdivision Code"),
     "400": ("ID", 1, 2, "Unit Load Option Code"),
+    # 810 / 820 / 846
+    "76": ("AN", 1, 22, "Invoice Number"),
+    "306": ("ID", 1, 2, "Action Code"),
+    "363": ("ID", 3, 3, "Note Reference Code"),
+    "426": ("ID", 2, 2, "Adjustment Reason Code"),
+    "481": ("ID", 1, 2, "Trace Type Code"),
+    "482": ("ID", 2, 2, "Payment Action Code"),
+    "506": ("ID", 2, 2, "(DFI) ID Number Qualifier"),
+    "507": ("AN", 3, 12, "(DFI) Identification Number"),
+    "508": ("AN", 1, 35, "Account Number"),
+    "509": ("AN", 10, 10, "Originating Company Identifier"),
+    "510": ("AN", 9, 9, "Originating Company Supplemental Code"),
+    "554": ("N0", 1, 6, "Assigned Number"),
+    "569": ("ID", 1, 3, "Account Number Qualifier"),
+    "591": ("ID", 3, 3, "Payment Method Code"),
+    "812": ("ID", 1, 10, "Payment Format Code"),
+    "1048": ("ID", 1, 3, "Business Function Code"),
     # 997 / 999
     "2": ("N0", 1, 6, "Number of Accepted Transaction Sets"),
     "123": ("N0", 1, 6, "Number of Received Transaction Sets"),
@@ -421,6 +438,44 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     ),
     "CLD": ("Load Detail", "622 M, 382 M, 103 O, 357 X, 355 X", "P0405"),
     "DTP": ("Date or Time or Period", "374 M, 1250 M, 1251 M", ""),
+    # 810
+    "BIG": (
+        "Beginning Segment for Invoice",
+        "373 M, 76 M, 373 O, 324 O, 328 O, 327 O, 640 O, 353 O, 306 O, 76 O",
+        "",
+    ),
+    "IT1": (
+        "Baseline Item Data (Invoice)",
+        "350 O, 358 X, 355 X, 212 X, 639 O, " + _PAIRS_235_234,
+        "P020304 " + " ".join(f"P{i:02d}{i + 1:02d}" for i in range(6, 26, 2)),
+    ),
+    "TDS": ("Total Monetary Value Summary", "610 M, 610 O, 610 O, 610 O", ""),
+    "NTE": ("Note/Special Instruction", "363 O, 352 M", ""),
+    # 820
+    "BPR": (
+        "Beginning Segment for Payment Order/Remittance Advice",
+        "305 M, 782 M, 478 M, 591 M, 812 O, 506 X, 507 X, 569 O, 508 X, 509 O, 510 O, "
+        "506 X, 507 X, 569 O, 508 X, 373 O, 1048 O, 506 X, 507 X, 569 X, 508 X",
+        "P0607 C0809 P1213 C1415 P1819 C2021",
+    ),
+    "TRN": ("Trace", "481 M, 127 M, 509 O, 127 O", ""),
+    "ENT": (
+        "Entity",
+        "554 O, 98 X, 66 X, 67 X, 98 X, 66 X, 67 X, 128 X, 127 X",
+        "P020304 P050607 P0809",
+    ),
+    "RMR": (
+        "Remittance Advice Accounts Receivable Open Item Reference",
+        "128 X, 127 X, 482 O, 782 O, 782 O, 782 O, 426 X, 782 X",
+        "P0102 P0708",
+    ),
+    "ADX": ("Adjustment", "782 M, 426 M, 128 X, 127 X", "P0304"),
+    # 846
+    "BIA": (
+        "Beginning Segment for Inventory Inquiry/Advice",
+        "353 M, 755 M, 127 M, 373 M, 337 O, 306 O",
+        "",
+    ),
     # shared
     "N1": ("Name", "98 M, 93 X, 66 X, 67 X, 706 O, 98 O", "R0203 P0304"),
     "N2": ("Additional Name Information", "93 M, 93 O", ""),
@@ -542,6 +597,18 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "CN1": ("Contract Information", LOOSE, ""),
     "IT3": ("Additional Item Data", LOOSE, ""),
     "IN2": ("Individual Name Structure Components", LOOSE, ""),
+    "CAD": ("Carrier Detail", LOOSE, ""),
+    "ISS": ("Invoice Shipment Summary", LOOSE, ""),
+    "CRC": ("Conditions Indicator", LOOSE, ""),
+    "L7": ("Tariff Reference", LOOSE, ""),
+    "SR": ("Requested Service Schedule", LOOSE, ""),
+    "DMG": ("Demographic Information", LOOSE, ""),
+    "NM1": ("Individual or Organizational Name", LOOSE, ""),
+    "RDM": ("Remittance Delivery Method", LOOSE, ""),
+    "UIT": ("Unit Detail", LOOSE, ""),
+    "CS": ("Contract Summary", LOOSE, ""),
+    "DD": ("Demand Detail", LOOSE, ""),
+    "G53": ("Maintenance Type", LOOSE, ""),
 }
 
 COMPOSITES: dict[str, tuple[str, str]] = {
@@ -1121,6 +1188,231 @@ def _structure_850(five: bool) -> list:
     ]
 
 
+def _structure_810(five: bool) -> list:
+    """The 810 of the X12 tables, less the rarely used BAL, LM, N9, V1 and FA1 groups."""
+
+    def sac_loop() -> Loop:
+        return loop(
+            "SAC", "O", 25, seg("SAC", "M"), seg("TXI", "O", 10), name="Allowance or Charge"
+        )
+
+    return [
+        seg("ST", "M"),
+        seg("BIG", "M"),
+        seg("NTE", "O", 100),
+        seg("CUR", "O"),
+        seg("REF", "O", 12),
+        seg("YNQ", "O", 10),
+        seg("PER", "O", 3),
+        _n1_loop(200, seg("REF", "O", 12), seg("PER", "O", 3), seg("DMG", "O", 1)),
+        seg("ITD", "O", N),
+        seg("DTM", "O", 10),
+        seg("FOB", "O", 1),
+        seg("PID", "O", 200),
+        seg("MEA", "O", 40),
+        seg("PWK", "O", 25),
+        seg("PKG", "O", 25),
+        seg("L7", "O", 1),
+        seg("INC", "O", 1),
+        seg("PAM", "O", N),
+        loop(
+            "IT1",
+            "O",
+            200000,
+            seg("IT1", "M"),
+            seg("CRC", "O", 1),
+            seg("QTY", "O", 5),
+            seg("CUR", "O", 1),
+            seg("IT3", "O", 5),
+            seg("TXI", "O", 10),
+            seg("CTP", "O", 25),
+            seg("PAM", "O", 10),
+            seg("MEA", "O", 40),
+            loop("PID", "O", 1000, seg("PID", "M"), seg("MEA", "O", 10), name="Description"),
+            seg("PWK", "O", 25),
+            seg("PKG", "O", 25),
+            seg("PO4", "O", 1),
+            seg("ITD", "O", 2),
+            seg("REF", "O", N),
+            seg("YNQ", "O", 10),
+            seg("PER", "O", 5),
+            seg("SDQ", "O", 500),
+            seg("DTM", "O", 10),
+            seg("CAD", "O", N),
+            seg("L7", "O", N),
+            seg("SR", "O", 1),
+            sac_loop(),
+            loop(
+                "SLN",
+                "O",
+                1000,
+                seg("SLN", "M"),
+                seg("DTM", "O", 1),
+                seg("REF", "O", N),
+                seg("PID", "O", 1000),
+                seg("SAC", "O", 25),
+                seg("TC2", "O", 2),
+                seg("TXI", "O", 10),
+                name="Subline Item Detail",
+            ),
+            _n1_loop(200, seg("REF", "O", 12), seg("PER", "O", 3), seg("DMG", "O", 1)),
+            name="Baseline Item Data (Invoice)",
+        ),
+        seg("TDS", "M"),
+        seg("TXI", "O", 10),
+        seg("CAD", "O", 1),
+        seg("AMT", "O", N),
+        sac_loop(),
+        loop("ISS", "O", N, seg("ISS", "M"), seg("PID", "O", 1), name="Invoice Shipment Summary"),
+        seg("CTT", "O"),
+        seg("SE", "M"),
+    ]
+
+
+def _structure_820(five: bool) -> list:
+    """The 820's remittance use: BPR, TRN, the N1 parties and the ENT loops with their ADX
+    (adjustments not tied to one invoice) and RMR loops (one per invoice paid, with the
+    invoice's own ADX). The REF loops under ADX and IT1 are flattened to REF and DTM
+    segments; the TXP, DED, LX, N9 and RYL groups (tax, payroll, royalty) are left out."""
+
+    def adx_loop(*, dtm: bool) -> Loop:
+        return loop(
+            "ADX",
+            "O",
+            N,
+            seg("ADX", "M"),
+            seg("NTE", "O", N),
+            seg("PER", "O", N),
+            *([seg("DTM", "O", 1)] if dtm else []),
+            seg("REF", "O", N),
+            name="Adjustment",
+        )
+
+    return [
+        seg("ST", "M"),
+        seg("BPR", "M"),
+        seg("NTE", "O", N),
+        seg("TRN", "O", 1),
+        seg("CUR", "O", 1),
+        seg("REF", "O", N),
+        seg("DTM", "O", N),
+        loop(
+            "N1",
+            "O",
+            N,
+            seg("N1", "M"),
+            seg("N2", "O", N),
+            seg("N3", "O", N),
+            seg("N4", "O", 1),
+            seg("REF", "O", N),
+            seg("PER", "O", N),
+            seg("RDM", "O", 1),
+            seg("DTM", "O", 1),
+            name="Name",
+        ),
+        loop(
+            "ENT",
+            "O",
+            N,
+            seg("ENT", "M"),
+            loop(
+                "NM1",
+                "O",
+                N,
+                seg("NM1", "M"),
+                seg("N2", "O", N),
+                seg("N3", "O", N),
+                seg("N4", "O", 1),
+                seg("REF", "O", N),
+                seg("PER", "O", N),
+                name="Individual or Organizational Name",
+            ),
+            adx_loop(dtm=True),
+            loop(
+                "RMR",
+                "O",
+                N,
+                seg("RMR", "M"),
+                seg("NTE", "O", N),
+                seg("REF", "O", N),
+                seg("DTM", "O", N),
+                loop(
+                    "IT1",
+                    "O",
+                    N,
+                    seg("IT1", "M"),
+                    seg("REF", "O", N),
+                    seg("DTM", "O", N),
+                    seg("SAC", "O", N),
+                    seg("TXI", "O", N),
+                    name="Baseline Item Data (Invoice)",
+                ),
+                adx_loop(dtm=False),
+                name="Remittance Advice Accounts Receivable Open Item Reference",
+            ),
+            name="Entity",
+        ),
+        seg("SE", "M"),
+    ]
+
+
+def _structure_846(five: bool) -> list:
+    """The 846 of the X12 tables (heading N1 parties, LIN loop with SDQ, QTY loops and
+    its own N1 loop), less the rarely used SLN sub-line detail and LS/LE groups."""
+    return [
+        seg("ST", "M"),
+        seg("BIA", "M"),
+        seg("CUR", "O"),
+        seg("DTM", "O", 10),
+        seg("REF", "O", 12),
+        seg("PER", "O", 3),
+        seg("MEA", "O", 20),
+        _n1_loop(5, seg("REF", "O", 12), seg("PER", "O", 3)),
+        loop("LM", "O", 10, seg("LM", "M"), seg("LQ", "M", 100), name="Code Source"),
+        loop(
+            "LIN",
+            "M",
+            10000,
+            seg("LIN", "M"),
+            *([seg("SI", "O", N)] if five else []),
+            seg("PID", "O", 200),
+            seg("MEA", "O", 40),
+            seg("PKG", "O", 25),
+            seg("DTM", "O", 10),
+            seg("CTP", "O", 25),
+            seg("CUR", "O", 1),
+            seg("SAC", "O", 25),
+            seg("REF", "O", N),
+            seg("PER", "O", 3),
+            seg("SDQ", "O", 500),
+            seg("MAN", "O", 1),
+            seg("UIT", "O", 5),
+            seg("CS", "O", 1),
+            seg("DD", "O", N),
+            seg("G53", "O", 1),
+            seg("PCT", "O", N),
+            seg("LDT", "O", 12),
+            loop("LM", "O", 10, seg("LM", "M"), seg("LQ", "M", 100), name="Code Source"),
+            loop(
+                "QTY",
+                "O",
+                99,
+                seg("QTY", "M"),
+                seg("UIT", "O", 12),
+                seg("MEA", "O", 25),
+                seg("LDT", "O", 12),
+                seg("DTM", "O", 10),
+                loop("SCH", "O", 25, seg("SCH", "M"), seg("MEA", "O", 25), name="Schedule"),
+                name="Quantity",
+            ),
+            _n1_loop(200, seg("REF", "O", 12), seg("PER", "O", 3)),
+            name="Item Identification",
+        ),
+        seg("CTT", "O"),
+        seg("SE", "M"),
+    ]
+
+
 TRANSACTION_SETS = {
     # (set id, version family): (file name, name, functional id, structure builder)
     ("850", "4010"): ("850.4010.xml", "Purchase Order", "PO", _structure_850),
@@ -1131,6 +1423,12 @@ TRANSACTION_SETS = {
     ("855", "5010"): ("855.5010.xml", "Purchase Order Acknowledgment", "PR", _structure_855),
     ("856", "4010"): ("856.4010.xml", "Ship Notice/Manifest", "SH", _structure_856),
     ("856", "5010"): ("856.5010.xml", "Ship Notice/Manifest", "SH", _structure_856),
+    ("810", "4010"): ("810.4010.xml", "Invoice", "IN", _structure_810),
+    ("810", "5010"): ("810.5010.xml", "Invoice", "IN", _structure_810),
+    ("820", "4010"): ("820.4010.xml", "Payment Order/Remittance Advice", "RA", _structure_820),
+    ("820", "5010"): ("820.5010.xml", "Payment Order/Remittance Advice", "RA", _structure_820),
+    ("846", "4010"): ("846.4010.xml", "Inventory Inquiry/Advice", "IB", _structure_846),
+    ("846", "5010"): ("846.5010.xml", "Inventory Inquiry/Advice", "IB", _structure_846),
 }
 FUNCTIONAL_ACKS = {
     ("997", "4010"): "997.4010.xml",

@@ -72,6 +72,12 @@ DEFAULT_MAP_PATH = Path(__file__).resolve().parent.parent / "maps"
 
 # The sets we have maps for: (ST01, version family) -> (GS01, GS08) pyx12 is given.
 SUPPORTED: dict[tuple[str, str], tuple[str, str]] = {
+    ("810", "4"): ("IN", "004010"),
+    ("810", "5"): ("IN", "005010"),
+    ("820", "4"): ("RA", "004010"),
+    ("820", "5"): ("RA", "005010"),
+    ("846", "4"): ("IB", "004010"),
+    ("846", "5"): ("IB", "005010"),
     ("850", "4"): ("PO", "004010"),
     ("850", "5"): ("PO", "005010"),
     ("852", "4"): ("PD", "004010"),
@@ -348,7 +354,7 @@ def _planner(maps: MapDirectory):
                 set_code="1",
                 message=(
                     f"transaction set {set_id} is not one we validate or process "
-                    "(we take 850, 852, 855, 856, 997 and 999)"
+                    "(we take 810, 820, 846, 850, 852, 855, 856, 997 and 999)"
                 ),
             )
         fic, vriic = wanted

@@ -38,6 +38,12 @@ def test_the_directory_holds_everything_pyx12_reads():
         "x12.control.00501.xml",
     } <= names
     assert MAP_FILES == [
+        "810.4010.xml",
+        "810.5010.xml",
+        "820.4010.xml",
+        "820.5010.xml",
+        "846.4010.xml",
+        "846.5010.xml",
         "850.4010.xml",
         "850.5010.xml",
         "852.4010.xml",
@@ -65,6 +71,9 @@ def test_the_directory_holds_everything_pyx12_reads():
         ("00501", "005010X230", "FA", "997.5010.xml"),
         ("00501", "005010X231A1", "FA", "999.5010.xml"),
         ("00401", "005010", "PR", "855.5010.xml"),
+        ("00401", "004010", "IN", "810.4010.xml"),
+        ("00501", "005010", "RA", "820.5010.xml"),
+        ("00401", "004010VICS", "IB", "846.4010.xml"),
     ],
 )
 def test_pyx12_finds_our_map_by_version_and_functional_id(isa12, gs08, gs01, expected):

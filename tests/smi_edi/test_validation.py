@@ -350,11 +350,11 @@ def test_envelope_errors_from_the_reader_are_kept_with_the_map_errors():
 
 
 def test_a_set_we_have_no_map_for_is_rejected_as_not_supported():
-    _, set_result = only_set(interchange([("810", ["BIG*20261116*INV-1"])], gs01="IN"))
+    _, set_result = only_set(interchange([("860", ["BCH*01*SA*PO-1**20261116"])], gs01="PC"))
 
     assert set_result.status is SetStatus.REJECTED
     assert set_result.set_errors == ["1"]
-    assert "transaction set 810 is not one we validate" in set_result.messages[0]
+    assert "transaction set 860 is not one we validate" in set_result.messages[0]
 
 
 def test_a_set_of_another_kind_in_a_group_is_rejected_and_the_others_validated():
