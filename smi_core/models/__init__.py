@@ -10,6 +10,7 @@ from .finance import ExchangeRate, FinanceAccess
 from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity, StockLevel
 from .orders import Shipment, ShipmentLine, ShipmentPack
 from .parties import Item, ItemCrossReference, Location, Party
+from .partitions import ActivityArchive
 from .planning import PlanRun, ProposalLine, ReplenishmentProposal, SeriesForecast
 from .settlement import (
     PaymentApplication,
@@ -22,6 +23,7 @@ from .settlement import (
 __all__ = [
     "QUANTITY",
     "ZERO",
+    "ActivityArchive",
     "AgreementTerm",
     "Approval",
     "AuditEvent",

@@ -57,8 +57,10 @@ class ProductActivity(models.Model):
     class Meta:
         verbose_name_plural = "product activity"
         constraints = [
+            # period_end: PostgreSQL partitions the table by it (migration 0018), and a
+            # partitioned table's unique keys must hold it. A set has one period anyway.
             models.UniqueConstraint(
-                fields=["source_set", "segment_number", "position"],
+                fields=["source_set", "segment_number", "position", "period_end"],
                 name="unique_activity_per_source_position",
             )
         ]
