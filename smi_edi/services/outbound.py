@@ -48,7 +48,7 @@ from smi_edi.x12.writer import InterchangeWriter, Party, isa_version
 
 log = logging.getLogger(__name__)
 D = OutboundDocument
-FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "850": "PO"}
+FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "850": "PO", "810": "IN"}
 DELIVERY_RETRIES = 8  # after the first attempt, 1, 2, 4 ... 128 minutes apart
 LOST_AFTER = timedelta(minutes=10)  # a document never tried by then lost its task
 
@@ -471,6 +471,11 @@ def _sender_of(document: OutboundDocument) -> TradingPartner:
         if document.shipment_id
         else None
     )
+    if party is None:  # an 810: the settlement it carries names the supplier
+        from smi_core.models import SettlementInvoice
+
+        settlement = SettlementInvoice.objects.filter(document=document).first()
+        party = settlement.supplier if settlement else None
     if party is None:
         raise PartnerNotConfigured(f"document #{document.pk} belongs to no order or shipment")
     return partner_for(party)
