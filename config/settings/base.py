@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SMI_VAR_DIR", BASE_DIR / "var"))
@@ -28,7 +29,13 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
     "dev-only-insecure-key-set-DJANGO_SECRET_KEY" if DEBUG else ""
 )
 if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    # One line a person acts on: manage.py and config/gunicorn.py print it without a traceback.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off: give the hub a secret key of "
+        "its own in the environment, e.g. export DJANGO_SECRET_KEY=\"$(python -c 'import "
+        "secrets; print(secrets.token_urlsafe(50))')\" (the same value for every process of "
+        "one installation; DJANGO_DEBUG=1 is for development only)"
+    )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
