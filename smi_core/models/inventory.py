@@ -172,6 +172,9 @@ class StockLevel(models.Model):
                 fields=["item", "location", "period_end"], name="one_stock_level_per_period"
             )
         ]
+        # A figure over a window (turnover, service) reads the periods ending in it by this
+        # index, not by scanning the whole history.
+        indexes = [models.Index(fields=["period_end"], name="stock_level_period_end")]
 
     def __str__(self) -> str:
         return f"{self.item_id}@{self.location_id} {self.period_end}: {self.on_hand} on hand"
