@@ -56,10 +56,17 @@ class ApplyOutcome:
 
 
 def activity_apply_852(
-    *, inbound_set, segments: Iterable[tuple[list[str], int]], buyer_partner, supplier: Party
+    *,
+    inbound_set,
+    segments: Iterable[tuple[list[str], int]],
+    buyer_partner,
+    supplier: Party,
+    mapper=None,
 ) -> ApplyOutcome:
+    """``mapper`` reads the set into activity quantities: an 852's (the default), or
+    another report's giving the same records (``ts846.Activity846`` for an 846)."""
     buyer = buyer_partner.party
-    mapper = Activity852()
+    mapper = mapper if mapper is not None else Activity852()
     writer = _RowWriter()
     resolver = _Resolver(
         buyer=buyer,

@@ -1,5 +1,6 @@
 """Inbound interchanges: receive (store the bytes first), then process (read, validate,
-acknowledge, apply each accepted set atomically: 852 product activity, 850 purchase orders
+acknowledge, apply each accepted set atomically: 852 product activity (and 846 inventory
+advice, read into the same records), 850 purchase orders
 linked to our approved orders, and the partner's 997/999 matched to what we sent).
 
 Processing is idempotent: a set that was applied is never applied again, a file or ISA
@@ -397,7 +398,9 @@ def _apply(interchange: Interchange, actor: str) -> None:
     _apply_acknowledgments(interchange)
     # Sets applied by an earlier run that crashed: what they changed is read back from the
     # database, since that run never got to queue their planning.
-    resumed = interchange.sets.filter(applied_at__isnull=False, set_id="852").exists()
+    resumed = interchange.sets.filter(
+        applied_at__isnull=False, set_id__in=STOCK_REPORT_SETS
+    ).exists()
     pending = {
         s.first_segment: s
         for s in interchange.sets.filter(
@@ -485,6 +488,20 @@ def _apply_852(inbound_set: InboundSet, stream, interchange: Interchange):
     return outcome
 
 
+def _apply_846(inbound_set: InboundSet, stream, interchange: Interchange):
+    """An 846 inventory advice: read into the 852's activity records (on hand, on order,
+    committed, in transit, by location) and applied by the same code."""
+    from smi_edi.x12.ts846 import Activity846
+
+    return activity_apply_852(
+        inbound_set=inbound_set,
+        segments=stream,
+        buyer_partner=interchange.sender,
+        supplier=interchange.receiver.party,
+        mapper=Activity846(),
+    )
+
+
 def _apply_850(inbound_set: InboundSet, stream, interchange: Interchange):
     """Link the buyer's purchase order to the approved order it was issued for."""
     from smi_core.services.orders import PurchaseOrderLine, order_link_850
@@ -513,7 +530,8 @@ def _apply_850(inbound_set: InboundSet, stream, interchange: Interchange):
     return ApplyOutcome(rows=1 if order else 0)
 
 
-SET_HANDLERS = {"852": _apply_852, "850": _apply_850}
+SET_HANDLERS = {"852": _apply_852, "846": _apply_846, "850": _apply_850}
+STOCK_REPORT_SETS = ["852", "846"]  # sets whose apply changes positions
 
 
 def _apply_acknowledgments(interchange: Interchange) -> None:
