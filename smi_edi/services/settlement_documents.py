@@ -1,0 +1,118 @@
+"""Settlement documents: the 810 of an issued settlement, built from the domain's records
+and sent like the 855/856 (validated by our maps first; folder, HTTP, AS2 as the partner's
+profile says), and the buyer's 820 remittance advice read into plain values for the
+domain's matching service.
+
+The 810 is sent from the ``settlement.issued`` hook inside the issuing transaction: one
+that fails our validation raises ``SettlementDocumentInvalid`` and nothing is issued.
+Settlements under evaluated receipt settlement send nothing (the buyer self-bills).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from smi_core.models import ItemCrossReference, Party, SettlementInvoice
+from smi_core.services.audit import Actor
+from smi_core.services.settlement import SettlementDocumentInvalid
+from smi_edi.models import OutboundDocument
+from smi_edi.services.outbound import outbound_create, partner_for
+from smi_edi.x12.ts810 import Invoice810, InvoiceLine810, Party810, segments_810
+
+D = OutboundDocument
+K = SettlementInvoice.Kind
+TRANSACTION_TYPE = {K.INVOICE: "", K.CREDIT_MEMO: "CR", K.DEBIT_MEMO: "DR"}
+
+
+def _party(party: Party) -> Party810:
+    if party.gln:
+        return Party810(id=party.gln, name=party.name, qualifier="UL")
+    return Party810(id=party.code, name=party.name, qualifier="92")
+
+
+def _product_ids(item, buyer_item: str | None) -> tuple[tuple[str, str], ...]:
+    """As on our 855/856: our item number (VN), the GTIN (UP for a UPC-A, EN otherwise) and
+    the buyer's own number (IN) where we know it."""
+    ids = [("VN", item.vendor_item)]
+    if item.gtin:
+        gtin = item.gtin.lstrip("0").zfill(12) if item.gtin.startswith("00") else item.gtin
+        ids.append(("UP" if len(gtin) == 12 else "EN", gtin))
+    if buyer_item:
+        ids.append(("IN", buyer_item))
+    return tuple(ids)
+
+
+def invoice_810(invoice: SettlementInvoice) -> Invoice810:
+    """The settlement as an 810: one IT1 per item-location consumed (the location in the
+    line's description), the cycle as the invoice period, the agreement's payment days as
+    net terms; a memo's amounts positive with BIG07 CR/DR and the invoice it corrects."""
+    lines = list(invoice.lines.select_related("item", "location").order_by("line_number"))
+    buyer_items = dict(
+        ItemCrossReference.objects.filter(
+            buyer_id=invoice.buyer_id, item_id__in={line.item_id for line in lines}
+        ).values_list("item_id", "buyer_item")
+    )
+    return Invoice810(
+        invoice_number=invoice.number,
+        invoice_date=invoice.invoice_date,
+        seller=_party(invoice.supplier),
+        buyer=_party(invoice.buyer),
+        currency=invoice.currency,
+        transaction_type=TRANSACTION_TYPE[invoice.kind],
+        original_invoice=invoice.original.number if invoice.original_id else "",
+        period_start=invoice.cycle_start,
+        period_end=invoice.cycle_end,
+        terms_net_days=invoice.agreement.payment_terms_days,
+        lines=tuple(
+            InvoiceLine810(
+                line_number=str(line.line_number),
+                quantity=line.quantity,
+                unit=line.unit or "EA",
+                unit_price=line.unit_price,
+                product_ids=_product_ids(line.item, buyer_items.get(line.item_id)),
+                description=f"consumed at {line.location.code}",
+            )
+            for line in lines
+        ),
+        total=abs(invoice.total),
+    )
+
+
+def settlement_send(*, invoice_id: int, actor: Actor) -> OutboundDocument | None:
+    """Write, validate, store and queue the 810 of an issued settlement (inside the
+    issuing transaction); raise SettlementDocumentInvalid when our validation fails it.
+    None under ERS."""
+    invoice = SettlementInvoice.objects.select_related(
+        "agreement", "buyer", "supplier", "original"
+    ).get(pk=invoice_id)
+    if invoice.method == SettlementInvoice.Method.ERS:
+        return None
+    buyer = partner_for(invoice.buyer)
+    document = outbound_create(
+        sender=partner_for(invoice.supplier),
+        partner=buyer,
+        set_id="810",
+        segments=segments_810(invoice_810(invoice), version=buyer.x12_version or "004010"),
+        actor=actor,
+    )
+    if document.status == D.Status.INVALID:
+        raise SettlementDocumentInvalid(
+            f"the 810 for {invoice.number} failed our validation; nothing was issued: "
+            + "; ".join(document.validation_errors[:3]),
+            extra={"errors": list(document.validation_errors)},
+        )
+    SettlementInvoice.objects.filter(pk=invoice.pk).update(document=document)
+    return document
+
+
+def settlement_issued(*, event: str, invoice_id: int) -> None:
+    """The ``settlement.issued`` hook (registered in SmiEdiConfig.ready)."""
+    if event != "settlement.issued":
+        return
+    issuer = SettlementInvoice.objects.select_related("issued_by").get(pk=invoice_id).issued_by
+    actor = Actor.user(issuer) if issuer else Actor.system("settlement_810")
+    settlement_send(invoice_id=invoice_id, actor=actor)
+
+
+def _decimal(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -1,0 +1,378 @@
+"""Consignment settlement, worked by hand: a month of 852 consumption priced at the agreed
+prices and invoiced (with the sets it came from), the stock-drop basis, preparing again
+never billing twice, SoD (the preparer may not approve, superuser or not), issuing an 810
+validated by our maps and delivered to the buyer's folder, and memos that correct an
+issued invoice without touching it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from smi_core.models import (
+    AgreementTerm,
+    AuditEvent,
+    ExceptionItem,
+    SettlementInvoice,
+    SupplyAgreement,
+)
+from smi_core.services.audit import Actor
+from smi_core.services.roles import roles_ensure, user_roles_set
+from smi_core.services.settlement import (
+    MemoLine,
+    NothingToSettle,
+    SettlementRefused,
+    settlement_approve,
+    settlement_cycle,
+    settlement_issue,
+    settlement_memo_create,
+    settlement_prepare,
+)
+from smi_core.services.sod import SodViolation
+from smi_edi.models import InboundSet, OutboundDocument
+from smi_edi.services.partners import partner_add
+from smi_edi.services.raw_store import raw_path
+from smi_edi.x12.reader import X12Reader
+from smi_edi.x12.ts810 import read_810
+from tests.factories import ItemFactory, LocationFactory
+from tests.finance_world import week
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+User = get_user_model()
+TODAY = date(2027, 3, 10)
+_control = iter(range(5000, 90000))
+
+
+def person(name: str, *roles: str, superuser: bool = False):
+    user = User.objects.create_user(name, password="pw", is_staff=True, is_superuser=superuser)
+    if roles:
+        user_roles_set(user=user, roles=list(roles), actor=Actor.system("test"))
+    return user
+
+
+def report(buyer: str, start: str, end: str, store: str, lines: dict[str, list[str]]) -> None:
+    week(
+        buyer,
+        start,
+        end,
+        store,
+        [(f"VN*{item}", segments) for item, segments in lines.items()],
+        control=next(_control),
+    )
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
+    settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
+    settings.SMI_REPORTING_CURRENCY = "USD"
+    roles_ensure()
+    supplier, _ = partner_add(code="acme", name="Acme", isa="ZZ:ACMESUPPLY", role="supplier")
+    buyer, _ = partner_add(code="north", name="North Stores", isa="ZZ:NORTH")
+    s1 = LocationFactory(party=buyer.party, code="S1")
+    s2 = LocationFactory(party=buyer.party, code="S2")
+    x = ItemFactory(supplier=supplier.party, vendor_item="X", gtin="")
+    y = ItemFactory(supplier=supplier.party, vendor_item="Y", gtin="")
+    agreement = SupplyAgreement.objects.create(
+        code="acme-north",
+        buyer=buyer.party,
+        supplier=supplier.party,
+        currency="USD",
+        ownership=SupplyAgreement.Ownership.CONSIGNMENT,
+        billing_cycle=SupplyAgreement.BillingCycle.MONTHLY,
+        payment_terms_days=30,
+        effective_from=date(2027, 1, 1),
+    )
+    AgreementTerm.objects.create(agreement=agreement, item=x, unit_cost=D("4.25"))
+    AgreementTerm.objects.create(agreement=agreement, item=x, location=s2, unit_cost=D("4.00"))
+    AgreementTerm.objects.create(agreement=agreement, item=y, unit_cost=D("12.50"))
+    # The week to 01-31 belongs to January and the week to 03-07 to March: not February's.
+    report("NORTH", "20270125", "20270131", "S1", {"X": ["ZA*QS*100*EA"]})
+    for (start, end), x1, y1, x2 in zip(
+        [
+            ("20270201", "20270207"),
+            ("20270208", "20270214"),
+            ("20270215", "20270221"),
+            ("20270222", "20270228"),
+        ],
+        [10, 12, 8, 15],
+        [3, 0, 5, 2],
+        [7, 7, 7, 7],
+        strict=True,
+    ):
+        report("NORTH", start, end, "S1", {"X": [f"ZA*QS*{x1}*EA"], "Y": [f"ZA*QS*{y1}*EA"]})
+        report("NORTH", start, end, "S2", {"X": [f"ZA*QS*{x2}*EA"]})
+    report("NORTH", "20270301", "20270307", "S1", {"X": ["ZA*QS*50*EA"]})
+    return {
+        "agreement": agreement,
+        "supplier": supplier,
+        "buyer": buyer,
+        "x": x,
+        "y": y,
+        "s1": s1,
+        "s2": s2,
+        "preparer": person("pat", "finance"),
+        "approver": person("ann", "finance"),
+    }
+
+
+def _prepare(world, user=None, day=date(2027, 2, 15)):
+    return settlement_prepare(
+        agreement_id=world["agreement"].pk, day=day, user=user or world["preparer"], today=TODAY
+    )
+
+
+def test_a_month_of_consumption_is_priced_at_the_agreed_prices(world):
+    invoice, created = _prepare(world)
+
+    assert created
+    assert (invoice.cycle_start, invoice.cycle_end) == (date(2027, 2, 1), date(2027, 2, 28))
+    lines = [
+        (ln.item.vendor_item, ln.location.code, ln.quantity, ln.unit_price, ln.amount)
+        for ln in invoice.lines.order_by("line_number")
+    ]
+    # X at S1: 10 + 12 + 8 + 15 = 45 x 4.25 = 191.25 (January's 100, March's 50 not in it);
+    # Y at S1: 3 + 0 + 5 + 2 = 10 x 12.50 = 125.00;
+    # X at S2: 4 x 7 = 28 at S2's own price 4.00 = 112.00.
+    assert lines == [
+        ("X", "S1", D(45), D("4.25"), D("191.25")),
+        ("Y", "S1", D(10), D("12.50"), D("125.00")),
+        ("X", "S2", D(28), D("4.00"), D("112.00")),
+    ]
+    # 191.25 + 125.00 + 112.00 = 428.25
+    assert (invoice.total, invoice.currency, invoice.status) == (D("428.25"), "USD", "proposed")
+    # Each line names the 852 sets it came from: February's four S1 sets for X and Y, the
+    # four S2 sets for X at S2.
+    february = InboundSet.objects.filter(period_end__range=(date(2027, 2, 1), date(2027, 2, 28)))
+    by_line = {ln.line_number: ln.source_sets for ln in invoice.lines.all()}
+    assert len(by_line[1]) == len(by_line[2]) == len(by_line[3]) == 4
+    assert set(by_line[1]) == set(by_line[2])
+    assert set(by_line[1]).isdisjoint(by_line[3])
+    assert sorted(invoice.source_sets) == sorted(february.values_list("pk", flat=True))
+    assert len(invoice.source_sets) == 8
+    assert AuditEvent.objects.filter(
+        action="settlement.prepare", object_id=str(invoice.pk)
+    ).exists()
+
+
+def test_preparing_the_cycle_again_never_bills_twice(world):
+    first, _ = _prepare(world)
+    again, created = _prepare(world, day=date(2027, 2, 28))
+
+    assert not created and again.pk == first.pk
+    assert SettlementInvoice.objects.filter(agreement=world["agreement"]).count() == 1
+    # The database holds it too: a second invoice for the cycle cannot be written.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SettlementInvoice.objects.create(
+            number="other",
+            agreement=world["agreement"],
+            buyer=first.buyer,
+            supplier=first.supplier,
+            cycle_start=first.cycle_start,
+            cycle_end=first.cycle_end,
+            currency="USD",
+            total=D(1),
+        )
+
+
+def test_a_late_852_updates_a_proposed_invoice_but_not_an_approved_one(world):
+    invoice, _ = _prepare(world)
+    # A corrected report for the week to 02-28 at S1: X sold 20, not 15.
+    report("NORTH", "20270222", "20270228", "S1", {"X": ["ZA*QS*20*EA"], "Y": ["ZA*QS*2*EA"]})
+    again, _ = _prepare(world)
+    # X at S1: 10 + 12 + 8 + 20 = 50 x 4.25 = 212.50; total 212.50 + 125.00 + 112.00.
+    assert again.total == D("449.50")
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+    report("NORTH", "20270222", "20270228", "S1", {"X": ["ZA*QS*30*EA"], "Y": ["ZA*QS*2*EA"]})
+    after, _ = _prepare(world)
+    assert (after.total, after.status) == (D("449.50"), "approved")
+
+
+def test_stock_drop_net_of_receipts_on_a_weekly_cycle(world):
+    agreement = world["agreement"]
+    agreement.billing_cycle = SupplyAgreement.BillingCycle.WEEKLY
+    agreement.consumption_basis = SupplyAgreement.ConsumptionBasis.STOCK_DROP
+    agreement.save()
+    report("NORTH", "20270301", "20270307", "S2", {"Y": ["ZA*QA*100*EA"]})
+    report("NORTH", "20270308", "20270314", "S2", {"Y": ["ZA*QR*50*EA", "ZA*QA*120*EA"]})
+
+    invoice, _ = settlement_prepare(
+        agreement_id=agreement.pk,
+        day=date(2027, 3, 10),
+        user=world["preparer"],
+        today=date(2027, 3, 20),
+    )
+
+    # Y at S2, week 03-08..03-14: 100 on hand before + 50 received - 120 at the end = 30,
+    # at 12.50 = 375.00.
+    line = invoice.lines.get()
+    assert (line.item.vendor_item, line.location.code, line.quantity) == ("Y", "S2", D(30))
+    assert (line.amount, invoice.total) == (D("375.00"), D("375.00"))
+    assert line.basis["opening"] == "100" and line.basis["received"] == "50"
+
+
+def test_an_item_without_a_price_is_left_out_and_said_so(world):
+    z = ItemFactory(supplier=world["supplier"].party, vendor_item="Z", gtin="")
+    report("NORTH", "20270208", "20270214", "S2", {"Z": ["ZA*QS*4*EA"]})
+
+    invoice, _ = _prepare(world)
+
+    assert not invoice.lines.filter(item=z).exists()
+    assert any("Z at S2: 4 consumed" in note for note in invoice.notes)
+
+
+def test_refusals_name_the_problem(world):
+    with pytest.raises(SettlementRefused, match="has not ended yet"):
+        _prepare(world, day=date(2027, 3, 1))
+    with pytest.raises(NothingToSettle, match="no consumption reported"):
+        _prepare(world, day=date(2026, 12, 15))
+    agreement = world["agreement"]
+    agreement.ownership = SupplyAgreement.Ownership.BUYER_ON_RECEIPT
+    agreement.save()
+    with pytest.raises(SettlementRefused, match="not a consignment agreement"):
+        _prepare(world)
+
+
+def test_cycles():
+    assert settlement_cycle(cycle="weekly", day=date(2027, 3, 10)) == (
+        date(2027, 3, 8),
+        date(2027, 3, 14),
+    )
+    assert settlement_cycle(cycle="monthly", day=date(2028, 2, 10)) == (
+        date(2028, 2, 1),
+        date(2028, 2, 29),
+    )
+
+
+@pytest.mark.parametrize("superuser", [False, True], ids=["finance user", "superuser"])
+def test_the_preparer_may_not_approve(world, superuser):
+    preparer = person("boss", "finance", superuser=superuser)
+    invoice, _ = _prepare(world, user=preparer)
+
+    with pytest.raises(SodViolation) as refused:
+        settlement_approve(invoice_id=invoice.pk, user=preparer)
+
+    assert refused.value.rule_codes == ["SOD-06"]
+    invoice.refresh_from_db()
+    assert invoice.status == "proposed"
+    denial = AuditEvent.objects.get(action="settlement.approve.denied")
+    assert denial.rule_codes == ["SOD-06"] and denial.actor == "boss"
+
+
+def test_approving_needs_the_finance_role_even_for_a_superuser(world):
+    invoice, _ = _prepare(world)
+    root = person("root", superuser=True)
+
+    with pytest.raises(SodViolation) as refused:
+        settlement_approve(invoice_id=invoice.pk, user=root)
+    assert refused.value.rule_codes == ["ROLE"]
+
+
+def test_issue_sends_an_810_our_maps_accept_to_the_buyer(world, tmp_path):
+    invoice, _ = _prepare(world)
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+
+    issued = settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+
+    assert (issued.status, issued.invoice_date, issued.due_date) == (
+        "issued",
+        TODAY,
+        date(2027, 4, 9),
+    )
+    document = issued.document
+    assert (document.set_id, document.functional_id, document.status) == ("810", "IN", "sent")
+    assert document.validation_errors == []
+    written = list((tmp_path / "outbox" / "north").glob("810-north-*.x12"))
+    assert len(written) == 1
+    reader = X12Reader(raw_path(document.raw_file))
+    segments = [s for s in reader.segments() if s[0] not in ("ISA", "GS", "GE", "IEA")]
+    reader.close()
+    back = read_810(segments)
+    assert back.invoice_number == invoice.number
+    assert back.total == D("428.25")
+    assert (back.period_start, back.period_end) == (date(2027, 2, 1), date(2027, 2, 28))
+    assert [(ln.quantity, ln.unit_price) for ln in back.lines] == [
+        (D(45), D("4.25")),
+        (D(10), D("12.50")),
+        (D(28), D("4.00")),
+    ]
+
+
+def test_issue_refuses_what_is_not_approved(world):
+    invoice, _ = _prepare(world)
+    with pytest.raises(SettlementRefused, match="only approved"):
+        settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+    assert not OutboundDocument.objects.filter(set_id="810").exists()
+
+
+def test_ers_issues_without_sending_an_810(world):
+    agreement = world["agreement"]
+    agreement.settlement_method = SupplyAgreement.SettlementMethod.ERS
+    agreement.save()
+    invoice, _ = _prepare(world)
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+
+    issued = settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+
+    assert (issued.status, issued.method, issued.document) == ("issued", "ers", None)
+    assert not OutboundDocument.objects.filter(set_id="810").exists()
+
+
+def test_a_credit_memo_corrects_an_issued_invoice_without_editing_it(world):
+    invoice, _ = _prepare(world)
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+    settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+
+    memo = settlement_memo_create(
+        original_id=invoice.pk,
+        kind="credit_memo",
+        lines=[MemoLine(world["x"].pk, world["s1"].pk, D(2), D("4.25"))],
+        reason="two X returned damaged",
+        user=world["preparer"],
+    )
+    settlement_approve(invoice_id=memo.pk, user=world["approver"])
+    settlement_issue(invoice_id=memo.pk, user=world["approver"], today=TODAY)
+
+    memo.refresh_from_db()
+    invoice.refresh_from_db()
+    # 2 x 4.25 = 8.50 credited; the invoice still says 428.25.
+    assert (memo.total, memo.original_id, memo.status) == (D("-8.50"), invoice.pk, "issued")
+    assert invoice.total == D("428.25")
+    reader = X12Reader(raw_path(memo.document.raw_file))
+    back = read_810([s for s in reader.segments() if s[0] not in ("ISA", "GS", "GE", "IEA")])
+    reader.close()
+    assert (back.transaction_type, back.original_invoice, back.total) == (
+        "CR",
+        invoice.number,
+        D("8.50"),
+    )
+
+
+def test_a_memo_needs_an_issued_invoice_and_a_reason(world):
+    invoice, _ = _prepare(world)
+    line = MemoLine(world["x"].pk, world["s1"].pk, D(1), D(1))
+    with pytest.raises(SettlementRefused, match="memos correct issued invoices"):
+        settlement_memo_create(original_id=invoice.pk, kind="credit_memo", lines=[line], reason="x")
+    with pytest.raises(SettlementRefused, match="needs a reason"):
+        settlement_memo_create(original_id=invoice.pk, kind="credit_memo", lines=[line], reason=" ")
+
+
+def test_an_810_our_maps_refuse_issues_nothing_and_says_why(world):
+    invoice, _ = _prepare(world)
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+    # A vendor item number longer than the 810's product id allows (IT107 is 1-48).
+    world["x"].vendor_item = "X" * 60
+    world["x"].save()
+
+    with pytest.raises(Exception, match="failed our validation"):
+        settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.document) == ("approved", None)
+    problem = ExceptionItem.objects.get(kind="document_invalid")
+    assert problem.subject == f"810 for {invoice.number}"
