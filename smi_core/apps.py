@@ -12,6 +12,10 @@ class SmiCoreConfig(AppConfig):
 
         # Each applied 852 plans the item-locations it changed.
         on_positions_changed(planning_after_positions_changed)
+        # PostgreSQL: rows of a month without its partition are moved into a new one.
+        from smi_core.services.partitions import partitions_after_positions_changed
+
+        on_positions_changed(partitions_after_positions_changed)
         # After every app's migrate: permissions of apps migrated after this one exist by then.
         post_migrate.connect(_ensure_roles, dispatch_uid="smi_core.ensure_roles")
 

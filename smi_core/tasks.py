@@ -58,3 +58,21 @@ def plan_all(as_of: str | None = None) -> dict:
         "proposals": len(result.proposals),
         "exceptions": len(result.exceptions),
     }
+
+
+@shared_task(
+    name="smi_core.activity_partitions_ensure",
+    acks_late=True,
+    autoretry_for=TRANSIENT,  # includes a lock wait given up (lock_timeout) behind an ingest
+    retry_backoff=True,
+    max_retries=5,
+)
+def activity_partitions_ensure_task() -> dict:
+    """PostgreSQL: the activity partitions of this month and the next three exist, and rows
+    that landed in the DEFAULT partition are moved into their month's (daily, and after an
+    852 for a month without one). Elsewhere nothing to do."""
+    from smi_core.services.partitions import activity_is_partitioned, activity_partitions_ensure
+
+    if not activity_is_partitioned():
+        return {"partitioned": False}
+    return {"partitioned": True, **activity_partitions_ensure()}

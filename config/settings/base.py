@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "smi_edi.webhooks_redeliver",
         "schedule": 120.0,
     },
+    # PostgreSQL: the 852 activity partitions of this month and the next three (docs/production.md).
+    "activity-partitions-ahead": {
+        "task": "smi_core.activity_partitions_ensure",
+        "schedule": crontab(hour=1, minute=15),
+    },
 }
 
 # X12 defaults for what this hub sends (partners override them).
@@ -271,6 +276,10 @@ SMI_METRICS_ALLOWED_IPS = env_list("SMI_METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 # A queued outbound document older than this many seconds counts as overdue in /metrics.
 SMI_DELIVERY_OVERDUE_AFTER = int(os.environ.get("SMI_DELIVERY_OVERDUE_AFTER", "3600"))
 SMI_RAW_STORE_DIR = Path(os.environ.get("SMI_RAW_STORE_DIR", VAR_DIR / "raw"))
+# Where `activity_partitions archive` writes archived months of 852 activity (.tsv.gz + manifest).
+SMI_ACTIVITY_ARCHIVE_DIR = Path(
+    os.environ.get("SMI_ACTIVITY_ARCHIVE_DIR", VAR_DIR / "archive" / "activity")
+)
 # Imports (agreements_import) read the files an import names (text_file, terms_csv) only
 # inside this folder; empty: the folder of the file being imported.
 SMI_IMPORT_ROOT = os.environ.get("SMI_IMPORT_ROOT", "")

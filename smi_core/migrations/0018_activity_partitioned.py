@@ -48,8 +48,7 @@ def _keys(cursor, table: str, *, partitioned: bool) -> None:
     unique = "source_set_id, segment_number, position, period_end"  # both ways (0017)
     cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY ({pk})")
     cursor.execute(
-        f"ALTER TABLE {table} ADD CONSTRAINT unique_activity_per_source_position "
-        f"UNIQUE ({unique})"
+        f"ALTER TABLE {table} ADD CONSTRAINT unique_activity_per_source_position UNIQUE ({unique})"
     )
     cursor.execute(
         f"CREATE INDEX activity_item_loc_period ON {table} (item_id, location_id, period_end)"
@@ -95,7 +94,7 @@ def partition(apps, schema_editor) -> None:
             f"CREATE TABLE {TABLE} (LIKE {OLD} INCLUDING DEFAULTS INCLUDING IDENTITY "
             "INCLUDING STORAGE) PARTITION BY RANGE (period_end)"
         )
-        today = _month(date.today())
+        today = _month(date.today())  # noqa: DTZ011 - the server's month is close enough
         month = _month(min(first, today) if first else today)
         end = _month(max(last, today) if last else today)
         for _ in range(AHEAD_MONTHS):

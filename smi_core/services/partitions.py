@@ -263,9 +263,7 @@ def _open_settlements_from() -> date | None:
         return None
     from django.db.models import Min
 
-    return (
-        invoice.objects.exclude(status="paid").aggregate(first=Min("cycle_start"))["first"]
-    )
+    return invoice.objects.exclude(status="paid").aggregate(first=Min("cycle_start"))["first"]
 
 
 def _blockers(part: Partition, shipments_from, settlements_from) -> list[str]:
@@ -363,7 +361,7 @@ def activity_partition_archive(
             "bytes": size,
             "archived_at": timezone.now().isoformat(),
             "restore": (
-                f"gunzip -c {path.name} | psql -c \"\\copy {TABLE} ({', '.join(COLUMNS)}) "
+                f'gunzip -c {path.name} | psql -c "\\copy {TABLE} ({", ".join(COLUMNS)}) '
                 'FROM STDIN"'
             ),
         }
@@ -388,17 +386,19 @@ def activity_partition_archive(
 def _write(cursor, name: str, path: Path, progress) -> int:
     rows = 0
     tmp = path.with_suffix(".part")
-    with gzip.open(tmp, "wb", compresslevel=6) as out:
-        with cursor.cursor.copy(
+    with (
+        gzip.open(tmp, "wb", compresslevel=6) as out,
+        cursor.cursor.copy(
             f"COPY (SELECT {', '.join(COLUMNS)} FROM {name} ORDER BY id) TO STDOUT"
-        ) as copy:
-            for chunk in copy:
-                data = bytes(chunk)
-                out.write(data)
-                lines = data.count(b"\n")
-                rows += lines
-                if progress and lines:
-                    progress(lines)
+        ) as copy,
+    ):
+        for chunk in copy:
+            data = bytes(chunk)
+            out.write(data)
+            lines = data.count(b"\n")
+            rows += lines
+            if progress and lines:
+                progress(lines)
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
     tmp.rename(path)
@@ -421,7 +421,12 @@ def _read_back(path: Path) -> tuple[int, Decimal]:
     with gzip.open(path, "rt", encoding="utf-8", newline="\n") as handle:
         for line in handle:
             rows += 1
-            total += Decimal(line.split("\t")[column])
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != len(COLUMNS):
+                raise PartitionError(
+                    f"{path.name}: line {rows} has {len(fields)} fields, not {len(COLUMNS)}"
+                )
+            total += Decimal(fields[column])
     return rows, total
 
 
@@ -438,12 +443,24 @@ def activity_archive_verify(record) -> list[str]:
     path = Path(record.path)
     if not path.exists():
         return [f"{path} is missing"]
-    digest, size = _sha256(path)
+    digest, _ = _sha256(path)
     problems = []
     if digest != record.sha256:
         problems.append(f"{path.name}: sha256 {digest}, archived as {record.sha256}")
-    rows, total = _read_back(path)
+    try:
+        rows, total = _read_back(path)
+    except (PartitionError, OSError, EOFError, ArithmeticError) as exc:
+        return [*problems, f"{path.name} cannot be read back: {exc}"]
     if (rows, total) != (record.rows, record.quantity_total):
         problems.append(f"{path.name}: {rows} rows, {total} units; archived {record.rows}")
     return problems
 
+
+def partitions_after_positions_changed(*, item_location_pairs, source: str) -> None:
+    """Registered with the ingestion hook: when an 852 put rows in the DEFAULT partition (a
+    month with no partition yet), queue the task that makes the month and moves them."""
+    if not activity_default_has_rows():
+        return
+    from smi_core.tasks import activity_partitions_ensure_task
+
+    transaction.on_commit(lambda: activity_partitions_ensure_task.delay())

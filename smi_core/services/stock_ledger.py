@@ -255,12 +255,21 @@ def stock_ledger_rebuild(*, models=None, using_connection=None) -> dict:
     """Empty the ledger and write it again from every stored activity row, set by set in
     the order of their periods (then of arrival), so levels carry forward in date order even
     where a partner sent an older week late. Returns the sets and rows replayed."""
+    from smi_core.services.partitions import activity_archived_through
+
+    # Months archived by ``activity_partitions archive`` are in files only: their ledger
+    # rows are kept (and carried forward from), the rest is written again. (A migration
+    # passing its historical ``models`` runs before any archive.)
+    kept_before = activity_archived_through() if models is None else None
     models = models or _default_models()
     conn = using_connection or connection
     tables = _tables(models)
     sql = _statement(**tables, vendor=conn.vendor)
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {tables['ledger']}")
+        if kept_before is None:
+            cursor.execute(f"DELETE FROM {tables['ledger']}")
+        else:
+            cursor.execute(f"DELETE FROM {tables['ledger']} WHERE period_end >= %s", [kept_before])
         cursor.execute(
             f"SELECT source_set_id, MAX(period_end) FROM {tables['activity']} "
             "GROUP BY source_set_id ORDER BY 2, 1"
