@@ -110,6 +110,13 @@ def eoq(
     return _d(math.sqrt(2 * d * k / h)), _d(math.sqrt(2 * d * k * h))
 
 
+def _units(value: Decimal) -> str:
+    """A quantity in a step a planner reads: ``24.0000`` -> ``24``, ``1250`` -> ``1,250``."""
+    from smi_core.templatetags.smi_format import quantity
+
+    return quantity(value)
+
+
 @dataclass(frozen=True)
 class Rounding:
     quantity: Decimal
@@ -137,19 +144,21 @@ def round_order(
     quantity = max(raw, Decimal(0))
     if minimum is not None and position + quantity < minimum:  # even when raw <= 0
         quantity = minimum - position
-        steps.append(f"raised to reach the agreed minimum {minimum}")
+        steps.append(f"raised to reach the agreed minimum {_units(minimum)}")
     if maximum is not None and position + quantity > maximum:
         quantity = max(maximum - position, Decimal(0))
-        steps.append(f"cut to stay within the agreed maximum {maximum}")
+        steps.append(f"cut to stay within the agreed maximum {_units(maximum)}")
     if quantity > 0 and moq and quantity < moq:
         quantity = moq
-        steps.append(f"raised to the minimum order quantity {moq}")
+        steps.append(f"raised to the minimum order quantity {_units(moq)}")
     if quantity > 0 and pack and pack > 0 and quantity % pack:
         up = (quantity / pack).to_integral_value(rounding=ROUND_CEILING) * pack
         if maximum is not None and position + up > maximum and up - pack >= max(pack, moq or 0):
             quantity = up - pack
-            steps.append(f"rounded down to whole packs of {pack} to stay within the maximum")
+            steps.append(
+                f"rounded down to whole packs of {_units(pack)} to stay within the maximum"
+            )
         else:
             quantity = up
-            steps.append(f"rounded up to whole packs of {pack}")
+            steps.append(f"rounded up to whole packs of {_units(pack)}")
     return Rounding(quantity.quantize(QUANT), tuple(steps))

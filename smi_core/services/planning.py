@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -44,6 +45,8 @@ from smi_core.selectors.planning import (
 )
 from smi_core.services.bulk import insert, upsert
 from smi_core.services.exceptions import ExceptionSpec, exceptions_raise_many
+from smi_core.templatetags.smi_format import decimal as fixed
+from smi_core.templatetags.smi_format import quantity
 
 log = logging.getLogger(__name__)
 WEEK = Decimal(7)
@@ -81,8 +84,13 @@ def plan_replenishment(
     partner_code: str | None = None,
     item_locations: set[Key] | None = None,
     user=None,
+    progress: Callable[..., None] | None = None,
 ) -> PlanResult:
-    """Plan every item-location under an agreement in force (or only ``item_locations``)."""
+    """Plan every item-location under an agreement in force (or only ``item_locations``).
+
+    ``progress(done, total, stage)``, when given, is told how many item-locations of how
+    many are planned (forecast and policy), then ``stage="saving"`` while the results are
+    written: a progress bar's figures (the command line's)."""
     agreements = agreements_in_force(as_of=as_of, partner_code=partner_code)
     positions = positions_in_scope(set(agreements), item_locations)
     keys = {(p["item_id"], p["location_id"]) for p in positions}
@@ -106,10 +114,10 @@ def plan_replenishment(
     forecasts: list[tuple] = []
     lines: list[PlannedLine] = []
     problems: list[ExceptionSpec] = []
-    forecasts_by_position = forecast_many(
-        [demand.get((p["item_id"], p["location_id"]), []) for p in positions]
-    )
-    for position, fc in zip(positions, forecasts_by_position, strict=True):
+    total = len(positions)
+    if progress is not None:
+        progress(0, total, "forecasting")
+    for position, fc in _forecasts_in_chunks(positions, demand, total, progress):
         key = (position["item_id"], position["location_id"])
         agreement = agreements[(position["item__supplier_id"], position["location__party_id"])]
         term = terms.get((agreement.pk, key[0], key[1])) or terms.get((agreement.pk, key[0], None))
@@ -131,6 +139,8 @@ def plan_replenishment(
             lines.append(line)
 
     problems.extend(_apply_capacity(lines))
+    if progress is not None:
+        progress(total, total, "saving")
     with transaction.atomic():
         _save_forecasts(forecasts)
         proposals = _save_proposals(lines, run=run, as_of=as_of, actor=actor, user=user)
@@ -149,6 +159,20 @@ def plan_replenishment(
         len(problems),
     )
     return PlanResult(run=run, proposals=proposals, exceptions=exceptions)
+
+
+PROGRESS_CHUNK = 2000  # item-locations forecast at once between two progress reports
+
+
+def _forecasts_in_chunks(positions, demand, total: int, progress):
+    """(position, forecast) pairs, forecast a chunk at a time (numpy per chunk, the same
+    figures as all at once); ``progress`` hears after each chunk is through."""
+    for start in range(0, total, PROGRESS_CHUNK):
+        chunk = positions[start : start + PROGRESS_CHUNK]
+        forecasts = forecast_many([demand.get((p["item_id"], p["location_id"]), []) for p in chunk])
+        yield from zip(chunk, forecasts, strict=True)
+        if progress is not None:
+            progress(start + len(chunk), total, "planning")
 
 
 PLANNING_KINDS = (
@@ -259,7 +283,7 @@ def _plan_one(
                 partner_id=buyer_id,
                 subject=subject,
                 links=link,
-                message=f"The {fc.method} forecast's error (MASE {_d(fc.mase)}) is above {mase_limit}.",
+                message=f"The {fc.method} forecast's error (MASE {fixed(_d(fc.mase), 2)}) is above {fixed(mase_limit, 2)}.",
                 action="Review the demand history for promotions or one-off orders; adjust the agreed min/max if needed.",
                 details={"mase": str(_d(fc.mase)), "method": fc.method},
             )
@@ -323,7 +347,7 @@ def _plan_one(
                 partner_id=buyer_id,
                 subject=subject,
                 links=link,
-                message=f"{on_hand + position['in_transit']} on hand and in transit will not cover {(d * lead).quantize(Decimal('0.01'))} of demand before a new delivery can arrive ({lead_days} days).",
+                message=f"{quantity(on_hand + position['in_transit'])} on hand and in transit will not cover {quantity((d * lead).quantize(Decimal('0.01')))} of demand before a new delivery can arrive ({quantity(lead_days)} days).",
                 action="Expedite what is on order or ship from stock now; check the proposal for this location.",
                 details={
                     "available": str(on_hand + position["in_transit"]),
@@ -338,7 +362,7 @@ def _plan_one(
                 partner_id=buyer_id,
                 subject=subject,
                 links=link,
-                message=f"The inventory position {ip} is above the agreed maximum {maximum.quantize(Decimal('0.01'))}.",
+                message=f"The inventory position {quantity(ip)} is above the agreed maximum {quantity(maximum.quantize(Decimal('0.01')))}.",
                 action="Hold replenishment; consider moving stock to another location or agreeing a return.",
                 details={"inventory_position": str(ip), "maximum": str(maximum.quantize(Q4))},
             )
@@ -450,7 +474,7 @@ def _apply_capacity(lines: list[PlannedLine]) -> list[ExceptionSpec]:
                 kind=ExceptionItem.Kind.CAPACITY_SHORTFALL,
                 partner_id=cap.supplier_id,
                 subject=f"capacity {cap.item.vendor_item if cap.item_id else cap.item_group}",
-                message=f"Planning asked for {wanted} units against a weekly capacity of {cap.units_per_week}; {given} were allocated, {wanted - given} short.",
+                message=f"Planning asked for {quantity(wanted)} units against a weekly capacity of {quantity(cap.units_per_week)}; {quantity(given)} were allocated, {quantity(wanted - given)} short.",
                 action="Agree extra capacity or priorities with the supplier; the cut lines say how much each location lost.",
                 details={
                     "requested": decimal_text(wanted),

@@ -154,7 +154,7 @@ def test_the_agreed_maximum_caps_the_order(planning_world):
 
     line = ProposalLine.objects.get(item__vendor_item="ACME-1004")
     assert line.quantity == Decimal(20)  # position 10 + 20 = the maximum 30
-    assert "cut to stay within the agreed maximum 30.0000" in line.explanation["rounding"]
+    assert "cut to stay within the agreed maximum 30" in line.explanation["rounding"]
 
 
 def test_weekly_capacity_is_shared_and_the_shortfall_flagged(planning_world):
@@ -171,6 +171,7 @@ def test_weekly_capacity_is_shared_and_the_shortfall_flagged(planning_world):
     assert line.explanation["capacity"]["rule"].startswith("proportional")
     shortfall = ExceptionItem.objects.get(kind="capacity_shortfall", status="open")
     assert shortfall.details["capacity"] == "20" and shortfall.details["allocated"] == "20"
+    assert "against a weekly capacity of 20; 20 were allocated" in shortfall.message
 
 
 def test_exceptions_for_stockout_excess_and_stale_data(planning_world):
@@ -184,6 +185,28 @@ def test_exceptions_for_stockout_excess_and_stale_data(planning_world):
     assert ("projected_stockout", f"item {soap.pk} at location {s001.pk}") in open_kinds
     assert ("excess_stock", f"item {towels.pk} at location {s001.pk}") in open_kinds
     assert ("stale_data", f"item {soap.pk} at location {s001.pk}") in open_kinds
+
+
+def test_planning_notes_read_for_people_and_details_keep_precision(planning_world):
+    """Rounding steps and exception messages say 12, not 12.0000 (issue 16); the details
+    a machine reads keep every decimal."""
+    import re
+
+    history(on_hand_soap=0, on_hand_towels=45)
+    ReplenishmentProposal.objects.all().delete()
+
+    plan_replenishment(as_of=date(2026, 12, 10), actor="test")
+
+    raw = re.compile(r"\d\.\d*0\b")  # 12.0000, 30.00, 2.50: trailing zeros for people
+    steps = [s for line in ProposalLine.objects.all() for s in line.explanation["rounding"]]
+    assert "rounded up to whole packs of 12" in steps
+    assert steps and not [s for s in steps if raw.search(s)]
+    messages = {e.kind: e.message for e in ExceptionItem.objects.filter(status="open")}
+    assert {"projected_stockout", "excess_stock"} <= set(messages)
+    assert not [m for m in messages.values() if raw.search(m)], messages
+    assert messages["excess_stock"].startswith("The inventory position 45 is above")
+    excess = ExceptionItem.objects.get(kind="excess_stock", status="open")
+    assert excess.details["maximum"] == "30.0000"  # machine format: full precision
 
 
 def test_a_condition_that_cleared_resolves_its_exception(planning_world):
@@ -303,6 +326,10 @@ def test_plan_replenishment_command_prints_for_people_with_progress(planning_wor
     )
 
     assert "planning as of 2026-11-24" in err.getvalue()
+    # the bar has a total: the item-locations planned of how many, then saving
+    total = PlanRun.objects.latest("pk").item_locations
+    assert total > 0 and f"{total}/{total}" in err.getvalue(), err.getvalue()
+    assert "saving as of 2026-11-24" in err.getvalue()
     text = out.getvalue()
     assert re.search(r"line\(s\), [A-Z]{3} \d{1,3}(,\d{3})*\.\d{2}\n", text), text
     item_lines = [line for line in text.splitlines() if line.startswith("    ACME-")]

@@ -27,13 +27,25 @@ class Command(BaseCommand):
         if o["partner"] and not Party.objects.filter(code=o["partner"]).exists():
             raise CommandError(f"no partner {o['partner']!r}")
         as_of = o["as_of"] or timezone.now().date()
-        # one service call: the bar shows that it works and for how long
-        with progress_bar(self.stderr, f"planning as of {as_of}", None):
+        # item-locations planned of how many (the service reports them), then saving
+        with progress_bar(self.stderr, f"planning as of {as_of}", None) as advance:
+            seen = {"done": 0}
+
+            def progress(done: int, total: int, stage: str) -> None:
+                advance(
+                    done - seen["done"],
+                    total=total,
+                    of=f"{total:,}",
+                    description=f"{stage} as of {as_of}",
+                )
+                seen["done"] = done
+
             result = plan_replenishment(
                 as_of=as_of,
                 actor="cli:plan_replenishment",
                 trigger=PlanRun.Trigger.MANUAL,
                 partner_code=o["partner"],
+                progress=progress,
             )
         run = result.run
         proposals = [proposal_as_dict(p, lines=True) for p in result.proposals]
