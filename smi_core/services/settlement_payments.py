@@ -54,7 +54,8 @@ class RemittanceLineIn:
     paid: Decimal  # RMR04
     invoice_amount: Decimal | None = None  # RMR05, the buyer's figure for the invoice
     discount: Decimal = ZERO  # RMR06
-    adjustments: tuple[Adjustment, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()  # explain ``paid``, which already nets them
+    invoice_date: date | None = None  # DTM*003: the invoice's date as the buyer has it
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class RemittanceIn:
     currency: str
     method: str = ""
     lines: tuple[RemittanceLineIn, ...] = field(default_factory=tuple)
+    adjustments: tuple[Adjustment, ...] = ()  # not tied to one invoice; part of ``amount``
 
 
 def _money(value: Decimal) -> str:
@@ -88,11 +90,12 @@ def _match(advice: RemittanceIn, line: RemittanceLineIn, taken: set[int]):
         if inv.balance == wanted or inv.total == wanted
     ]
     if candidates:
+        # The invoice of the date the buyer gives, else the one due nearest the payment.
         candidates.sort(
             key=lambda inv: (
-                (abs((inv.due_date - advice.payment_date).days), inv.pk)
-                if inv.due_date
-                else (10**6, inv.pk)
+                inv.invoice_date != line.invoice_date,
+                abs((inv.due_date - advice.payment_date).days) if inv.due_date else 10**6,
+                inv.pk,
             )
         )
         return candidates[0], M.AMOUNT_DATE
@@ -150,14 +153,34 @@ def _apply_lines(remittance: Remittance, advice: RemittanceIn) -> list[dict]:
     trace = advice.trace_number
     applied = []
     taken: set[int] = set()
-    allocated = sum((line.paid for line in advice.lines), ZERO)
+    allocated = sum((line.paid for line in advice.lines), ZERO) + sum(
+        (a.amount for a in advice.adjustments), ZERO
+    )
+    if advice.adjustments:
+        reasons = ", ".join(f"{a.reason} {_money(a.amount)}" for a in advice.adjustments)
+        exception_raise(
+            kind="payment_deduction",
+            partner=advice.payer,
+            subject=f"remittance {trace}",
+            message=f"{advice.payer.code}'s payment {trace} of {advice.payment_date} carries "
+            f"adjustments tied to no invoice (reason codes: {reasons}).",
+            action="Find what the buyer adjusted, accept it with a memo or dispute it; then "
+            "resolve this exception.",
+            details={
+                "trace": trace,
+                "adjustments": [
+                    {"amount": str(a.amount), "reason": a.reason} for a in advice.adjustments
+                ],
+            },
+        )
     if allocated != advice.amount:
         exception_raise(
             kind="payment_unmatched",
             partner=advice.payer,
             subject=f"remittance {trace}",
             message=f"{advice.payer.code}'s payment {trace} of {advice.currency} "
-            f"{_money(advice.amount)} lists {_money(allocated)} against invoices; "
+            f"{_money(advice.amount)} lists {_money(allocated)} against invoices and "
+            "adjustments; "
             f"{_money(advice.amount - allocated)} is not allocated.",
             action="Ask the buyer what the difference pays, then resolve this exception.",
             details={"trace": trace, "amount": str(advice.amount), "lines": str(allocated)},
