@@ -530,7 +530,14 @@ def _apply_850(inbound_set: InboundSet, stream, interchange: Interchange):
     return ApplyOutcome(rows=1 if order else 0)
 
 
-SET_HANDLERS = {"852": _apply_852, "846": _apply_846, "850": _apply_850}
+def _apply_820(inbound_set: InboundSet, stream, interchange: Interchange):
+    """Apply the buyer's remittance advice to our settlements."""
+    from smi_edi.services.settlement_documents import remittance_apply_820
+
+    return remittance_apply_820(inbound_set, stream, interchange)
+
+
+SET_HANDLERS = {"852": _apply_852, "846": _apply_846, "850": _apply_850, "820": _apply_820}
 STOCK_REPORT_SETS = ["852", "846"]  # sets whose apply changes positions
 
 
