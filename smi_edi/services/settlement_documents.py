@@ -13,11 +13,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 from smi_core.models import ItemCrossReference, Party, SettlementInvoice
+from smi_core.services.activity import ApplyOutcome
 from smi_core.services.audit import Actor
+from smi_core.services.exceptions import exception_raise
 from smi_core.services.settlement import SettlementDocumentInvalid
-from smi_edi.models import OutboundDocument
+from smi_core.services.settlement_payments import (
+    Adjustment,
+    RemittanceIn,
+    RemittanceLineIn,
+    remittance_apply,
+)
+from smi_edi.models import InboundSet, Interchange, OutboundDocument
 from smi_edi.services.outbound import outbound_create, partner_for
 from smi_edi.x12.ts810 import Invoice810, InvoiceLine810, Party810, segments_810
+from smi_edi.x12.ts820 import Adjustment820, Remittance820, read_820
 
 D = OutboundDocument
 K = SettlementInvoice.Kind
@@ -114,5 +123,76 @@ def settlement_issued(*, event: str, invoice_id: int) -> None:
     settlement_send(invoice_id=invoice_id, actor=actor)
 
 
-def _decimal(value) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+# -- 820 in --------------------------------------------------------------------------------
+
+
+def _adjustment(adjustment: Adjustment820) -> Adjustment:
+    return Adjustment(adjustment.amount, f"{adjustment.reason} ({adjustment.reason_text})")
+
+
+def remittance_in(advice: Remittance820, *, payer: Party, payee: Party, received) -> RemittanceIn:
+    """The 820 as the domain's plain values. A payment date the buyer left out (BPR16) is
+    the day the advice came."""
+    return RemittanceIn(
+        payer=payer,
+        payee=payee,
+        trace_number=advice.trace_number,
+        payment_date=advice.payment_date or received,
+        amount=advice.amount,
+        currency=advice.currency,
+        method=advice.method,
+        lines=tuple(
+            RemittanceLineIn(
+                reference=item.invoice_number,
+                paid=item.paid,
+                invoice_amount=item.invoice_amount,
+                discount=item.discount or Decimal(0),
+                adjustments=tuple(_adjustment(a) for a in item.adjustments),
+                invoice_date=item.invoice_date,
+            )
+            for item in advice.items
+        ),
+        adjustments=tuple(_adjustment(a) for a in advice.adjustments),
+    )
+
+
+def remittance_apply_820(inbound_set: InboundSet, stream, interchange: Interchange) -> ApplyOutcome:
+    """Apply an accepted 820 set (the interchange dispatcher's handler): the buyer is the
+    sender, the supplier the receiver. What cannot be read, or a reversal (BPR03 D), is an
+    exception instead."""
+    buyer = interchange.sender.party
+    where = f"interchange #{interchange.pk}, ST02 {inbound_set.control_number}"
+    try:
+        advice = read_820([elements for elements, _ in stream])
+    except ValueError as exc:
+        exception_raise(
+            kind="mapping_problem",
+            partner=buyer,
+            subject=f"820 {where}",
+            message=f"The 820 in {where} could not be read: {exc}",
+            action="Ask the buyer to correct and resend the remittance advice.",
+            source_set=inbound_set,
+        )
+        return ApplyOutcome(rows=0)
+    if advice.credit_debit != "C":
+        exception_raise(
+            kind="mapping_problem",
+            partner=buyer,
+            subject=f"820 {where}",
+            message=f"The 820 in {where} (trace {advice.trace_number}) is a debit "
+            f"(BPR03 {advice.credit_debit}), a reversal the hub does not apply.",
+            action="Record the reversal by hand with the buyer's bank details.",
+            source_set=inbound_set,
+        )
+        return ApplyOutcome(rows=0)
+    remittance_apply(
+        advice=remittance_in(
+            advice,
+            payer=buyer,
+            payee=interchange.receiver.party,
+            received=interchange.received_at.date(),
+        ),
+        actor=Actor.partner(interchange.sender.code),
+        source_set_id=inbound_set.pk,
+    )
+    return ApplyOutcome(rows=len(advice.items))
