@@ -171,6 +171,9 @@ def _check(invoice: Invoice810) -> None:
             )
         if not ac.amount.is_finite() or ac.amount < 0:
             raise ValueError(f"allowance/charge {ac.code}: amount {ac.amount} must not be negative")
+    if (invoice.terms_discount_percent is None) != (invoice.terms_discount_days is None):
+        # ITD syntax L03040513: a discount percent needs the days it applies within
+        raise ValueError("terms: a discount percent and its discount days go together")
     for days in (invoice.terms_net_days, invoice.terms_discount_days):
         if days is not None and not 0 <= days <= 999:
             raise ValueError(f"terms days {days} must be 0 to 999")
@@ -234,7 +237,8 @@ def segments_810(invoice: Invoice810, *, version: str = "004010") -> list[list]:
         segments.append(["REF", "OI", invoice.original_invoice])
     for role, party in (("SE", invoice.seller), ("BY", invoice.buyer)):
         segments.append(["N1", role, party.name or None, party.qualifier, party.id])
-    if invoice.terms_net_days is not None or invoice.terms_discount_percent is not None:
+    terms = (invoice.terms_net_days, invoice.terms_discount_percent, invoice.terms_discount_days)
+    if any(value is not None for value in terms):
         segments.append(
             [
                 "ITD",
