@@ -23,7 +23,7 @@ from smi_core.services.settlement_payments import (
     RemittanceRefused,
     remittance_apply,
 )
-from tests.smi_core.test_settlement import TODAY, world  # noqa: F401 (fixture)
+from tests.smi_core.test_settlement import TODAY, person, world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -194,7 +194,7 @@ def test_finance_figures_at_a_date(world):  # noqa: F811
         "128.25",
     )
     # Due 04-09: 21 days overdue on 04-30.
-    assert (row["overdue"], row["aged 1-30"], row["aged current"]) == ("128.25", "128.25", "0.00")
+    assert (row["overdue"], row["aged_1_30"], row["aged_current"]) == ("128.25", "128.25", "0.00")
     # Over 04-01..04-30: 428.25 fell due, 300.00 came in.
     assert at["cash"]["by_currency"]["USD"] == {
         "due": "428.25",
@@ -206,11 +206,11 @@ def test_finance_figures_at_a_date(world):  # noqa: F811
     # Before the payment date nothing is paid yet; before the invoice date nothing is owed.
     before_payment = settlement_figures(scope=everything, filters=none, as_of=date(2027, 4, 4))
     assert before_payment["rows"][0]["paid"] == "0.00"
-    assert before_payment["rows"][0]["aged current"] == "428.25"
+    assert before_payment["rows"][0]["aged_current"] == "428.25"
     assert settlement_figures(scope=everything, filters=none, as_of=date(2027, 3, 9))["rows"] == []
     # 41 days late on 05-20: the 31-60 bucket.
     later = settlement_figures(scope=everything, filters=none, as_of=date(2027, 5, 20))
-    assert later["rows"][0]["aged 31-60"] == "128.25"
+    assert later["rows"][0]["aged_31_60"] == "128.25"
 
 
 def test_a_finance_user_sees_only_granted_parties(world):  # noqa: F811
@@ -239,3 +239,29 @@ def test_age_buckets(days, bucket):
 def test_a_remittance_without_trace_is_refused(world):  # noqa: F811
     with pytest.raises(RemittanceRefused, match="trace number"):
         remittance_apply(advice=advice(world, " ", "1.00"), actor=BUYER)
+
+
+def test_the_figure_reaches_the_api_the_report_and_the_dashboard(world, client):  # noqa: F811
+    import io
+
+    from django.core.management import call_command
+    from rest_framework.test import APIClient
+
+    invoice = issued(world)
+    line = RemittanceLineIn(reference=invoice.number, paid=D("300.00"))
+    remittance_apply(advice=advice(world, "T1", "300.00", line), actor=BUYER)
+    auditor = person("aud", "auditor")
+    api = APIClient()
+    api.force_authenticate(auditor)
+
+    data = api.get("/api/v1/finance/settlement/?as_of=2027-04-30").json()
+    csv_text = api.get("/api/v1/finance/settlement/?as_of=2027-04-30&export=csv").content.decode()
+    out = io.StringIO()
+    call_command("finance_report", "--as-of", "2027-04-30", "--figure", "settlement", stdout=out)
+    client.force_login(auditor)
+    page = client.get("/finance/?as_of=2027-04-30").content.decode()
+
+    assert data["rows"][0]["owed"] == "128.25"
+    assert "128.25" in csv_text.splitlines()[1] and "dso_days" in csv_text.splitlines()[0]
+    assert "Settlement" in out.getvalue() and "128.25" in out.getvalue()
+    assert 'id="settlement"' in page and "USD 128.25" in page and "1-30 days late" in page

@@ -32,6 +32,7 @@ ZERO = Decimal(0)
 S = SettlementInvoice.Status
 ISSUED = (S.ISSUED, S.PARTIALLY_PAID, S.PAID)
 BUCKETS = ("current", "1-30", "31-60", "61-90", "over 90")
+BUCKET_KEYS = {b: "aged_" + b.replace("-", "_").replace(" ", "_") for b in BUCKETS}
 CASH_WINDOW_DAYS = 30
 DSO_DAYS = 90
 
@@ -104,7 +105,7 @@ def settlement_figures(*, scope: FinanceScope, filters: Filters, as_of: date) ->
                 "owed": ZERO,
                 "overdue": ZERO,
                 "documents": 0,
-                **{f"aged {b}": ZERO for b in BUCKETS},
+                **{key: ZERO for key in BUCKET_KEYS.values()},
             },
         )
         owed = doc.total - paid_by_doc[doc.pk]
@@ -113,7 +114,7 @@ def settlement_figures(*, scope: FinanceScope, filters: Filters, as_of: date) ->
         row["owed"] += owed
         row["documents"] += 1
         days_overdue = (as_of - doc.due_date).days if doc.due_date else 0
-        row[f"aged {bucket_for(days_overdue)}"] += owed
+        row[BUCKET_KEYS[bucket_for(days_overdue)]] += owed
         if days_overdue > 0:
             row["overdue"] += owed
         if doc.due_date and window_start <= doc.due_date <= as_of:
@@ -145,7 +146,7 @@ def settlement_figures(*, scope: FinanceScope, filters: Filters, as_of: date) ->
         "as_of": as_of.isoformat(),
         "direction": "receivable for the supplier, payable for the buyer",
         "reporting_currency": target,
-        "buckets": list(BUCKETS),
+        "buckets": BUCKET_KEYS,
         "rows": [
             {
                 k: (_text(v) if isinstance(v, Decimal) else v)
@@ -186,15 +187,21 @@ def settlement_figures(*, scope: FinanceScope, filters: Filters, as_of: date) ->
     }
 
 
-_ORDER = ["buyer", "supplier", "currency", "documents", "invoiced", "paid", "owed", "overdue"]
+_ORDER = [
+    "buyer",
+    "supplier",
+    "currency",
+    "documents",
+    "invoiced",
+    "paid",
+    "owed",
+    "overdue",
+    *BUCKET_KEYS.values(),
+]
 
 
-def _order(key: str) -> tuple[int, int]:
-    if key in _ORDER:
-        return (0, _ORDER.index(key))
-    if key.startswith("aged "):
-        return (1, BUCKETS.index(key[5:]))
-    return (2, 0)
+def _order(key: str) -> int:
+    return _ORDER.index(key) if key in _ORDER else len(_ORDER)
 
 
 def _realised_fx(payments, target: str, rates: AgedRateBook, missing: list[str]) -> dict:
