@@ -18,7 +18,7 @@ from smi_core.selectors.finance.figures import figure_compute
 from smi_core.selectors.finance.tables import table_for
 from smi_core.templatetags.smi_format import days, human_table, money, simulation_rows
 
-SECTIONS = ("valuation", "turnover", "cashflow", "fx", "intercompany")
+SECTIONS = ("valuation", "turnover", "cashflow", "fx", "intercompany", "settlement")
 
 
 def _table(name: str, data: dict, currency: str) -> dict:
@@ -42,7 +42,18 @@ def _charts(figures: dict, currency: str) -> dict:
     cash = figures["cashflow"]
     fx = figures["fx"]
     ic = figures["intercompany"]
+    owed = figures["settlement"]
     return {
+        "settlement": bar_chart(
+            f"Owed by buyers, by days past due ({currency}, closing rate)",
+            [
+                (label, sum((_reporting(r, key) for r in owed["rows"]), Decimal(0)))
+                for label, key in owed["buckets"].items()
+            ],
+            unit=currency,
+            chart_id="chart-settlement",
+            fmt=fmt,
+        ),
         "valuation": bar_chart(
             f"Exposure by supplier and owner ({currency}, closing rate)",
             [
@@ -93,6 +104,12 @@ def _charts(figures: dict, currency: str) -> dict:
             fmt=fmt,
         ),
     }
+
+
+def _reporting(row: dict, key: str) -> Decimal:
+    """A settlement row's amount in the reporting currency (0 where no rate was found)."""
+    rate = row.get("rate")
+    return Decimal(row[key]) * Decimal(rate["rate"]) if rate else Decimal(0)
 
 
 @login_required(login_url="/admin/login/")

@@ -178,6 +178,17 @@ COLUMNS: dict[str, tuple[str, str] | None] = {
     "orders": ("Orders", "money"),
     "consignment": ("Consignment", "money"),
     "total": ("Total", "money"),
+    # settlement: receivables by buyer and currency, aged by days past due
+    "documents": ("Documents", "count"),
+    "invoiced": ("Invoiced", "money"),
+    "paid": ("Paid", "money"),
+    "owed": ("Owed", "money"),
+    "overdue": ("Overdue", "money"),
+    "aged_current": ("Not yet due", "money"),
+    "aged_1_30": ("1-30 days late", "money"),
+    "aged_31_60": ("31-60 days late", "money"),
+    "aged_61_90": ("61-90 days late", "money"),
+    "aged_over_90": ("Over 90 days late", "money"),
     # working capital: the two periods compared
     "baseline_start": ("Baseline from", "date"),
     "baseline_end": ("Baseline to", "date"),

@@ -20,6 +20,7 @@ from smi_core.selectors.finance.performance import (
     turnover_report,
     working_capital,
 )
+from smi_core.selectors.finance.settlement import settlement_figures
 from smi_core.selectors.finance.valuation import GROUPS, fx_adjustments, intercompany, valuation
 
 
@@ -55,6 +56,12 @@ FIGURES: dict[str, Figure] = {
         Figure("continuity", "Continuity: days of cover per supplier", continuity, ("as_of",)),
         Figure("cashflow", "Cash-out forecast by week", cash_forecast, ("as_of", "weeks")),
         Figure("owed", "Owed now for replenishment", amounts_owed, ("as_of",)),
+        Figure(
+            "settlement",
+            "Settlement: invoiced, paid, owed by age; cash in; DSO; realised FX",
+            settlement_figures,
+            ("as_of",),
+        ),
     ]
 }
 

@@ -65,6 +65,16 @@ def table_for(figure: str, data: dict) -> list[dict]:
         ]
     if figure == "working-capital":
         return [_flat(data)]
+    if figure == "settlement":
+        dso = data["dso"]["by_currency"]
+        return [
+            {
+                **{k: v for k, v in row.items() if k != "rate"},
+                "dso_days": (dso.get(row["currency"]) or {}).get("dso_days"),
+                "rates": _rate_text(row["rate"]) if row.get("rate") else "",
+            }
+            for row in data["rows"]
+        ]
     raise KeyError(figure)
 
 
