@@ -27,9 +27,10 @@ AS_OF = date(2026, 11, 24)
 STORES = 100
 
 
-def load(item_locations: int) -> None:
+def load(item_locations: int, advance=lambda amount: None) -> None:
     """A supplier, a buyer with 100 stores, item_locations / 100 items, an agreement with a
-    term per item, a position per item-location and 52 weekly QS rows per item-location."""
+    term per item, a position per item-location and 52 weekly QS rows per item-location.
+    ``advance(n)`` hears of each item's item-locations as they are written."""
     from django.db import connection, transaction
 
     from smi_core.models import (
@@ -138,6 +139,7 @@ def load(item_locations: int) -> None:
                     activity.write(
                         f"{end - timedelta(days=6)}\t{end}\t{source.pk}\t{item.pk}\t{loc.pk}\tQS\t{qty}\tEA\t\t\\N\t{n}\t0\n"
                     )
+            advance(len(loc_objs))
         with connection.cursor() as cursor:
             raw = cursor.cursor
             with raw.copy(
@@ -163,21 +165,25 @@ def main() -> None:
     from benchdb import setup_django
 
     setup_django(os.environ.get("SMI_BENCH_PLAN_DATABASE_URL") or DEFAULT_DB)
+    from smi_core.cli_output import progress_bar
     from smi_core.services.planning import plan_replenishment
 
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        print(f"loading {size:,} item-locations x 52 weeks ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
-        load(size)
-        print(
-            f"  loaded in {time.perf_counter() - start:.0f} s; planning ...",
-            file=sys.stderr,
-            flush=True,
-        )
-        start = time.perf_counter()
-        result = plan_replenishment(as_of=AS_OF, actor="bench")
-        seconds = time.perf_counter() - start
+        with progress_bar(sys.stderr, f"loading {size:,} item-locations x 52 weeks", size) as bar:
+            load(size, bar)
+        print(f"  loaded in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+        with progress_bar(sys.stderr, f"planning {size:,}", None) as bar:
+            seen = {"done": 0}
+
+            def progress(done: int, total: int, stage: str, bar=bar, seen=seen) -> None:
+                bar(done - seen["done"], total=total, of=f"{total:,}", description=stage)
+                seen["done"] = done
+
+            start = time.perf_counter()
+            result = plan_replenishment(as_of=AS_OF, actor="bench", progress=progress)
+            seconds = time.perf_counter() - start
         rows.append((size, seconds, result.run.proposals, result.run.lines, result.run.exceptions))
     print()
     print(

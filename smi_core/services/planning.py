@@ -94,6 +94,9 @@ def plan_replenishment(
     agreements = agreements_in_force(as_of=as_of, partner_code=partner_code)
     positions = positions_in_scope(set(agreements), item_locations)
     keys = {(p["item_id"], p["location_id"]) for p in positions}
+    total = len(positions)
+    if progress is not None:
+        progress(0, total, "reading demand")
     demand = weekly_demand(keys, as_of=as_of)
     pending = pending_quantities(keys)
     shipped = _shipped_not_received(keys)
@@ -114,7 +117,6 @@ def plan_replenishment(
     forecasts: list[tuple] = []
     lines: list[PlannedLine] = []
     problems: list[ExceptionSpec] = []
-    total = len(positions)
     if progress is not None:
         progress(0, total, "forecasting")
     for position, fc in _forecasts_in_chunks(positions, demand, total, progress):
