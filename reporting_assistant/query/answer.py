@@ -162,18 +162,24 @@ def _part(asked: Query, scope: FinanceScope, reporting: str) -> Part:
         )
         return part
     part.result = result
-    said = part.restatement = restatement(query, reporting=reporting, latest=result.latest)
+    own = result.unit if result.converted else ""
+    said = part.restatement = restatement(
+        query, reporting=reporting, latest=result.latest, own_currency=own
+    )
     if result.value is None:
         part.sentences.append(f"{said}: — ({result.note or 'no data'}).")
     else:
-        part.sentences.append(f"{said}: {_format(result.value, result.unit)}.")
+        stated = _format(result.value, result.unit)
+        if result.converted:
+            stated += f" ({_format(*result.converted)} at closing rates)"
+        part.sentences.append(f"{said}: {stated}.")
         if result.note:
             part.sentences.append(f"Note: {result.note}.")
     if dropped:
         names = ", ".join(f"{f.kind} {f.key}" for f in dropped)
+        plain = restatement(query, reporting=reporting, own_currency=own)
         part.restatement = said = said.replace(
-            restatement(query, reporting=reporting),
-            restatement(query, reporting=reporting) + f", all items and locations (not {names})",
+            plain, plain + f", all items and locations (not {names})"
         )
         part.sentences[0] = part.sentences[0].replace(part.sentences[0].split(": ")[0], said, 1)
         part.sentences.append(
@@ -196,7 +202,7 @@ def _part(asked: Query, scope: FinanceScope, reporting: str) -> Part:
     if result.rows and result.unit not in ("item-locations", "approved orders") and query.group_by:
         part.sentences.append(
             "; ".join(
-                f"{r['group']}: {_format(Decimal(r['value']), result.unit)}"
+                f"{r['group']}: {_format(Decimal(r['value']), r.get('currency') or result.unit)}"
                 for r in result.rows[:12]
             )
             + "."

@@ -46,6 +46,9 @@ class Result:
     data: dict | None = None
     params: dict | None = None
     narrowed: bool = False  # to items or locations: the figure's own totals do not apply
+    # The value in another currency, stated after it: a figure the finance pages give in
+    # its own currency (intercompany, in the agreement's) with its reporting-currency value.
+    converted: tuple[Decimal, str] | None = None
 
 
 def _params(query: Query, **extra) -> dict:
@@ -391,18 +394,27 @@ def _run(query: Query, scope: FinanceScope, figure_compute) -> Result:
         return Result(value, target, [], _latest(data), rates=rates)
     if query.metric == "intercompany":
         data = figure_compute("intercompany", scope=scope, params=_params(query))
-        value, rates = _converted_total(
-            [(Decimal(r["unrealised_profit"]), r["currency"]) for r in data["rows"]],
-            target,
-            query.as_of,
-        )
-        return Result(
-            value,
-            target,
-            [{"group": r["agreement"], "value": r["unrealised_profit"]} for r in data["rows"]],
-            _latest(data),
-            rates=rates,
-        )
+        amounts = [(Decimal(r["unrealised_profit"]), r["currency"]) for r in data["rows"]]
+        value, rates = _converted_total(amounts, target, query.as_of)
+        rows = [
+            {"group": r["agreement"], "value": r["unrealised_profit"], "currency": r["currency"]}
+            for r in data["rows"]
+        ]
+        currencies = {currency for _, currency in amounts}
+        if query.currency is None and len(currencies) == 1:
+            # The elimination is booked in the agreement's currency and the finance figure
+            # states it so: the answer too, with the reporting-currency value after it.
+            (own,) = currencies
+            total = money(sum((amount for amount, _ in amounts), ZERO))
+            return Result(
+                total,
+                own,
+                rows,
+                _latest(data),
+                rates=rates,
+                converted=(value, target) if own != target else None,
+            )
+        return Result(value, target, rows, _latest(data), rates=rates)
     if query.metric == "approvals":
         return _approvals(query, scope)
     raise KeyError(metric.name)

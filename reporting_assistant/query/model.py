@@ -203,9 +203,13 @@ class Reading:
     extra: dict = field(default_factory=dict)
 
 
-def restatement(query: Query, *, reporting: str, latest: date | None = None) -> str:
+def restatement(
+    query: Query, *, reporting: str, latest: date | None = None, own_currency: str = ""
+) -> str:
     """ "Inventory value, all owners, converted to USD at closing rates, buyer City Mart,
-    as of 2026-11-01 (latest reports 2026-11-01)"."""
+    as of 2026-11-01 (latest reports 2026-11-01)". ``own_currency``: the figure is stated
+    in the currency its agreement books it in (as the finance pages state it), not
+    converted."""
     metric = METRICS[query.metric]
     parts = [metric.title]
     if metric.kind == "money" and query.metric in ("inventory_value", "exposure"):
@@ -214,7 +218,9 @@ def restatement(query: Query, *, reporting: str, latest: date | None = None) -> 
                 query.owner or "", "all owners"
             )
         )
-    if metric.kind == "money":
+    if metric.kind == "money" and own_currency:
+        parts.append(f"in {own_currency}, the agreement's currency")
+    elif metric.kind == "money":
         cur = query.currency or reporting
         parts.append(f"converted to {cur} at closing rates")
     for kind in ("supplier", "buyer", "agreement", "item", "location"):

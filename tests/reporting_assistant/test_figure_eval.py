@@ -161,6 +161,9 @@ def expected_figure(e: dict, reporting: str) -> Decimal | None:
         )
     if metric == "intercompany":
         rows = figure_compute("intercompany", scope=scope, params=_params(e))["rows"]
+        if not e["currency"] and len({r["currency"] for r in rows}) == 1:
+            # stated in the agreement's currency, as the finance figure states it
+            return money(sum((Decimal(r["unrealised_profit"]) for r in rows), Decimal(0)))
         return money(
             sum(
                 (
