@@ -119,6 +119,8 @@ def main() -> None:
     args = parser.parse_args()
     from benchdb import setup_django
 
+    from smi_core.cli_output import progress_bar
+
     url = os.environ.get("SMI_BENCH_API_DATABASE_URL") or DEFAULT_DB
     setup_django(url)
     token = seed()
@@ -169,9 +171,13 @@ def main() -> None:
             return kind, get(kinds[kind], token)[0]
 
         started = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
+        with (
+            progress_bar(sys.stderr, f"{args.clients} clients", len(jobs)) as advance,
+            ThreadPoolExecutor(args.clients) as pool,
+        ):
             for kind, seconds in pool.map(one, jobs):
                 timings[kind].append(seconds)
+                advance(1)
         wall = time.perf_counter() - started
     except OSError as exc:
         raise SystemExit(f"{exc}: the server's log is {log_path}") from None

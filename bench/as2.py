@@ -133,6 +133,7 @@ def main() -> None:
 
     url = os.environ.get("SMI_BENCH_AS2_DATABASE_URL") or DEFAULT_DB
     setup_django(url)
+    from smi_core.cli_output import progress_bar
     from smi_edi.as2 import LocalStation, RemoteStation, build_message, parse_mdn, raw_message
 
     hub, partner = key_pair(HUB_ID), key_pair(PARTNER_ID)
@@ -140,8 +141,13 @@ def main() -> None:
     sender = LocalStation(PARTNER_ID, key_pem=partner[0], cert_pem=partner[1])
     to_hub = RemoteStation(HUB_ID, cert_pem=hub[1], sign=True, encrypt=True)
     hub_as_local = LocalStation(HUB_ID, key_pem=hub[0], cert_pem=hub[1])
-    print(f"building {args.messages} signed and encrypted messages ...", flush=True)
-    messages = [build_message(sender, to_hub, payload(n, args.size)) for n in range(args.messages)]
+    messages = []
+    with progress_bar(
+        sys.stderr, f"building {args.messages} signed and encrypted messages", args.messages
+    ) as advance:
+        for n in range(args.messages):
+            messages.append(build_message(sender, to_hub, payload(n, args.size)))
+            advance(1)
 
     port = free_port()
     env = {
@@ -183,8 +189,14 @@ def main() -> None:
         else:
             raise SystemExit("the server did not start")
         started = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            results = list(pool.map(post, messages))
+        with (
+            progress_bar(sys.stderr, f"posting to {endpoint}", len(messages)) as advance,
+            ThreadPoolExecutor(args.clients) as pool,
+        ):
+            results = []
+            for result in pool.map(post, messages):
+                results.append(result)
+                advance(1)
         wall = time.perf_counter() - started
     except OSError as exc:
         raise SystemExit(f"{exc}: the server's log is {log_path}") from None

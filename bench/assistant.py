@@ -64,36 +64,42 @@ def main() -> int:
     times = []
     expected = {q["question"]: (q["agreement"], q["clause"], q["kind"]) for q in questions}
     found = {"plain": [0, 0], "paraphrased": [0, 0]}
-    for _ in range(args.repeat):
-        for question in asked:
-            start = time.perf_counter()
-            answer = assistant_ask(user=user, question=question)
-            times.append(time.perf_counter() - start)
-            if question in expected:
-                agreement, clause, kind = expected[question]
-                cited = {(c.agreement, c.number) for c in answer.citations}
-                found[kind][0] += (agreement, clause) in cited
-                found[kind][1] += 1
     # the figure evaluation set (demo world): scored on the figure and the restatement
     from datetime import date
 
+    from smi_core.cli_output import progress_bar
     from tests.reporting_assistant.test_figure_eval import QUESTIONS, _right
 
+    demo = [q for q in QUESTIONS if q["world"] == "demo"]
     scored = {"plain": [0, 0], "colloquial": [0, 0]}
     blind = [0, 0]
     wrong: list[str] = []
-    for e in (q for q in QUESTIONS if q["world"] == "demo"):
-        start = time.perf_counter()
-        answer = assistant_ask(user=user, question=e["question"], as_of=date(2026, 11, 25))
-        times.append(time.perf_counter() - start)
-        ok, why = _right(answer, e, "USD")
-        if not ok:
-            wrong.append(f"  wrong: {e['question']!r}: {why}")
-        scored[e["kind"]][0] += ok
-        scored[e["kind"]][1] += 1
-        if e.get("source") == "blind-review":  # the held-out group, written blind
-            blind[0] += ok
-            blind[1] += 1
+    total = args.repeat * len(asked) + len(demo)
+    with progress_bar(sys.stderr, "asking", total) as advance:
+        for _ in range(args.repeat):
+            for question in asked:
+                start = time.perf_counter()
+                answer = assistant_ask(user=user, question=question)
+                times.append(time.perf_counter() - start)
+                advance(1)
+                if question in expected:
+                    agreement, clause, kind = expected[question]
+                    cited = {(c.agreement, c.number) for c in answer.citations}
+                    found[kind][0] += (agreement, clause) in cited
+                    found[kind][1] += 1
+        for e in demo:
+            start = time.perf_counter()
+            answer = assistant_ask(user=user, question=e["question"], as_of=date(2026, 11, 25))
+            times.append(time.perf_counter() - start)
+            advance(1)
+            ok, why = _right(answer, e, "USD")
+            if not ok:
+                wrong.append(f"  wrong: {e['question']!r}: {why}")
+            scored[e["kind"]][0] += ok
+            scored[e["kind"]][1] += 1
+            if e.get("source") == "blind-review":  # the held-out group, written blind
+                blind[0] += ok
+                blind[1] += 1
     times.sort()
     median = statistics.median(times)
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]

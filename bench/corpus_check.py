@@ -9,7 +9,7 @@ One line per file (sorted by name):
     CRASHED <name>  <exception>      (anything but X12SyntaxError: a reader bug)
 
 then a summary line. Always exits 0: this is a survey, not a test. Framework-free: imports
-only smi_edi.x12.
+only smi_edi.x12 (and rich, for the progress bar on a terminal).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from smi_core.cli_output import progress_bar  # noqa: E402 (rich only, no Django)
 from smi_edi.x12.errors import X12SyntaxError  # noqa: E402
 from smi_edi.x12.reader import X12Reader  # noqa: E402
 
@@ -57,12 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     width = max((len(p.name) for p in files), default=0)
     counts = {"READ": 0, "REFUSED": 0, "CRASHED": 0}
     with_errors = with_warnings = 0
-    for path in files:
-        status, details, has_errors = check(path)
-        counts[status] += 1
-        with_errors += has_errors
-        with_warnings += "[warning:" in details
-        print(f"{status:<7} {path.name:<{width}}  {details}")
+    with progress_bar(sys.stderr, "reading", len(files)) as advance:
+        for path in files:
+            status, details, has_errors = check(path)
+            counts[status] += 1
+            with_errors += has_errors
+            with_warnings += "[warning:" in details
+            print(f"{status:<7} {path.name:<{width}}  {details}")
+            advance(1)
     print(
         f"{len(files)} files: {counts['READ']} read ({with_warnings} with warnings, "
         f"{with_errors} with envelope errors), {counts['REFUSED']} refused"

@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="generation runs (best is kept)")
     args = parser.parse_args()
 
+    from smi_core.cli_output import progress_bar
     from smi_edi.x12.ts855 import number
     from smi_edi.x12.ts856 import hl_count, total_quantity
     from smi_edi.x12.validation import validate
@@ -99,24 +100,36 @@ def main() -> None:
     ship = shipment(args.orders, args.packs, args.items)
     items = args.orders * args.packs * args.items
     packs = args.orders * args.packs
-    print(f"generating an 856 of {items:,} items in {packs:,} packs ...", file=sys.stderr)
+    runs = max(1, args.repeat)
     best = None
-    for _ in range(max(1, args.repeat)):
-        start = time.perf_counter()
-        data = generate(ship)
-        seconds = time.perf_counter() - start
-        best = seconds if best is None else min(best, seconds)
-    mb = len(data) / 1e6
-    validate(data, engine="fast")  # warm-up: the compiled tables are built once per process
     checks = {}
-    for engine in ("fast", "pyx12"):
-        print(f"  {mb:.2f} MB; validating ({engine}) ...", file=sys.stderr, flush=True)
-        start = time.perf_counter()
-        results = validate(data, engine=engine)
-        seconds = time.perf_counter() - start
-        sets = [s for r in results for g in r.groups for s in g.sets]
-        errors = sum(len(s.segment_errors) + len(s.set_errors) for s in sets)
-        checks[engine] = (seconds, ", ".join(s.status.label for s in sets) + f" ({errors} errors)")
+    # one step per generation run, the warm-up, and each engine's validation
+    with progress_bar(
+        sys.stderr, f"856 of {items:,} items in {packs:,} packs", runs + 3
+    ) as advance:
+        for n in range(runs):
+            advance(0, description=f"generating an 856 of {items:,} items ({n + 1}/{runs})")
+            start = time.perf_counter()
+            data = generate(ship)
+            seconds = time.perf_counter() - start
+            best = seconds if best is None else min(best, seconds)
+            advance(1)
+        mb = len(data) / 1e6
+        advance(0, description="warming up the validator")
+        validate(data, engine="fast")  # warm-up: the compiled tables are built once per process
+        advance(1)
+        for engine in ("fast", "pyx12"):
+            advance(0, description=f"validating {mb:.2f} MB ({engine})")
+            start = time.perf_counter()
+            results = validate(data, engine=engine)
+            seconds = time.perf_counter() - start
+            sets = [s for r in results for g in r.groups for s in g.sets]
+            errors = sum(len(s.segment_errors) + len(s.set_errors) for s in sets)
+            checks[engine] = (
+                seconds,
+                ", ".join(s.status.label for s in sets) + f" ({errors} errors)",
+            )
+            advance(1)
 
     print()
     print(f"{'step':<32} {'seconds':>9} {'MB':>7} {'MB/s':>8}  note")

@@ -168,30 +168,40 @@ def main() -> None:
     from reporting_assistant.embeddings import available_models as installed
 
     import_s = time.perf_counter() - start
+    from smi_core.cli_output import progress_bar
+
     names = sorted(installed(), key=lambda n: (n != DEFAULT_MODEL, n))
     dense_scores: dict[str, np.ndarray] = {}
-    for name in names:
-        embedder = OnnxSentenceEmbedder(name)
-        start = time.perf_counter()
-        embedder.load()
-        load_s = time.perf_counter() - start + (import_s if name == names[0] else 0.0)
-        best = math.inf
-        for _ in range(args.repeat):
+    # per model: loading it, each run over the clauses, and the questions (not timed)
+    steps = len(names) * (args.repeat + 2)
+    with progress_bar(sys.stderr, "embedding", steps) as advance:
+        for name in names:
+            advance(0, description=f"loading {name}")
+            embedder = OnnxSentenceEmbedder(name)
             start = time.perf_counter()
-            doc_vecs = embedder.encode(docs)
-            best = min(best, time.perf_counter() - start)
-        start = time.perf_counter()
-        query_vecs = np.vstack([embedder.encode([t]) for t in texts])
-        per_query = (time.perf_counter() - start) / len(texts)
-        sims = query_vecs @ doc_vecs.T
-        dense_scores[name] = sims
-        label = f"{name}{' (default)' if name == DEFAULT_MODEL else ''}"
-        options[label] = (
-            lambda i, s=sims: s[i],
-            load_s,
-            1000 * best / len(docs),
-            1000 * per_query,
-        )
+            embedder.load()
+            load_s = time.perf_counter() - start + (import_s if name == names[0] else 0.0)
+            advance(1, description=f"{name}: {len(docs)} clauses")
+            best = math.inf
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                doc_vecs = embedder.encode(docs)
+                best = min(best, time.perf_counter() - start)
+                advance(1)
+            advance(0, description=f"{name}: {len(texts)} questions")
+            start = time.perf_counter()
+            query_vecs = np.vstack([embedder.encode([t]) for t in texts])
+            per_query = (time.perf_counter() - start) / len(texts)
+            advance(1)
+            sims = query_vecs @ doc_vecs.T
+            dense_scores[name] = sims
+            label = f"{name}{' (default)' if name == DEFAULT_MODEL else ''}"
+            options[label] = (
+                lambda i, s=sims: s[i],
+                load_s,
+                1000 * best / len(docs),
+                1000 * per_query,
+            )
 
     start = time.perf_counter()
     bm25 = BM25(docs)

@@ -112,48 +112,64 @@ def main() -> None:
 
     from gen852 import write_852
 
+    from smi_core.cli_output import progress_bar
+
     OUT.mkdir(parents=True, exist_ok=True)
     write_852(OUT / "852_warmup.edi", items=5)
     sizes = [float(s) for s in args.sizes.split(",") if s]
     validate_sizes = {float(s) for s in args.validate_sizes.split(",") if s}
     rows = []
-    for size in sizes:
-        path = OUT / f"852_{size:g}MB.edi"
-        print(f"generating {path.name} ...", file=sys.stderr, flush=True)
-        info = write_852(path, size)
-        mb = info["bytes"] / 1e6
-        tools = ["smi-reader", "pyx12-reader"]
-        if size in validate_sizes:
-            tools += ["smi-validate", "pyx12-validate"]
-        results = {}
-        for tool in tools:
-            repeat = args.repeat if tool.endswith("reader") else 1
-            best = None
-            for _ in range(repeat):
-                print(f"  {tool} on {path.name} ...", file=sys.stderr, flush=True)
-                result = run_child(tool, path)
-                if best is None or result["seconds"] < best["seconds"]:
-                    best = result
-            results[tool] = best
-            rows.append(
-                (
-                    f"{mb:.1f}",
-                    tool,
-                    best["seconds"],
-                    best["cpu"],
-                    mb / best["seconds"],
-                    best["peak_mb"],
-                )
-            )
-        for kind, ours, theirs in (
-            ("reader", "smi-reader", "pyx12-reader"),
-            ("validation", "smi-validate", "pyx12-validate"),
-        ):
-            if ours in results:
-                wall = results[theirs]["seconds"] / results[ours]["seconds"]
-                cpu = results[theirs]["cpu"] / results[ours]["cpu"]
-                rows.append((f"{mb:.1f}", f"{kind} speed-up vs pyx12", wall, cpu, None, None))
+    # one step per file generated and per run of a tool on it
+    steps = sum(1 + 2 * args.repeat + (2 if s in validate_sizes else 0) for s in sizes)
+    with progress_bar(sys.stderr, "x12 parse", steps) as advance:
+        for size in sizes:
+            rows += _one_size(size, size in validate_sizes, args.repeat, write_852, advance)
+    _print(rows)
 
+
+def _one_size(size: float, validate: bool, repeat_readers: int, write_852, advance) -> list:
+    rows = []
+    path = OUT / f"852_{size:g}MB.edi"
+    advance(0, description=f"generating {path.name}")
+    info = write_852(path, size)
+    advance(1)
+    mb = info["bytes"] / 1e6
+    tools = ["smi-reader", "pyx12-reader"]
+    if validate:
+        tools += ["smi-validate", "pyx12-validate"]
+    results = {}
+    for tool in tools:
+        repeat = repeat_readers if tool.endswith("reader") else 1
+        best = None
+        for _ in range(repeat):
+            advance(0, description=f"{tool} on {path.name}")
+            result = run_child(tool, path)
+            advance(1)
+            if best is None or result["seconds"] < best["seconds"]:
+                best = result
+        results[tool] = best
+        rows.append(
+            (
+                f"{mb:.1f}",
+                tool,
+                best["seconds"],
+                best["cpu"],
+                mb / best["seconds"],
+                best["peak_mb"],
+            )
+        )
+    for kind, ours, theirs in (
+        ("reader", "smi-reader", "pyx12-reader"),
+        ("validation", "smi-validate", "pyx12-validate"),
+    ):
+        if ours in results:
+            wall = results[theirs]["seconds"] / results[ours]["seconds"]
+            cpu = results[theirs]["cpu"] / results[ours]["cpu"]
+            rows.append((f"{mb:.1f}", f"{kind} speed-up vs pyx12", wall, cpu, None, None))
+    return rows
+
+
+def _print(rows: list) -> None:
     print()
     # Speed-up rows give the ratio of wall seconds and of CPU seconds (pyx12 / ours); CPU
     # time is the steadier of the two on a shared machine.
