@@ -376,3 +376,43 @@ def test_an_810_our_maps_refuse_issues_nothing_and_says_why(world):
     assert (invoice.status, invoice.document) == ("approved", None)
     problem = ExceptionItem.objects.get(kind="document_invalid")
     assert problem.subject == f"810 for {invoice.number}"
+
+
+def test_the_admin_lists_settlements_and_its_buttons_call_the_services(world, client):
+    from smi_core.services.fx import finance_access_grant
+
+    invoice, _ = _prepare(world)
+    url = f"/admin/smi_core/settlementinvoice/{invoice.pk}/change/"
+    for user in (world["preparer"], world["approver"]):  # finance users see granted parties
+        finance_access_grant(user=user, party=world["buyer"].party, actor=Actor.system("test"))
+
+    client.force_login(world["preparer"])
+    listing = client.get("/admin/smi_core/settlementinvoice/").content.decode()
+    page = client.get(url).content.decode()
+    refused = client.post(f"/admin/smi_core/settlementinvoice/{invoice.pk}/approve/", follow=True)
+
+    assert invoice.number in listing and "USD 428.25" in listing
+    assert 'id="approve-button"' in page and "[SOD-06]" in page
+    assert "Refused by SoD rule(s) SOD-06" in refused.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == "proposed"
+
+    client.force_login(world["approver"])
+    client.post(f"/admin/smi_core/settlementinvoice/{invoice.pk}/approve/")
+    page = client.get(url).content.decode()
+    assert 'id="issue-button"' in page
+    issued = client.post(f"/admin/smi_core/settlementinvoice/{invoice.pk}/issue/", follow=True)
+    invoice.refresh_from_db()
+    assert invoice.status == "issued" and "810 ISA13" in issued.content.decode()
+    assert client.get(f"/admin/smi_core/settlementinvoice/{invoice.pk}/issue/").status_code == 405
+
+
+def test_a_finance_user_sees_only_the_settlements_of_granted_parties(world, client):
+    from smi_core.services.fx import finance_access_grant
+
+    invoice, _ = _prepare(world)
+    outsider = person("olga", "finance")
+    client.force_login(outsider)
+    assert invoice.number not in client.get("/admin/smi_core/settlementinvoice/").content.decode()
+    finance_access_grant(user=outsider, party=world["buyer"].party, actor=Actor.system("test"))
+    assert invoice.number in client.get("/admin/smi_core/settlementinvoice/").content.decode()

@@ -1,0 +1,297 @@
+"""Admin for consignment settlement: the invoices and memos (list, and a page with the
+lines, the 852 sets they came from, payments, and the Approve / Issue buttons, which call
+the same services as the API and the command line), and the buyers' remittances.
+Everything is read-only here: settlements change only through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from smi_core.admin_audit import ReadOnly as ReadOnlyAdmin
+from smi_core.exceptions import ApplicationError
+from smi_core.models import PaymentApplication, Remittance, SettlementInvoice, SettlementLine
+from smi_core.selectors.finance.base import FinanceForbidden, FinanceScope
+from smi_core.selectors.finance.settlement import bucket_for
+from smi_core.services.audit import Actor
+from smi_core.services.roles import role_names
+from smi_core.services.settlement import (
+    SETTLEMENT_ROLE,
+    approval_breaches,
+    settlement_approve,
+    settlement_issue,
+)
+from smi_core.services.sod import SodViolation
+from smi_core.templatetags.smi_format import money, quantity
+
+S = SettlementInvoice.Status
+
+
+def _scoped(request, qs, *fields: str):
+    """A finance user sees the settlements of the parties granted to them; auditors and
+    superusers all; anyone else with a view permission all (it was granted to them)."""
+    try:
+        scope = FinanceScope.for_user(request.user)
+    except FinanceForbidden:
+        return qs
+    if scope.party_ids is None:
+        return qs
+    from django.db.models import Q
+
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__in": scope.party_ids})
+    return qs.filter(condition)
+
+
+class SettlementLineInline(admin.TabularInline):
+    model = SettlementLine
+    extra = 0
+    can_delete = False
+    fields = ["line_number", "item", "location", "quantity_text", "unit_price", "amount", "sets"]
+    readonly_fields = fields
+
+    @admin.display(description="quantity")
+    def quantity_text(self, obj):
+        return f"{quantity(obj.quantity)} {obj.unit}"
+
+    @admin.display(description="852 sets")
+    def sets(self, obj):
+        return ", ".join(f"#{s}" for s in obj.source_sets) or "—"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SettlementInvoice)
+class SettlementInvoiceAdmin(admin.ModelAdmin):
+    change_form_template = "admin/smi_core/settlementinvoice/change_form.html"
+    list_display = [
+        "number",
+        "kind",
+        "buyer_code",
+        "cycle",
+        "total_money",
+        "balance_money",
+        "status",
+        "due_date",
+        "age",
+    ]
+    list_filter = ["status", "kind", "method", "buyer", "supplier", "currency"]
+    list_select_related = ["buyer", "supplier"]
+    search_fields = ["number", "buyer__code", "agreement__code", "original__number"]
+    date_hierarchy = "cycle_start"
+    inlines = [SettlementLineInline]
+    readonly_fields = [f.name for f in SettlementInvoice._meta.fields]
+    fieldsets = [
+        (
+            "Settlement",
+            {
+                "fields": [
+                    ("number", "kind", "method", "status"),
+                    ("agreement", "buyer", "supplier"),
+                    ("cycle_start", "cycle_end", "currency"),
+                    ("total", "paid"),
+                    ("invoice_date", "due_date", "document"),
+                    ("original", "reason"),
+                ]
+            },
+        ),
+        (
+            "Who",
+            {
+                "fields": [
+                    ("prepared_by", "prepared_at"),
+                    ("approved_by", "approved_at"),
+                    ("issued_by", "issued_at"),
+                ]
+            },
+        ),
+        ("Worked out from", {"fields": ["notes", "source_sets"]}),
+    ]
+
+    def get_queryset(self, request):
+        return _scoped(request, super().get_queryset(request), "buyer_id", "supplier_id")
+
+    @admin.display(description="buyer", ordering="buyer__code")
+    def buyer_code(self, obj):
+        return obj.buyer.code
+
+    @admin.display(description="cycle", ordering="cycle_start")
+    def cycle(self, obj):
+        return f"{obj.cycle_start:%Y-%m-%d} to {obj.cycle_end:%Y-%m-%d}"
+
+    @admin.display(description="total", ordering="total")
+    def total_money(self, obj):
+        return money(obj.total, obj.currency)
+
+    @admin.display(description="open")
+    def balance_money(self, obj):
+        return money(obj.balance, obj.currency)
+
+    @admin.display(description="days past due")
+    def age(self, obj):
+        from django.utils import timezone
+
+        if obj.due_date is None or obj.status not in (S.ISSUED, S.PARTIALLY_PAID):
+            return "—"
+        days = (timezone.localdate() - obj.due_date).days
+        return f"{bucket_for(days)}" if days > 0 else "not yet due"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    # -- the buttons ----------------------------------------------------------------------
+
+    def get_urls(self):
+        def view(name, func):
+            return path(
+                f"<int:pk>/{name}/",
+                self.admin_site.admin_view(func),
+                name=f"smi_core_settlementinvoice_{name}",
+            )
+
+        return [
+            view("approve", self.approve_view),
+            view("issue", self.issue_view),
+            *super().get_urls(),
+        ]
+
+    def _work(self, request, pk: int, do):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, str(pk))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404(f"no settlement #{pk} that you may see")
+        try:
+            done = do(obj)
+        except SodViolation as exc:
+            self.message_user(
+                request,
+                f"Refused by SoD rule(s) {', '.join(exc.rule_codes)}: {exc.message}",
+                messages.ERROR,
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:smi_core_settlementinvoice_change", args=[pk]))
+
+    def approve_view(self, request, pk):
+        def do(obj):
+            settlement_approve(
+                invoice_id=obj.pk, user=request.user, actor=Actor.user(request.user, request)
+            )
+            return f"{obj.number} approved"
+
+        return self._work(request, pk, do)
+
+    def issue_view(self, request, pk):
+        def do(obj):
+            issued = settlement_issue(
+                invoice_id=obj.pk, user=request.user, actor=Actor.user(request.user, request)
+            )
+            sent = (
+                f"810 ISA13 {issued.document.interchange_control_number} sent"
+                if issued.document
+                else "no 810 (evaluated receipt settlement: the buyer self-bills)"
+            )
+            return f"{obj.number} issued, due {issued.due_date}; {sent}"
+
+        return self._work(request, pk, do)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_view_permission(request, obj):
+            roles = role_names(request.user)
+            breaches = (
+                approval_breaches(invoice=obj, user=request.user)
+                if obj.status == S.PROPOSED
+                else []
+            )
+            payments = obj.payments.select_related("remittance").order_by(
+                "remittance__payment_date", "pk"
+            )
+            extra_context = {
+                **(extra_context or {}),
+                "settlement": obj,
+                "total_text": money(obj.total, obj.currency),
+                "balance_text": money(obj.balance, obj.currency),
+                "sod_breaches": breaches,
+                "can_approve": obj.status == S.PROPOSED,
+                "can_issue": obj.status == S.APPROVED and SETTLEMENT_ROLE in roles,
+                "payments": [
+                    {
+                        "remittance": format_html(
+                            '<a href="{}">{}</a>',
+                            reverse("admin:smi_core_remittance_change", args=[p.remittance_id]),
+                            p.remittance.trace_number,
+                        ),
+                        "date": p.remittance.payment_date,
+                        "paid": money(p.paid, obj.currency),
+                        "matched_by": p.get_matched_by_display(),
+                        "adjustments": "; ".join(
+                            f"{a['reason']} {a['amount']}" for a in p.adjustments
+                        ),
+                    }
+                    for p in payments
+                ],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class PaymentApplicationInline(admin.TabularInline):
+    model = PaymentApplication
+    extra = 0
+    can_delete = False
+    fields = [
+        "reference",
+        "invoice",
+        "matched_by",
+        "paid",
+        "invoice_amount",
+        "discount",
+        "adjustments",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Remittance)
+class RemittanceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "trace_number",
+        "payer",
+        "payee",
+        "payment_date",
+        "amount_money",
+        "method",
+        "received_at",
+    ]
+    list_filter = ["payer", "payee", "currency", "method"]
+    search_fields = ["trace_number", "lines__reference"]
+    date_hierarchy = "payment_date"
+    inlines = [PaymentApplicationInline]
+
+    def get_queryset(self, request):
+        return _scoped(request, super().get_queryset(request), "payer_id", "payee_id")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_money(self, obj):
+        return money(obj.amount, obj.currency)
