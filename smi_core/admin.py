@@ -1162,3 +1162,7 @@ class FinanceAccessAdmin(admin.ModelAdmin):
         from smi_core.services.fx import finance_access_revoke
 
         finance_access_revoke(access_id=obj.pk, actor=Actor.user(request.user, request))
+
+
+# Settlement (invoices, memos, remittances) lives in its own module; importing it registers it.
+from smi_core import admin_settlement  # noqa: E402, F401
