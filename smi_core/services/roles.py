@@ -85,6 +85,13 @@ ROLES: dict[str, list[str]] = {
         "smi_core.view_exchangerate",
         "smi_core.add_exchangerate",
         "smi_core.change_exchangerate",
+        # Settlements and remittances: the admin scopes them to the user's grants.
+        "smi_core.view_settlementinvoice",
+        "smi_core.view_settlementline",
+        "smi_core.approve_settlementinvoice",
+        "smi_core.issue_settlementinvoice",
+        "smi_core.view_remittance",
+        "smi_core.view_paymentapplication",
         # No view permission on positions, proposals, agreements, items, locations, parties
         # or the grants themselves: those would show every party's rows (and every user's
         # grants) in the admin and the API. Finance users see the finance views, scoped to
