@@ -362,7 +362,7 @@ def activity_partition_archive(
             "archived_at": timezone.now().isoformat(),
             "restore": (
                 f'gunzip -c {path.name} | psql -c "\\copy {TABLE} ({", ".join(COLUMNS)}) '
-                'FROM STDIN"'
+                'FROM pstdin"'
             ),
         }
         _write_json(path.with_suffix("").with_suffix(".manifest.json"), manifest)
