@@ -416,3 +416,83 @@ def test_a_finance_user_sees_only_the_settlements_of_granted_parties(world, clie
     assert invoice.number not in client.get("/admin/smi_core/settlementinvoice/").content.decode()
     finance_access_grant(user=outsider, party=world["buyer"].party, actor=Actor.system("test"))
     assert invoice.number in client.get("/admin/smi_core/settlementinvoice/").content.decode()
+
+
+def test_the_api_prepares_approves_issues_and_corrects(world, monkeypatch):
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    # The services' clock: today is 2027-03-10, after February's cycle.
+    clock = SimpleNamespace(localdate=lambda: TODAY, now=timezone.now)
+    monkeypatch.setattr("smi_core.services.settlement.timezone", clock)
+
+    preparer, approver = APIClient(), APIClient()
+    root = person("root-fin", "finance", superuser=True)
+    preparer.force_authenticate(root)
+    approver.force_authenticate(world["approver"])
+    from smi_core.services.fx import finance_access_grant
+
+    finance_access_grant(
+        user=world["approver"], party=world["buyer"].party, actor=Actor.system("test")
+    )
+
+    made = preparer.post(
+        "/api/v1/settlements/prepare/",
+        {"agreement": "acme-north", "day": "2027-02-10"},
+        format="json",
+    )
+    again = preparer.post(
+        "/api/v1/settlements/prepare/",
+        {"agreement": "acme-north", "day": "2027-02-20"},
+        format="json",
+    )
+    pk = made.json()["id"]
+    denied = preparer.post(f"/api/v1/settlements/{pk}/approve/")
+    approved = approver.post(f"/api/v1/settlements/{pk}/approve/")
+    issued = approver.post(f"/api/v1/settlements/{pk}/issue/")
+    detail = approver.get(f"/api/v1/settlements/{pk}/").json()
+    memo = preparer.post(
+        f"/api/v1/settlements/{pk}/memo/",
+        {
+            "kind": "debit_memo",
+            "reason": "one X at S2 not reported",
+            "lines": [{"item": "X", "location": "S2", "quantity": "1", "unit_price": "4.00"}],
+        },
+        format="json",
+    )
+
+    assert made.status_code == 201 and made.json()["total"] == "428.25"
+    assert again.status_code == 200 and again.json()["id"] == pk
+    assert denied.status_code == 403 and denied.json()["rule_codes"] == ["SOD-06"]
+    assert approved.json()["status"] == "approved"
+    assert issued.status_code == 200 and issued.json()["status"] == "issued"
+    assert [ln["quantity"] for ln in detail["lines"]] == ["45", "10", "28"]
+    assert memo.status_code == 201
+    assert (memo.json()["kind"], memo.json()["total"], memo.json()["original"]) == (
+        "debit_memo",
+        "4.00",
+        detail["number"],
+    )
+    listing = approver.get("/api/v1/settlements/?status=issued").json()
+    assert [r["number"] for r in listing["results"]] == [detail["number"]]
+
+
+def test_the_api_refuses_bad_input_and_strangers(world):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(person("root2", "finance", superuser=True))
+    bad_day = client.post(
+        "/api/v1/settlements/prepare/", {"agreement": "acme-north", "day": "soon"}, format="json"
+    )
+    unknown = client.post(
+        "/api/v1/settlements/prepare/", {"agreement": "nope", "day": "2027-02-10"}, format="json"
+    )
+    client.force_authenticate(person("plan", "planner"))
+    stranger = client.get("/api/v1/settlements/")
+
+    assert bad_day.status_code == 400 and "day" in bad_day.json()["message"]
+    assert unknown.status_code == 404
+    assert stranger.status_code == 403

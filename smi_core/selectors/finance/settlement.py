@@ -248,3 +248,72 @@ def _realised_fx(payments, target: str, rates: AgedRateBook, missing: list[str])
             }
         )
     return {"currency": target, "total": _text(total), "payments": rows}
+
+
+# -- settlements as records (the API and the command line) ---------------------------------
+
+
+def settlements_list(*, scope: FinanceScope, status: str | None = None, buyer: str | None = None):
+    qs = SettlementInvoice.objects.select_related("buyer", "supplier", "agreement", "original")
+    if scope.party_ids is not None:
+        qs = qs.filter(Q(buyer_id__in=scope.party_ids) | Q(supplier_id__in=scope.party_ids))
+    if status:
+        qs = qs.filter(status=status)
+    if buyer:
+        qs = qs.filter(buyer__code=buyer)
+    return qs.order_by("-cycle_start", "-pk")
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def settlement_as_dict(invoice: SettlementInvoice, *, lines: bool = False) -> dict:
+    data = {
+        "id": invoice.pk,
+        "number": invoice.number,
+        "kind": invoice.kind,
+        "method": invoice.method,
+        "status": invoice.status,
+        "agreement": invoice.agreement.code,
+        "buyer": invoice.buyer.code,
+        "supplier": invoice.supplier.code,
+        "original": invoice.original.number if invoice.original_id else None,
+        "cycle_start": _day(invoice.cycle_start),
+        "cycle_end": _day(invoice.cycle_end),
+        "invoice_date": _day(invoice.invoice_date),
+        "due_date": _day(invoice.due_date),
+        "currency": invoice.currency,
+        "total": str(invoice.total),
+        "paid": str(invoice.paid),
+        "balance": str(invoice.balance),
+        "document": invoice.document_id,
+        "notes": invoice.notes,
+        "source_sets": invoice.source_sets,
+    }
+    if lines:
+        data["lines"] = [
+            {
+                "line": ln.line_number,
+                "item": ln.item.vendor_item,
+                "location": ln.location.code,
+                "quantity": f"{ln.quantity.normalize():f}",
+                "unit": ln.unit,
+                "unit_price": str(ln.unit_price),
+                "amount": str(ln.amount),
+                "basis": ln.basis,
+                "source_sets": ln.source_sets,
+            }
+            for ln in invoice.lines.select_related("item", "location").order_by("line_number")
+        ]
+        data["payments"] = [
+            {
+                "trace": p.remittance.trace_number,
+                "payment_date": _day(p.remittance.payment_date),
+                "paid": str(p.paid),
+                "matched_by": p.matched_by,
+                "adjustments": p.adjustments,
+            }
+            for p in invoice.payments.select_related("remittance").order_by("pk")
+        ]
+    return data
