@@ -14,6 +14,14 @@ from smi_core.api import (
     ProposalsView,
 )
 from smi_core.api_finance import ExchangeRatesView, FinanceFigureView, FinanceIndexView
+from smi_core.api_settlement import (
+    SettlementApproveView,
+    SettlementDetailView,
+    SettlementIssueView,
+    SettlementMemoView,
+    SettlementPrepareView,
+    SettlementsView,
+)
 from smi_core.views_finance import finance_dashboard, finance_simulate
 from smi_edi.api import InterchangeCreateView, InterchangeDetailView
 from smi_edi.api_orders import (
@@ -82,6 +90,22 @@ api_v1 = [
     path("api/v1/finance/", FinanceIndexView.as_view(), name="finance"),
     path("api/v1/finance/rates/", ExchangeRatesView.as_view(), name="finance-rates"),
     path("api/v1/finance/<slug:name>/", FinanceFigureView.as_view(), name="finance-figure"),
+    path("api/v1/settlements/", SettlementsView.as_view(), name="settlements"),
+    path(
+        "api/v1/settlements/prepare/",
+        SettlementPrepareView.as_view(),
+        name="settlement-prepare",
+    ),
+    path("api/v1/settlements/<id:pk>/", SettlementDetailView.as_view(), name="settlement-detail"),
+    path(
+        "api/v1/settlements/<id:pk>/approve/",
+        SettlementApproveView.as_view(),
+        name="settlement-approve",
+    ),
+    path(
+        "api/v1/settlements/<id:pk>/issue/", SettlementIssueView.as_view(), name="settlement-issue"
+    ),
+    path("api/v1/settlements/<id:pk>/memo/", SettlementMemoView.as_view(), name="settlement-memo"),
     path("api/v1/orders/", OrdersView.as_view(), name="orders"),
     path("api/v1/orders/<id:pk>/", OrderDetailView.as_view(), name="order-detail"),
     path("api/v1/orders/<id:pk>/confirm/", OrderConfirmView.as_view(), name="order-confirm"),
