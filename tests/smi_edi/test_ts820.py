@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -252,3 +253,13 @@ def test_written_820s_pass_our_validator_and_read_back_to_the_same_advice(versio
 
     assert_accepted(data)
     assert read_820(body_of(data)) == remittance
+
+
+def test_the_sample_820_is_valid_and_adds_up():
+    sample = Path(__file__).resolve().parents[2] / "samples" / "820" / "demo-retail-20261220.edi"
+    data = sample.read_bytes()
+
+    assert_accepted(data)
+    advice = read_820(body_of(data))
+    assert (advice.amount, advice.parts_total, len(advice.items)) == (D("1180.35"), D("1180.35"), 2)
+    assert advice.items[0].adjustments == (Adjustment820(D(-20), "20", "IV", "INV-2026-0042"),)

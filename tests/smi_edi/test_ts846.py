@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -352,3 +353,17 @@ def test_an_846_and_an_852_with_the_same_stock_give_the_same_positions(two_buyer
     )
     on_hand_s002 = rows_846.get(item__vendor_item="ACME-1001", location__code="S002")
     assert (on_hand_s002.activity_code, on_hand_s002.segment_number) == ("QA", 14)
+
+
+def test_the_sample_846_is_valid_and_every_quantity_maps():
+    sample = Path(__file__).resolve().parents[2] / "samples" / "846" / "demo-retail-20261129.edi"
+    data = sample.read_bytes()
+
+    (result,) = validate(data)
+    assert result.sets[0].status is SetStatus.ACCEPTED, result.sets[0].messages
+    mapper = Activity846()
+    segments = ((elements, n) for n, elements in enumerate(body_of(data), start=3))
+    found = [(q.line.key, q.code, q.location_id, q.quantity) for q in mapper.quantities(segments)]
+    assert mapper.problems == []
+    assert len(found) == 8
+    assert ("IN:DR-50001 UP:614140010012", "QC", "DC01", D(12)) in found
