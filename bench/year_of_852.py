@@ -10,8 +10,9 @@ rows land in their month's partition. Replenishment planning over every item-loc
 after week 4 and after the last week (``plan_replenishment``, as ``bench/plan.py``), its
 proposals removed again so each plan starts alike.
 
-Prints each week's ingest time (with a progress bar on a terminal), then a table with the
-ratios and the targets: the last week's ingestion within 1.2 x the first's, planning at the
+Prints each week's ingest time (with a progress bar on a terminal) and its CPU time (this
+process and its PostgreSQL backend, read from /proc: steadier than wall time on a shared
+machine), then a table with the ratios and the targets: the last week's ingestion within 1.2 x the first's, planning at the
 last week within 1.5 x planning at week 4.
 
     python bench/year_of_852.py [--weeks 52] [--mb 5] [--stores 100] [--layout partitioned]
@@ -156,6 +157,24 @@ def setup_world(items: int, stores: int) -> None:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
+class CpuClock:
+    """CPU seconds of this process and of its PostgreSQL backend (read from /proc when the
+    server runs on this machine): steadier than wall time on a shared machine."""
+
+    def __init__(self, connection):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def __call__(self) -> float | None:
+        try:
+            fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None  # the server is elsewhere: wall time only
+        return time.process_time() + (int(fields[11]) + int(fields[12])) / self.tick
+
+
 def plan(as_of) -> tuple[float, int]:
     """Plan every item-location as of ``as_of``; remove what it proposed (not timed)."""
     from smi_core.models import PlanRun, ProposalLine, ReplenishmentProposal, SeriesForecast
@@ -170,6 +189,10 @@ def plan(as_of) -> tuple[float, int]:
     SeriesForecast.objects.all().delete()
     PlanRun.objects.all().delete()
     return seconds, planned
+
+
+def shown(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.2f}"
 
 
 def main() -> None:
@@ -209,6 +232,7 @@ def main() -> None:
     setup_world(items, args.stores)
     # Planning is timed on its own below; the partition task's work runs before each week.
     hooks._listeners[:] = [lambda *, item_location_pairs, source: None]
+    cpu = CpuClock(connection)
 
     print(f"database    {connection.vendor} ({url.rsplit('@', 1)[-1]}), activity {layout}")
     print(
@@ -216,11 +240,14 @@ def main() -> None:
     )
     print()
     print(
-        "| week | period end | MB | activity rows | ingest s | rows/s | partitions s | table rows |"
+        "| week | period end | MB | activity rows | ingest s | CPU s | rows/s | partitions s "
+        "| table rows |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     ingest: list[float] = []
+    ingest_cpu: list[float | None] = []
     planning: dict[int, tuple[float, int]] = {}
+    planning_cpu: dict[int, float | None] = {}
     total_rows = 0
     with progress_bar(sys.stderr, "weekly 852s", args.weeks) as advance:
         for week in range(1, args.weeks + 1):
@@ -232,13 +259,15 @@ def main() -> None:
                 start = time.perf_counter()
                 activity_partitions_ensure(today=end)
                 ensured = time.perf_counter() - start
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu()
             with open(path, "rb") as source:
                 received = interchange_receive(
                     source=source, transport="cli", source_name=path.name, actor="bench"
                 )
             summary = interchange_process(interchange_id=received.pk, actor="bench")
             seconds = time.perf_counter() - start
+            used = cpu()
+            ingest_cpu.append(None if used is None else used - start_cpu)
             path.unlink()
             if summary.status not in ("applied", "accepted"):
                 raise SystemExit(f"week {week}: {summary.status}")
@@ -246,16 +275,20 @@ def main() -> None:
             total_rows += summary.activity_rows
             print(
                 f"| {week} | {end} | {info['bytes'] / 1e6:.1f} | {summary.activity_rows:,} | "
-                f"{seconds:.2f} | {summary.activity_rows / seconds:,.0f} | {ensured:.2f} | "
+                f"{seconds:.2f} | {shown(ingest_cpu[-1])} | {summary.activity_rows / seconds:,.0f} | "
+                f"{ensured:.2f} | "
                 f"{total_rows:,} |",
                 flush=True,
             )
             if week in (PLAN_WEEK, args.weeks):
                 advance(0, description=f"planning after week {week}")
+                before = cpu()
                 planning[week] = plan(end + timedelta(days=1))
+                after = cpu()
+                planning_cpu[week] = None if after is None else after - before
                 print(
                     f"|   | planning as of {end + timedelta(days=1)}: {planning[week][0]:.1f} s, "
-                    f"{planning[week][1]:,} proposals |  |  |  |  |  |  |",
+                    f"{planning[week][1]:,} proposals, CPU {shown(planning_cpu[week])} s |  |  |  |  |  |  |  |",
                     flush=True,
                 )
             advance(1, description=f"weekly 852s (week {week}: {seconds:.1f} s)")
@@ -281,11 +314,23 @@ def main() -> None:
         f"| ingest, median weeks {n - 2}-{n} vs weeks 2-4 | {head:.2f} s | {tail:.2f} s | "
         f"{tail / head:.2f}x | (steadier view) |"
     )
+    if None not in ingest_cpu:
+        c_first, c_last = ingest_cpu[0], ingest_cpu[-1]
+        print(
+            f"| ingest CPU (client + server), week {n} vs week 1 | {c_first:.2f} s | "
+            f"{c_last:.2f} s | {c_last / c_first:.2f}x | (steadier view) |"
+        )
     print(
         f"| planning, week {n} vs week {PLAN_WEEK} ({items * args.stores:,} item-locations) | "
         f"{plan_first:.1f} s | {plan_last:.1f} s | {plan_last / plan_first:.2f}x | "
         f"<= {PLAN_RATIO}x: {verdict(plan_last / plan_first, PLAN_RATIO)} |"
     )
+    if planning_cpu[PLAN_WEEK] is not None and planning_cpu[n] is not None:
+        p_first, p_last = planning_cpu[PLAN_WEEK], planning_cpu[n]
+        print(
+            f"| planning CPU (client + server), week {n} vs week {PLAN_WEEK} | {p_first:.1f} s | "
+            f"{p_last:.1f} s | {p_last / p_first:.2f}x | (steadier view) |"
+        )
     print(f"activity rows at the end: {total_rows:,} ({layout})")
 
 
