@@ -367,3 +367,33 @@ def test_the_sample_846_is_valid_and_every_quantity_maps():
     assert mapper.problems == []
     assert len(found) == 8
     assert ("IN:DR-50001 UP:614140010012", "QC", "DC01", D(12)) in found
+
+
+def test_the_sample_846_posted_to_the_api_is_applied_and_acknowledged(settings, tmp_path, db):
+    from rest_framework.test import APIClient
+
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
+    supplier, _ = partner_add(
+        code="acme-supply", name="Acme Supply", isa="ZZ:ACMESUPPLY", role="supplier"
+    )
+    buyer, token = partner_add(code="demo-retail", name="Demo Retail", isa="ZZ:DEMORETAIL")
+    for store in ("DC01", "S001", "S002"):
+        LocationFactory(party=buyer.party, code=store)
+    soap = ItemFactory(supplier=supplier.party, vendor_item="ACME-1001", gtin="00614140010012")
+    ItemFactory(supplier=supplier.party, vendor_item="ACME-1002", gtin="00614140010029")
+    ItemCrossReferenceFactory(item=soap, buyer=buyer.party, buyer_item="DR-50001")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    sample = Path(__file__).resolve().parents[2] / "samples" / "846" / "demo-retail-20261129.edi"
+
+    response = client.post(
+        "/api/v1/interchanges/", data=sample.read_bytes(), content_type="application/edi-x12"
+    )
+
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["status"], body["activity_rows"]) == ("applied", 8)
+    detail = client.get(body["status_url"]).json()
+    assert detail["sets"][0]["set_id"] == "846" and detail["sets"][0]["applied"] is True
+    assert "AK1*IB*901" in detail["ack"] and "AK5*A" in detail["ack"]
+    assert positions(buyer)[("ACME-1001", "DC01")][:3] == (D(118), D(48), D(12))
