@@ -238,6 +238,9 @@ SEGMENTS = sorted(
     {
         (name, node.fullpath): node
         for name in (
+            "810.4010.xml",
+            "820.5010.xml",
+            "846.4010.xml",
             "850.4010.xml",
             "852.4010.xml",
             "852.5010.xml",

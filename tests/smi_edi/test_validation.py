@@ -91,6 +91,43 @@ FA_997 = [
 ]
 FA_997_5010 = ["AK1*PR*42*005010", "AK2*855*0001", "AK5*A", "AK9*A*1*1*1"]
 IMPL_999 = ["AK1*PR*42*005010", "AK2*855*0001", "IK5*A", "AK9*A*1*1*1"]
+INVOICE_810 = [
+    "BIG*20261201*INV-42*20261116*PO-1001***CR",
+    "CUR*SE*EUR",
+    "REF*OI*INV-41",
+    "N1*SE*Acme Supply*92*ACMESUPPLY",
+    "N1*BY*Demo Retail*92*DEMORETAIL",
+    "ITD*01*3*2**10**30",
+    "DTM*186*20261101",
+    "IT1*1*37*EA*2.4**UP*012345678905*VN*ACME-1001",
+    "PID*F****Widget",
+    "TDS*8880",
+    "SAC*C*D240***1250",
+    "CTT*1*37",
+]
+REMITTANCE_820 = [
+    "BPR*I*199.43*C*ACH*CTX***********20261220",
+    "TRN*1*0012345678",
+    "CUR*PR*EUR",
+    "N1*PR*Demo Retail*92*DEMORETAIL",
+    "N1*PE*Acme Supply*92*ACMESUPPLY",
+    "ENT*1",
+    "ADX*-10*AX",
+    "RMR*IV*INV-42**209.43*219.43",
+    "DTM*003*20261201",
+    "ADX*-20*20*IV*INV-42",
+]
+INVENTORY_846 = [
+    "BIA*00*DD*WEEK46*20261115",
+    "N1*ST*Ship to*92*DC01",
+    "LIN*1*UP*012345678905*VN*ACME-1001",
+    "SDQ*EA*92*S001*40*S002*7",
+    "QTY*17*15*EA",
+    "DTM*405*20261115",
+    "QTY*63*10*EA",
+    "N1*RL**92*S001",
+    "CTT*1",
+]
 
 VALID = {
     "852-4010": interchange([("852", REPORT_852)]),
@@ -104,6 +141,12 @@ VALID = {
     "999-5010": interchange(
         [("999", IMPL_999)], isa12="00501", gs01="FA", gs08="005010X231A1", st03="005010X231A1"
     ),
+    "810-4010": interchange([("810", INVOICE_810)], gs01="IN"),
+    "810-5010": interchange([("810", INVOICE_810)], isa12="00501", gs01="IN", gs08="005010"),
+    "820-4010": interchange([("820", REMITTANCE_820)], gs01="RA"),
+    "820-5010": interchange([("820", REMITTANCE_820)], isa12="00501", gs01="RA", gs08="005010"),
+    "846-4010": interchange([("846", INVENTORY_846)], gs01="IB"),
+    "846-5010": interchange([("846", INVENTORY_846)], isa12="00501", gs01="IB", gs08="005010"),
 }
 
 
