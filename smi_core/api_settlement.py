@@ -5,6 +5,8 @@ superusers everything); SoD refusals answer 403 with their rule codes."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -35,6 +37,8 @@ from smi_core.services.settlement import (
     settlement_memo_create,
     settlement_prepare,
 )
+
+MAX = Decimal(10**6)
 
 
 def _bad(body: serializers.Serializer, what: str):
@@ -84,7 +88,7 @@ class SettlementDetailView(ApiView):
 
 
 class PrepareSerializer(serializers.Serializer):
-    agreement = StrictCharField(max_length=40, help_text="the agreement's code")
+    agreement = StrictCharField(min_length=1, max_length=40, help_text="the agreement's code")
     day = serializers.DateField(help_text="any day of the billing cycle (YYYY-MM-DD)")
 
 
@@ -149,10 +153,15 @@ class SettlementIssueView(ApiView):
 
 
 class MemoLineSerializer(serializers.Serializer):
-    item = StrictCharField(max_length=40, help_text="our item number (vendor item)")
-    location = StrictCharField(max_length=40, help_text="the buyer's location code")
-    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, min_value=0)
-    unit_price = serializers.DecimalField(max_digits=18, decimal_places=4, min_value=0)
+    item = StrictCharField(min_length=1, max_length=40, help_text="our item number")
+    location = StrictCharField(min_length=1, max_length=40, help_text="the buyer's location")
+    # Bounded so that quantity x price fits the amount's column (16 digits before the point).
+    quantity = serializers.DecimalField(
+        max_digits=12, decimal_places=4, min_value=Decimal("0.0001"), max_value=MAX
+    )
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=4, min_value=Decimal(0), max_value=MAX
+    )
 
 
 class MemoSerializer(serializers.Serializer):
