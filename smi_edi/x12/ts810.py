@@ -192,7 +192,7 @@ def cents(value: Decimal) -> str:
     return str(int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
 
 
-def _d8(value: date) -> str:
+def d8(value: date) -> str:
     return value.strftime("%Y%m%d")
 
 
@@ -223,9 +223,9 @@ def segments_810(invoice: Invoice810, *, version: str = "004010") -> list[list]:
     segments: list[list] = [
         [
             "BIG",
-            _d8(invoice.invoice_date),
+            d8(invoice.invoice_date),
             invoice.invoice_number,
-            _d8(invoice.po_date) if invoice.po_date else None,
+            d8(invoice.po_date) if invoice.po_date else None,
             invoice.po_number or None,
             None,
             None,
@@ -256,9 +256,9 @@ def segments_810(invoice: Invoice810, *, version: str = "004010") -> list[list]:
             ]
         )
     if invoice.period_start:
-        segments.append(["DTM", PERIOD_START, _d8(invoice.period_start)])
+        segments.append(["DTM", PERIOD_START, d8(invoice.period_start)])
     if invoice.period_end:
-        segments.append(["DTM", PERIOD_END, _d8(invoice.period_end)])
+        segments.append(["DTM", PERIOD_END, d8(invoice.period_end)])
     hash_total = Decimal(0)
     for line in invoice.lines:
         ids: list = []
@@ -295,18 +295,24 @@ def segments_810(invoice: Invoice810, *, version: str = "004010") -> list[list]:
 # -- reading ---------------------------------------------------------------------------
 
 
-def _date(value: str, where: str) -> date:
+def parse_d8(value: str, where: str) -> date:
+    """A CCYYMMDD date (or YYMMDD, 20xx, as older versions write it); ValueError naming
+    ``where`` otherwise. Shared by the 810, 820 and 846 readers."""
     try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-    except (ValueError, IndexError):
-        raise ValueError(f"{where} {value!r} is not a CCYYMMDD date") from None
+        if len(value) == 8:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+        if len(value) == 6:
+            return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:6]))
+    except ValueError:
+        pass
+    raise ValueError(f"{where} {value!r} is not a CCYYMMDD date")
 
 
-def _at(elements: Sequence[str], index: int) -> str:
+def element_at(elements: Sequence[str], index: int) -> str:
     return elements[index] if len(elements) > index else ""
 
 
-def _decimal(value: str, where: str) -> Decimal:
+def parse_number(value: str, where: str) -> Decimal:
     try:
         result = Decimal(value)
     except InvalidOperation:
@@ -317,7 +323,7 @@ def _decimal(value: str, where: str) -> Decimal:
 
 
 def _from_cents(value: str, where: str) -> Decimal:
-    return (_decimal(value, where) / 100).quantize(CENT)
+    return (parse_number(value, where) / 100).quantize(CENT)
 
 
 def read_810(segments: Iterable[Sequence[str]]) -> Invoice810:
@@ -328,58 +334,60 @@ def read_810(segments: Iterable[Sequence[str]]) -> Invoice810:
     charges: list[AllowanceCharge810] = []
     for elements in segments:
         tag = elements[0]
-        if tag == "ST" and _at(elements, 1) != "810":
-            raise ValueError(f"transaction set {_at(elements, 1)} is not an 810")
+        if tag == "ST" and element_at(elements, 1) != "810":
+            raise ValueError(f"transaction set {element_at(elements, 1)} is not an 810")
         if tag == "BIG":
-            head["invoice_date"] = _date(_at(elements, 1), "BIG01")
-            head["invoice_number"] = _at(elements, 2)
-            if _at(elements, 3):
-                head["po_date"] = _date(_at(elements, 3), "BIG03")
-            head["po_number"] = _at(elements, 4)
-            head["transaction_type"] = _at(elements, 7)
-        elif tag == "CUR" and _at(elements, 2):
-            head["currency"] = _at(elements, 2)
-        elif tag == "REF" and _at(elements, 1) == "OI":
-            head["original_invoice"] = _at(elements, 2)
+            head["invoice_date"] = parse_d8(element_at(elements, 1), "BIG01")
+            head["invoice_number"] = element_at(elements, 2)
+            if element_at(elements, 3):
+                head["po_date"] = parse_d8(element_at(elements, 3), "BIG03")
+            head["po_number"] = element_at(elements, 4)
+            head["transaction_type"] = element_at(elements, 7)
+        elif tag == "CUR" and element_at(elements, 2):
+            head["currency"] = element_at(elements, 2)
+        elif tag == "REF" and element_at(elements, 1) == "OI":
+            head["original_invoice"] = element_at(elements, 2)
         elif tag == "N1" and not lines:
-            parties[_at(elements, 1)] = Party810(
-                id=_at(elements, 4), name=_at(elements, 2), qualifier=_at(elements, 3)
+            parties[element_at(elements, 1)] = Party810(
+                id=element_at(elements, 4),
+                name=element_at(elements, 2),
+                qualifier=element_at(elements, 3),
             )
         elif tag == "ITD" and not lines:
-            if _at(elements, 3):
-                head["terms_discount_percent"] = _decimal(_at(elements, 3), "ITD03")
-            if _at(elements, 5):
-                head["terms_discount_days"] = int(_decimal(_at(elements, 5), "ITD05"))
-            if _at(elements, 7):
-                head["terms_net_days"] = int(_decimal(_at(elements, 7), "ITD07"))
-        elif tag == "DTM" and not lines and _at(elements, 1) in (PERIOD_START, PERIOD_END):
-            key = "period_start" if _at(elements, 1) == PERIOD_START else "period_end"
-            head[key] = _date(_at(elements, 2), f"DTM*{_at(elements, 1)}")
+            if element_at(elements, 3):
+                head["terms_discount_percent"] = parse_number(element_at(elements, 3), "ITD03")
+            if element_at(elements, 5):
+                head["terms_discount_days"] = int(parse_number(element_at(elements, 5), "ITD05"))
+            if element_at(elements, 7):
+                head["terms_net_days"] = int(parse_number(element_at(elements, 7), "ITD07"))
+        elif tag == "DTM" and not lines and element_at(elements, 1) in (PERIOD_START, PERIOD_END):
+            key = "period_start" if element_at(elements, 1) == PERIOD_START else "period_end"
+            head[key] = parse_d8(element_at(elements, 2), f"DTM*{element_at(elements, 1)}")
         elif tag == "IT1":
             ids = list(elements[6:])
             lines.append(
                 {
-                    "line_number": _at(elements, 1),
-                    "quantity": _decimal(_at(elements, 2), "IT102"),
-                    "unit": _at(elements, 3),
-                    "unit_price": _decimal(_at(elements, 4) or "0", "IT104"),
+                    "line_number": element_at(elements, 1),
+                    "quantity": parse_number(element_at(elements, 2), "IT102"),
+                    "unit": element_at(elements, 3),
+                    "unit_price": parse_number(element_at(elements, 4) or "0", "IT104"),
                     "product_ids": tuple(
                         (ids[i], ids[i + 1]) for i in range(0, len(ids) - 1, 2) if ids[i]
                     ),
                     "description": [],
                 }
             )
-        elif tag == "PID" and lines and _at(elements, 5):
-            lines[-1]["description"].append(_at(elements, 5))
+        elif tag == "PID" and lines and element_at(elements, 5):
+            lines[-1]["description"].append(element_at(elements, 5))
         elif tag == "TDS":
-            head["total"] = _from_cents(_at(elements, 1), "TDS01")
+            head["total"] = _from_cents(element_at(elements, 1), "TDS01")
         elif tag == "SAC" and "total" in head:  # the summary's allowances and charges
             charges.append(
                 AllowanceCharge810(
-                    indicator=_at(elements, 1),
-                    code=_at(elements, 2),
-                    amount=_from_cents(_at(elements, 5) or "0", "SAC05"),
-                    description=_at(elements, 15),
+                    indicator=element_at(elements, 1),
+                    code=element_at(elements, 2),
+                    amount=_from_cents(element_at(elements, 5) or "0", "SAC05"),
+                    description=element_at(elements, 15),
                 )
             )
     if "invoice_number" not in head:

@@ -49,7 +49,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from .ts810 import d8, element_at, number, parse_d8, parse_number
 
 FUNCTIONAL_ID = "RA"
 INVOICE_DATE = "003"
@@ -184,18 +186,6 @@ def _check(remittance: Remittance820) -> None:
             raise ValueError(f"adjustment {adjustment!r}: ADX03 and ADX04 go together")
 
 
-def number(value: Decimal) -> str:
-    """An X12 R value: no exponent, no trailing zeros ("10", "2.5", "-12.5", "0")."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def _d8(value: date) -> str:
-    return value.strftime("%Y%m%d")
-
-
 def _optional(value: Decimal | None) -> str | None:
     return None if value is None else number(value)
 
@@ -218,7 +208,7 @@ def segments_820(remittance: Remittance820, *, version: str = "004010") -> list[
         remittance.payment_format or None,
     ]
     if remittance.payment_date:
-        bpr += [None] * 10 + [_d8(remittance.payment_date)]
+        bpr += [None] * 10 + [d8(remittance.payment_date)]
     segments: list[list] = [
         bpr,
         ["TRN", "1", remittance.trace_number],
@@ -254,7 +244,7 @@ def segments_820(remittance: Remittance820, *, version: str = "004010") -> list[
             ]
         )
         if item.invoice_date:
-            segments.append(["DTM", INVOICE_DATE, _d8(item.invoice_date)])
+            segments.append(["DTM", INVOICE_DATE, d8(item.invoice_date)])
         segments += [_adx(adjustment) for adjustment in item.adjustments]
     return segments
 
@@ -262,33 +252,8 @@ def segments_820(remittance: Remittance820, *, version: str = "004010") -> list[
 # -- reading ---------------------------------------------------------------------------
 
 
-def _at(elements: Sequence[str], index: int) -> str:
-    return elements[index] if len(elements) > index else ""
-
-
-def _decimal(value: str, where: str) -> Decimal:
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"{where} {value!r} is not an amount") from None
-    if not result.is_finite():
-        raise ValueError(f"{where} {value!r} is not an amount")
-    return result
-
-
 def _maybe(value: str, where: str) -> Decimal | None:
-    return _decimal(value, where) if value else None
-
-
-def _date(value: str, where: str) -> date:
-    try:
-        if len(value) == 8:
-            return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-        if len(value) == 6:  # YYMMDD in older versions
-            return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:6]))
-    except ValueError:
-        pass
-    raise ValueError(f"{where} {value!r} is not a date")
+    return parse_number(value, where) if value else None
 
 
 def read_820(segments: Iterable[Sequence[str]]) -> Remittance820:
@@ -302,23 +267,29 @@ def read_820(segments: Iterable[Sequence[str]]) -> Remittance820:
     in_rmr = False
     for elements in segments:
         tag = elements[0]
-        if tag == "ST" and _at(elements, 1) != "820":
-            raise ValueError(f"transaction set {_at(elements, 1)} is not an 820")
+        if tag == "ST" and element_at(elements, 1) != "820":
+            raise ValueError(f"transaction set {element_at(elements, 1)} is not an 820")
         if tag == "BPR":
-            head["handling"] = _at(elements, 1)
-            head["amount"] = _decimal(_at(elements, 2), "BPR02")
-            head["credit_debit"] = _at(elements, 3) or "C"
-            head["method"] = _at(elements, 4)
-            head["payment_format"] = _at(elements, 5)
-            head["payment_date"] = _date(_at(elements, 16), "BPR16") if _at(elements, 16) else None
+            head["handling"] = element_at(elements, 1)
+            head["amount"] = parse_number(element_at(elements, 2), "BPR02")
+            head["credit_debit"] = element_at(elements, 3) or "C"
+            head["method"] = element_at(elements, 4)
+            head["payment_format"] = element_at(elements, 5)
+            head["payment_date"] = (
+                parse_d8(element_at(elements, 16), "BPR16") if element_at(elements, 16) else None
+            )
         elif tag == "TRN" and "trace_number" not in head:
-            head["trace_number"] = _at(elements, 2)
-        elif tag == "CUR" and _at(elements, 2):
-            head["currency"] = _at(elements, 2)
+            head["trace_number"] = element_at(elements, 2)
+        elif tag == "CUR" and element_at(elements, 2):
+            head["currency"] = element_at(elements, 2)
         elif tag == "N1":
             parties.setdefault(
-                _at(elements, 1),
-                Party820(id=_at(elements, 4), name=_at(elements, 2), qualifier=_at(elements, 3)),
+                element_at(elements, 1),
+                Party820(
+                    id=element_at(elements, 4),
+                    name=element_at(elements, 2),
+                    qualifier=element_at(elements, 3),
+                ),
             )
         elif tag == "ENT":
             in_rmr = False
@@ -326,23 +297,23 @@ def read_820(segments: Iterable[Sequence[str]]) -> Remittance820:
             in_rmr = True
             items.append(
                 {
-                    "reference_qualifier": _at(elements, 1),
-                    "invoice_number": _at(elements, 2),
-                    "paid": _decimal(_at(elements, 4) or "0", "RMR04"),
-                    "invoice_amount": _maybe(_at(elements, 5), "RMR05"),
-                    "discount": _maybe(_at(elements, 6), "RMR06"),
+                    "reference_qualifier": element_at(elements, 1),
+                    "invoice_number": element_at(elements, 2),
+                    "paid": parse_number(element_at(elements, 4) or "0", "RMR04"),
+                    "invoice_amount": _maybe(element_at(elements, 5), "RMR05"),
+                    "discount": _maybe(element_at(elements, 6), "RMR06"),
                     "invoice_date": None,
                     "adjustments": [],
                 }
             )
-        elif tag == "DTM" and in_rmr and _at(elements, 1) == INVOICE_DATE:
-            items[-1]["invoice_date"] = _date(_at(elements, 2), "DTM*003")
+        elif tag == "DTM" and in_rmr and element_at(elements, 1) == INVOICE_DATE:
+            items[-1]["invoice_date"] = parse_d8(element_at(elements, 2), "DTM*003")
         elif tag == "ADX":
             adjustment = Adjustment820(
-                amount=_decimal(_at(elements, 1), "ADX01"),
-                reason=_at(elements, 2),
-                reference_qualifier=_at(elements, 3),
-                reference=_at(elements, 4),
+                amount=parse_number(element_at(elements, 1), "ADX01"),
+                reason=element_at(elements, 2),
+                reference_qualifier=element_at(elements, 3),
+                reference=element_at(elements, 4),
             )
             (items[-1]["adjustments"] if in_rmr else loose).append(adjustment)
     if "amount" not in head:

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from . import ts810
 from .ts852 import ActivityQuantity, Header852, LineItem, PartyRef, Problem, parse_date
 from .ts852 import parse_quantity as _quantity
 
@@ -127,14 +128,6 @@ class InventoryReport846:
             raise ValueError("an item with no location of its own needs the report's location")
 
 
-def number(value: Decimal) -> str:
-    """An X12 R value: no exponent, no trailing zeros ("10", "2.5", "0")."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 def segments_846(report: InventoryReport846, *, version: str = "004010") -> list[list]:
     """The body of the 846 (between ST and SE)."""
     segments: list[list] = [
@@ -155,7 +148,9 @@ def segments_846(report: InventoryReport846, *, version: str = "004010") -> list
             ids += [qualifier, value]
         segments.append(["LIN", str(index), *ids])
         for quantity in item.quantities:
-            segments.append(["QTY", quantity.qualifier, number(quantity.quantity), quantity.unit])
+            segments.append(
+                ["QTY", quantity.qualifier, ts810.number(quantity.quantity), quantity.unit]
+            )
         if item.location:
             segments.append(["N1", "RL", None, item.location[0], item.location[1]])
     segments.append(["CTT", str(len(report.items))])

@@ -4,15 +4,13 @@ in cents, clear refusals, and writer -> our validator -> reader round trips (004
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smi_edi.x12.reader import X12Reader
-from smi_edi.x12.results import SetStatus
 from smi_edi.x12.ts810 import (
     AllowanceCharge810,
     Invoice810,
@@ -22,14 +20,8 @@ from smi_edi.x12.ts810 import (
     read_810,
     segments_810,
 )
-from smi_edi.x12.validation import validate
-from smi_edi.x12.writer import (
-    CountingControlNumbers,
-    GroupSpec,
-    Party,
-    TransactionSetSpec,
-    write_interchange,
-)
+from tests.smi_edi.x12_sets import assert_accepted as assert_accepted_as
+from tests.smi_edi.x12_sets import body_of, one_set
 
 D = Decimal
 VERSIONS = ["004010", "005010"]
@@ -38,35 +30,17 @@ BUYER = Party810("DEMORETAIL", "Demo Retail")
 
 
 def written(invoice: Invoice810, version: str) -> bytes:
-    group = GroupSpec(
-        "IN",
-        "ACMESUPPLY",
-        "DEMORETAIL",
+    return one_set(
+        "810",
+        segments_810(invoice, version=version),
         version,
-        [TransactionSetSpec("810", segments_810(invoice, version=version))],
+        sender="ACMESUPPLY",
+        receiver="DEMORETAIL",
     )
-    return write_interchange(
-        [group],
-        sender=Party("ZZ", "ACMESUPPLY"),
-        receiver=Party("ZZ", "DEMORETAIL"),
-        control_numbers=CountingControlNumbers(),
-        now=datetime(2026, 12, 1, 9, 0),
-    )
-
-
-def body_of(data: bytes) -> list[list[str]]:
-    segments = list(X12Reader(data).segments())
-    start = next(i for i, s in enumerate(segments) if s[0] == "ST")
-    end = next(i for i, s in enumerate(segments) if s[0] == "SE")
-    return segments[start : end + 1]
 
 
 def assert_accepted(data: bytes) -> None:
-    (result,) = validate(data)
-    (set_result,) = result.sets
-    assert set_result.set_id == "810"
-    assert set_result.segment_errors == [] and set_result.set_errors == []
-    assert set_result.status is SetStatus.ACCEPTED, set_result.messages
+    assert_accepted_as(data, "810")
 
 
 def november() -> Invoice810:

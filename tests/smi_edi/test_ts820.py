@@ -4,7 +4,7 @@ validator -> reader round trips (004010 and 005010, hypothesis)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smi_edi.x12.reader import X12Reader
-from smi_edi.x12.results import SetStatus
 from smi_edi.x12.ts820 import (
     Adjustment820,
     Party820,
@@ -23,14 +21,8 @@ from smi_edi.x12.ts820 import (
     read_820,
     segments_820,
 )
-from smi_edi.x12.validation import validate
-from smi_edi.x12.writer import (
-    CountingControlNumbers,
-    GroupSpec,
-    Party,
-    TransactionSetSpec,
-    write_interchange,
-)
+from tests.smi_edi.x12_sets import assert_accepted as assert_accepted_as
+from tests.smi_edi.x12_sets import body_of, one_set
 from tests.x12_builders import interchange
 
 D = Decimal
@@ -40,35 +32,11 @@ PAYEE = Party820("ACMESUPPLY", "Acme Supply")
 
 
 def written(remittance: Remittance820, version: str) -> bytes:
-    group = GroupSpec(
-        "RA",
-        "DEMORETAIL",
-        "ACMESUPPLY",
-        version,
-        [TransactionSetSpec("820", segments_820(remittance, version=version))],
-    )
-    return write_interchange(
-        [group],
-        sender=Party("ZZ", "DEMORETAIL"),
-        receiver=Party("ZZ", "ACMESUPPLY"),
-        control_numbers=CountingControlNumbers(),
-        now=datetime(2026, 12, 20, 9, 0),
-    )
-
-
-def body_of(data: bytes) -> list[list[str]]:
-    segments = list(X12Reader(data).segments())
-    start = next(i for i, s in enumerate(segments) if s[0] == "ST")
-    end = next(i for i, s in enumerate(segments) if s[0] == "SE")
-    return segments[start : end + 1]
+    return one_set("820", segments_820(remittance, version=version), version)
 
 
 def assert_accepted(data: bytes) -> None:
-    (result,) = validate(data)
-    (set_result,) = result.sets
-    assert set_result.set_id == "820"
-    assert set_result.segment_errors == [] and set_result.set_errors == []
-    assert set_result.status is SetStatus.ACCEPTED, set_result.messages
+    assert_accepted_as(data, "820")
 
 
 def partial_payment() -> Remittance820:
@@ -192,7 +160,7 @@ def test_reading_needs_bpr_trn_and_both_parties():
         read_820([s for s in body if s[0] != "TRN"])
     with pytest.raises(ValueError, match="no N1 loop for PE"):
         read_820([s for s in body if s[:2] != ["N1", "PE"]])
-    with pytest.raises(ValueError, match="RMR04 'ten' is not an amount"):
+    with pytest.raises(ValueError, match="RMR04 'ten' is not a number"):
         read_820([["RMR", "IV", "1", "", "ten"]])
     with pytest.raises(ValueError, match="is not an 820"):
         read_820([["ST", "810", "0001"]])

@@ -4,7 +4,7 @@ the real ingestion an 846 giving exactly the positions an 852 with the same stoc
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from smi_core.models import InventoryPosition, ProductActivity
 from smi_edi.models import Interchange
 from smi_edi.services.partners import partner_add
-from smi_edi.x12.reader import X12Reader
 from smi_edi.x12.results import SetStatus
 from smi_edi.x12.ts846 import (
     Activity846,
@@ -26,15 +25,9 @@ from smi_edi.x12.ts846 import (
     segments_846,
 )
 from smi_edi.x12.validation import validate
-from smi_edi.x12.writer import (
-    CountingControlNumbers,
-    GroupSpec,
-    Party,
-    TransactionSetSpec,
-    write_interchange,
-)
 from tests.factories import ItemCrossReferenceFactory, ItemFactory, LocationFactory
 from tests.pipeline import ingest
+from tests.smi_edi.x12_sets import assert_accepted, body_of, one_set
 from tests.x12_builders import interchange, report_852
 
 D = Decimal
@@ -204,36 +197,13 @@ REPORT = st.builds(
 )
 
 
-def written(report: InventoryReport846, version: str) -> bytes:
-    group = GroupSpec(
-        "IB", "DEMORETAIL", "ACMESUPPLY", version, [TransactionSetSpec("846", segments_846(report))]
-    )
-    return write_interchange(
-        [group],
-        sender=Party("ZZ", "DEMORETAIL"),
-        receiver=Party("ZZ", "ACMESUPPLY"),
-        control_numbers=CountingControlNumbers(),
-        now=datetime(2026, 11, 16, 6, 0),
-    )
-
-
-def body_of(data: bytes) -> list[list[str]]:
-    segments = list(X12Reader(data).segments())
-    start = next(i for i, s in enumerate(segments) if s[0] == "ST")
-    end = next(i for i, s in enumerate(segments) if s[0] == "SE")
-    return segments[start : end + 1]
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(report=REPORT)
 def test_written_846s_pass_our_validator_and_read_back_to_the_same_report(version, report):
-    data = written(report, version)
+    data = one_set("846", segments_846(report, version=version), version)
 
-    (result,) = validate(data)
-    (set_result,) = result.sets
-    assert set_result.status is SetStatus.ACCEPTED, set_result.messages
-    assert set_result.segment_errors == [] and set_result.set_errors == []
+    assert_accepted(data, "846")
     assert read_846(body_of(data)) == report
 
 
