@@ -496,3 +496,42 @@ def test_the_api_refuses_bad_input_and_strangers(world):
     assert bad_day.status_code == 400 and "day" in bad_day.json()["message"]
     assert unknown.status_code == 404
     assert stranger.status_code == 403
+
+
+def test_the_settle_command_prepares_approves_issues_and_lists(world, monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+
+    clock = SimpleNamespace(localdate=lambda: TODAY, now=timezone.now)
+    monkeypatch.setattr("smi_core.services.settlement.timezone", clock)
+    out = io.StringIO()
+
+    call_command(
+        "settle",
+        "prepare",
+        "--agreement",
+        "acme-north",
+        "--day",
+        "2027-02-01",
+        "--as",
+        "pat",
+        stdout=out,
+    )
+    invoice = SettlementInvoice.objects.get()
+    with pytest.raises(CommandError, match=r"denied \(SOD-06\)"):
+        call_command("settle", "approve", str(invoice.pk), "--as", "pat")
+    call_command("settle", "approve", str(invoice.pk), "--as", "ann", stdout=out)
+    call_command("settle", "issue", str(invoice.pk), "--as", "ann", stdout=out)
+    call_command("settle", "list", "--status", "issued", stdout=out)
+    call_command("settle", "show", str(invoice.pk), stdout=out)
+
+    text = out.getvalue()
+    assert f"{invoice.number} proposed: north owes USD 428.25" in text
+    assert f"{invoice.number} approved by ann" in text
+    assert f"{invoice.number} issued, due 2027-04-09; 810 ISA13" in text
+    assert "USD 191.25" in text  # the show's first line
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("settle", "prepare", "--agreement", "acme-north", "--day", "02/01")
