@@ -50,3 +50,27 @@ def test_the_admin_header_names_the_hub(client):
     assert "Django administration" not in html
     assert "<title>Proposals, orders, partners and the audit trail | SMI Hub admin</title>" in html
     assert 'id="site-name"><a href="/admin/">SMI Hub</a>' in html
+
+
+def test_compliance_grants_an_override_from_the_proposals_page(world, client):
+    from smi_core.models import SodOverride
+    from smi_core.services.proposals import override_request
+
+    approver = world.users["approver"]
+    proposal = approved_order(world, approve=False)
+    ReplenishmentProposal.objects.filter(pk=proposal.pk).update(proposed_by=approver)
+    override = override_request(
+        proposal_id=proposal.pk,
+        rule_codes=["SOD-01"],
+        justification="planner on leave, store runs out Friday",
+        user=approver,
+    )
+    client.force_login(person("compliance", "compliance"))
+    base = f"/admin/smi_core/replenishmentproposal/{proposal.pk}"
+
+    page = client.get(f"{base}/change/").content.decode()
+    client.post(f"{base}/grant/", {"override": override.pk})
+
+    assert "/grant/" in page  # the grant button is on the page it can now open
+    assert SodOverride.objects.get(pk=override.pk).granted_by.username == "compliance"
+    assert ReplenishmentProposal.objects.get(pk=proposal.pk).status == "proposed"

@@ -172,7 +172,7 @@ def test_an_override_is_requested_granted_by_compliance_and_used_from_the_page(w
     )
     override = SodOverride.objects.get(proposal=proposal)
     client.force_login(person("compliance", "compliance"))
-    granted = client.post(  # compliance sees overrides, not proposals: the overrides list
+    granted = client.post(  # from the overrides list (the proposal page has a button too)
         "/admin/smi_core/sodoverride/",
         {"action": "grant", "_selected_action": [override.pk]},
         follow=True,
