@@ -168,22 +168,24 @@ def activity_partitions_ensure(
     existing = {p.start for p in activity_partitions() if p.start}
     created, moved = [], 0
     for month in sorted(wanted - existing):
-        moved += _create_month(month)
-        created.append(partition_name(month))
+        name, rows = _create_month(month)
+        created.append(name)
+        moved += rows
     return {"created": created, "moved": moved}
 
 
-def _create_month(month: date) -> int:
+def _create_month(month: date) -> tuple[str, int]:
     """Make the month's partition as a plain table, move the default's rows of that month
-    into it, then attach it, in one short transaction. Returns the rows moved.
+    into it, then attach it, in one short transaction.
 
     ATTACH takes only SHARE UPDATE EXCLUSIVE on the parent (ingests keep writing other
     months) and checks the default holds no row of the month; the default is locked first
     so none arrives between the move and the attach. The CHECK constraint spares the attach
-    a scan of the new partition."""
-    name, start, end = partition_name(month), month, month_add(month, 1)
+    a scan of the new partition. Returns the partition's name and the rows moved."""
+    start, end = month, month_add(month, 1)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        name = _free_name(cursor, partition_name(month))
         cursor.execute(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
         cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING STORAGE)")
         cursor.execute(
@@ -200,7 +202,19 @@ def _create_month(month: date) -> int:
             f"ALTER TABLE {TABLE} ATTACH PARTITION {name} FOR VALUES FROM ('{start}') TO ('{end}')"
         )
         cursor.execute(f"ALTER TABLE {name} DROP CONSTRAINT {name}_range")
-    return moved
+    return name, moved
+
+
+def _free_name(cursor, name: str) -> str:
+    """``name``, or ``name_2``, ... when a table of that name exists: a month archived with
+    ``--keep-detached`` whose partition is made again (a late 852 for it)."""
+    candidate, n = name, 1
+    while True:
+        cursor.execute("SELECT to_regclass(%s)", [candidate])
+        if cursor.fetchone()[0] is None:
+            return candidate
+        n += 1
+        candidate = f"{name}_{n}"
 
 
 # --- retention and archive -------------------------------------------------------------

@@ -220,6 +220,12 @@ def test_archive_can_keep_the_detached_table(stock, tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM smi_core_productactivity_p2024_03")
         assert cursor.fetchone()[0] == 2
+    # A late report for that month: its partition is made again beside the kept table.
+    (late,) = add_rows(item, stores[:1], date(2024, 3, 10), set_id=14)
+    assert activity_partitions_ensure(today=TODAY, ahead_months=0)["created"] == [
+        "smi_core_productactivity_p2024_03_2"
+    ]
+    assert home(late.pk) == "smi_core_productactivity_p2024_03_2"
 
 
 def blockers_of(month: date) -> list[str]:
