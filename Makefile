@@ -60,6 +60,7 @@ bench: setup
 	@$(BIN)/python bench/finance_asof.py
 	@$(BIN)/python bench/as2.py
 	@$(BIN)/python bench/web_throughput.py
+	@$(BIN)/python bench/year_of_852.py
 
 # Every queue by default; WORKER_QUEUES=ingest (or outbound, planning, assistant) for a
 # worker of one kind, WORKER_CONCURRENCY for its processes (README, Operations).
