@@ -58,8 +58,12 @@ def seed() -> str:
     wanted = ITEMS * STORES
     have = InventoryPosition.objects.filter(location__party=buyer.party).count()
     if have != wanted:
-        print(f"seeding {wanted:,} positions ...", flush=True)
-        with transaction.atomic():
+        from smi_core.cli_output import progress_bar
+
+        with (
+            progress_bar(sys.stderr, f"seeding {wanted:,} positions", wanted) as advance,
+            transaction.atomic(),
+        ):
             InventoryPosition.objects.filter(location__party=buyer.party).delete()
             Item.objects.filter(supplier=supplier.party).delete()
             Location.objects.filter(party=buyer.party).delete()
@@ -76,8 +80,9 @@ def seed() -> str:
                 Location(party=buyer.party, code=f"S{n:03d}", name=f"Store {n}")
                 for n in range(STORES)
             )
-            InventoryPosition.objects.bulk_create(
-                (
+            pairs = [(i, s) for i in items for s in stores]
+            for start in range(0, len(pairs), 5000):  # a batch at a time: the bar moves
+                InventoryPosition.objects.bulk_create(
                     InventoryPosition(
                         item=item,
                         location=store,
@@ -85,10 +90,9 @@ def seed() -> str:
                         sold_last_period=Decimal(n % 7),
                         as_of=date(2026, 11, 21),
                     )
-                    for n, (item, store) in enumerate((i, s) for i in items for s in stores)
-                ),
-                batch_size=5000,
-            )
+                    for n, (item, store) in enumerate(pairs[start : start + 5000], start=start)
+                )
+                advance(len(pairs[start : start + 5000]))
         from django.db import connection
 
         with connection.cursor() as cursor:  # as a live table would be after autovacuum
