@@ -265,21 +265,26 @@ class Activity846:
             )
 
     def quantities(self, segments: Iterable[tuple[list[str], int]]) -> Iterator[ActivityQuantity]:
+        unplaced: list[tuple[int, int]] = []  # (first QTY's segment, quantities) per LIN
         for block in self.blocks(segments):
-            yield from self._rows(block)
+            yield from self._rows(block, unplaced)
+        if unplaced:  # one problem for the report, not one per line
+            count = sum(n for _, n in unplaced)
+            self.problems.append(
+                Problem(
+                    unplaced[0][0],
+                    f"{len(unplaced)} LIN loops give quantities but no place (no N1 in the LIN "
+                    "loop, and no N1*RL, N1*WH or N1*ST in the heading); their "
+                    f"{count} quantities were not used",
+                )
+            )
 
-    def _rows(self, block: _Lin) -> Iterator[ActivityQuantity]:
+    def _rows(self, block: _Lin, unplaced: list[tuple[int, int]]) -> Iterator[ActivityQuantity]:
         line = block.line
         if block.quantities:
             location = block.location or self.header.party(*HEADER_LOCATION_ROLES)
             if location is None:
-                self.problems.append(
-                    Problem(
-                        block.quantities[0].segment_number,
-                        "QTY with no N1 in its LIN loop and no N1*RL, N1*WH or N1*ST in the "
-                        "heading: its place is unknown",
-                    )
-                )
+                unplaced.append((block.quantities[0].segment_number, len(block.quantities)))
             else:
                 on_hand_given = any(q.qualifier == ON_HAND for q in block.quantities)
                 for q in block.quantities:

@@ -135,6 +135,9 @@ def test_what_cannot_be_placed_or_mapped_is_a_problem_once_per_qualifier():
             "BIA*00*DD*R-1*20261115",
             "LIN*1*VN*A",
             "QTY*17*3*EA",
+            "QTY*63*1*EA",
+            "LIN*4*VN*C",
+            "QTY*17*2*EA",
             "LIN*2*VN*B",
             "N1*RL**92*S1",
             "QTY*02*5*EA",
@@ -148,8 +151,8 @@ def test_what_cannot_be_placed_or_mapped_is_a_problem_once_per_qualifier():
     messages = sorted(p.message for p in mapper.problems)
     assert messages == sorted(
         [
-            "QTY with no N1 in its LIN loop and no N1*RL, N1*WH or N1*ST in the heading: "
-            "its place is unknown",
+            "2 LIN loops give quantities but no place (no N1 in the LIN loop, and no N1*RL, "
+            "N1*WH or N1*ST in the heading); their 3 quantities were not used",
             "QTY02 'x' is not a number",
             "LIN has no product id; its quantities have no item",
             "QTY01 '02' is not a stock quantity we map (17, 33, 63, QA, QP, QC, QI); "
