@@ -112,10 +112,27 @@ def lower_of_cost_or_nrv(
 ) -> NrvTest:
     """IAS 21 / ASC 830: inventory is non-monetary and stays at the historical rate; it is
     written down only where NRV at the closing rate falls below that cost."""
+    cost, nrv, write_down = nrv_write_down(
+        cost_foreign=cost_foreign,
+        historical_rate=historical_rate,
+        nrv_foreign=nrv_foreign,
+        closing_rate=closing_rate,
+    )
+    return NrvTest(cost=cost, nrv=nrv, write_down=write_down, carrying_amount=cost - write_down)
+
+
+def nrv_write_down(
+    *,
+    cost_foreign: Decimal,
+    historical_rate: Decimal,
+    nrv_foreign: Decimal,
+    closing_rate: Decimal,
+) -> tuple[Decimal, Decimal, Decimal]:
+    """:func:`lower_of_cost_or_nrv`'s (cost, NRV, write-down) as a plain tuple: what a
+    valuation of thousands of positions calls once per position."""
     cost = money(cost_foreign * historical_rate)
     nrv = money(nrv_foreign * closing_rate)
-    write_down = money(max(cost - nrv, ZERO))
-    return NrvTest(cost=cost, nrv=nrv, write_down=write_down, carrying_amount=cost - write_down)
+    return cost, nrv, money(max(cost - nrv, ZERO))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ EVERYTHING = FinanceScope.everything()
 ALL = Filters()
 
 
-def _world(settings, tmp_path, buyers=("north",)):
+def _world(settings, tmp_path, buyers=("north",), currencies=None):
     settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
     settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
     settings.SMI_REPORTING_CURRENCY = "USD"
@@ -48,7 +48,7 @@ def _world(settings, tmp_path, buyers=("north",)):
             code=f"acme-{code}",
             buyer=buyer.party,
             supplier=supplier.party,
-            currency="USD",
+            currency=(currencies or {}).get(code, "USD"),
             ownership=SupplyAgreement.Ownership.BUYER_ON_RECEIPT,
             payment_terms_days=30,
             effective_from=date(2027, 1, 1),
@@ -690,3 +690,182 @@ def test_continuity_at_a_past_date_uses_no_forecast_made_after_it(example):
     )
     # 03-15: the forecast of 70 a week was made by then; 150 on hand.
     assert cover(date(2027, 3, 15)) == ("15.0000", "forecast as of 2027-03-14")
+
+
+# -- the window's sums: one grouped query on PostgreSQL, Python elsewhere, same Decimals ---
+
+
+FX_BUYERS = {"north": date(2027, 1, 3), "euro": date(2027, 1, 6)}  # Sunday, Wednesday
+# EUR/USD by date: weekly with a gap (02-03 and 02-10 use the rate of 01-27), one rate with
+# eight places, none after 02-17 (03-03 uses a rate two weeks old: a warning).
+FX_RATES = {
+    date(2027, 1, 1): D("1.0800"),
+    date(2027, 1, 13): D("1.0913"),
+    date(2027, 1, 20): D("1.10254321"),
+    date(2027, 1, 27): D("1.1200"),
+    date(2027, 2, 17): D("1.0750"),
+}
+
+
+@pytest.fixture
+def fx_replay(settings, tmp_path):
+    """A USD buyer and an EUR buyer, eight weeks each on different weekdays: X and Y with a
+    cost (Y's selling price removed for the EUR buyer), Z with none; negative and
+    unstated on-hand levels, weeks that sell nothing."""
+    from smi_core.models import ExchangeRate
+
+    world = _world(settings, tmp_path, buyers=tuple(FX_BUYERS), currencies={"euro": "EUR"})
+    AgreementTerm.objects.filter(agreement__code="acme-euro", item=world["y"]).update(
+        net_selling_price=None
+    )
+    ItemFactory(supplier=world["x"].supplier, vendor_item="Z", gtin="")
+    for day, rate in FX_RATES.items():
+        ExchangeRate.objects.create(currency="EUR", quote="USD", date=day, rate=rate)
+    for b, (buyer, first_end) in enumerate(FX_BUYERS.items()):
+        for w in range(8):
+            lines = {
+                "X": [f"ZA*QS*{(7 * w + 3 * b) % 11}*EA"],  # 0 sold in some weeks
+                "Y": [f"ZA*QA*{37 + 5 * b - 4 * w}*EA", f"ZA*QS*{w % 3}.5*EA"],
+                "Z": [f"ZA*QA*{20 + w}*EA", f"ZA*QS*{w % 4}*EA"],
+            }
+            if w != 3:  # week 3 states no on-hand level for X: carried forward
+                lines["X"].append(f"ZA*QA*{(90 - 13 * w + b) if w != 6 else -4}*EA")
+            _report(buyer, first_end + timedelta(weeks=w), lines)
+    return world
+
+
+def _rate_on(day: date) -> D:
+    return FX_RATES[max(d for d in FX_RATES if d <= day)]
+
+
+def _fx_brute_force(start: date, end: date) -> dict:
+    """From the raw activity rows and the rate table alone: COGS, average inventory, DIO
+    (over each item-location's own days) and the inventory at each period end, in USD at
+    the rate on each period's last day."""
+    cost = {(a.buyer.code, t.item.vendor_item): (t.unit_cost, a.currency)
+            for a in SupplyAgreement.objects.all() for t in a.terms.all()}  # fmt: skip
+    rows = ProductActivity.objects.filter(period_end__lte=end).select_related(
+        "item", "location__party"
+    )
+    qa: dict = defaultdict(list)
+    qs: dict = defaultdict(lambda: defaultdict(lambda: D(0)))
+    periods: dict = defaultdict(set)
+    for a in rows:
+        key = (a.location.party.code, a.item.vendor_item)
+        periods[key].add((a.period_start, a.period_end))
+        if a.activity_code == "QA":
+            qa[key].append((a.period_end, a.quantity))
+        elif a.activity_code == "QS":
+            qs[key][a.period_end] += a.quantity
+    cogs = average = per_day = D(0)
+    by_period: dict = defaultdict(lambda: D(0))
+    for key in periods:
+        if key not in cost:
+            continue  # Z: no cost, left out
+        unit_cost, currency = cost[key]
+        inside = sorted(p for p in periods[key] if start <= p[1] <= end)
+        if not inside:
+            continue
+
+        def rate(day, currency=currency):
+            return D(1) if currency == "USD" else _rate_on(day)
+
+        days = sum((e - s).days + 1 for s, e in inside)
+        sold = sum((qs[key][e] * rate(e) for _, e in inside), D(0)) * unit_cost
+        cogs += sold
+        per_day += sold / days
+        levels = []
+        for _, e in inside:
+            stated = [q for d, q in sorted(qa[key]) if d <= e]
+            if stated:
+                levels.append(max(stated[-1], D(0)) * rate(e) * unit_cost)
+                by_period[e] += levels[-1]
+        average += sum(levels, D(0)) / len(levels) if levels else D(0)
+    return {
+        "cogs": money(cogs),
+        "average": money(average),
+        "dio": ratio(money(average) / per_day) if per_day else None,
+        "by_period": {d.isoformat(): str(money(v)) for d, v in sorted(by_period.items())},
+    }
+
+
+@pytest.mark.parametrize(
+    "start,end",
+    [
+        (date(2027, 1, 1), date(2027, 1, 20)),
+        (date(2027, 1, 10), date(2027, 2, 14)),
+        (date(2027, 2, 1), date(2027, 3, 3)),
+        (date(2026, 12, 1), date(2026, 12, 31)),  # before any report
+    ],
+    ids=["first-weeks", "middle", "last-weeks", "no-data"],
+)
+def test_turnover_in_two_currencies_matches_the_raw_rows_and_rates(fx_replay, start, end):
+    expected = _fx_brute_force(start, end)
+
+    result = turnover_report(scope=EVERYTHING, filters=ALL, start=start, end=end)
+
+    overall = result["overall"]
+    assert D(overall["cogs"]) == expected["cogs"]
+    assert D(overall["average_inventory"]) == expected["average"]
+    assert overall["dio_days"] == (None if expected["dio"] is None else str(expected["dio"]))
+    assert {p["period_end"]: p["value"] for p in overall["inventory_by_period"]} == expected[
+        "by_period"
+    ]
+    # Every EUR rate converted at is stated, and only those: the rate on each EUR period end
+    # in the window, and on the last EUR report on or before the end (the ending stock's).
+    euro_ends = [FX_BUYERS["euro"] + timedelta(weeks=w) for w in range(8)]
+    used = {d for d in euro_ends if start <= d <= end}
+    used |= {max(d for d in euro_ends if d <= end)} if euro_ends[0] <= end else set()
+    rate_dates = {max(k for k in FX_RATES if k <= d).isoformat() for d in used}
+    assert {r["date"] for r in result["rates"]} == rate_dates
+
+
+def test_the_grouped_query_and_the_python_sums_give_the_same_figures(fx_replay, require_postgres):
+    """On PostgreSQL the window is summed by one grouped query; the Python path (SQLite's)
+    over the same rows must give every figure identically, to the last digit."""
+    from smi_core.selectors.finance import performance
+    from smi_core.selectors.finance.base import AgedRateBook, costed_positions
+
+    for start, end in [(date(2027, 1, 1), date(2027, 3, 3)), (date(2027, 1, 10), date(2027, 2, 9))]:
+        rows = costed_positions(scope=EVERYTHING, filters=ALL, as_of=end)
+        by_sql, by_python = AgedRateBook(), AgedRateBook()
+        sql = performance._window_sql(rows, start=start, end=end, rates=by_sql, target="USD")
+        python = performance._window_python(
+            rows, start=start, end=end, rates=by_python, target="USD"
+        )
+
+        assert sql == python
+        assert by_sql.warnings() == by_python.warnings()
+        assert sql[0] and sql[1]  # not two empty results
+        assert {r.rate for r in by_sql._cache.values()} == {
+            r.rate for r in by_python._cache.values()
+        }
+
+
+def test_working_capital_is_the_same_by_query_and_in_python(
+    fx_replay, require_postgres, monkeypatch
+):
+    from smi_core.selectors.finance import performance
+
+    def figures():
+        return [
+            turnover_report(
+                scope=EVERYTHING, filters=ALL, start=date(2027, 1, 25), end=date(2027, 3, 3)
+            ),
+            working_capital(
+                scope=EVERYTHING, filters=ALL, start=date(2027, 2, 4), end=date(2027, 3, 3),
+                baseline_start=date(2027, 1, 1), baseline_end=date(2027, 2, 3),
+                carrying_rate=D("0.15"),
+            ),
+        ]  # fmt: skip
+
+    by_sql = figures()
+    monkeypatch.setattr(performance, "_window_sql", performance._window_python)
+    by_python = figures()
+
+    assert by_sql == by_python
+    assert by_sql[1]["released"] is not None
+    # The EUR week to 02-10 is converted at the rate of 01-27: 14 days old, a warning.
+    assert [(w["rate_date"], w["used_for"]) for w in by_sql[0]["rate_warnings"]] == [
+        ("2027-01-27", "2027-02-10")
+    ]

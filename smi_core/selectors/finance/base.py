@@ -33,7 +33,7 @@ from smi_core.models import (
     SupplyAgreement,
 )
 from smi_core.selectors.planning import agreements_in_force
-from smi_core.services.fx import Rate, RateBook
+from smi_core.services.fx import MissingRate, Rate, RateBook, rate_on
 
 ZERO = Decimal(0)
 CADENCE_DAYS = {"weekly": 7, "daily": 1}
@@ -100,12 +100,26 @@ class AgedRateBook(RateBook):
     def __init__(self) -> None:
         super().__init__()
         self._old: dict[tuple[str, str], dict] = {}
+        self._found: dict[tuple[str, str, date], Rate | None] = {}
+
+    def peek(self, currency: str, quote: str, day: date) -> Rate | None:
+        """The rate ``on`` would use, or None when there is none; not noted as used (no
+        warning): for rates a query may need, before it tells which it used."""
+        key = (currency, quote, day)
+        if key not in self._found:
+            try:
+                self._found[key] = rate_on(currency, quote, day)
+            except MissingRate:
+                self._found[key] = None
+        return self._found[key]
 
     def on(self, currency: str, quote: str, day: date) -> Rate:
         key = (currency, quote, day)
         if key in self._cache:
             return self._cache[key]
-        rate = super().on(currency, quote, day)
+        found = self._found.get(key)
+        rate = found if found is not None else super().on(currency, quote, day)
+        self._cache[key] = rate
         if rate.date is not None:
             age = (day - rate.date).days
             if age > fx_max_age_days():
@@ -162,7 +176,7 @@ def stale_after_days(cadence: str) -> int:
     return CADENCE_DAYS.get(cadence, 7) + int(grace)
 
 
-@dataclass
+@dataclass(slots=True)
 class CostedPosition:
     """An item-location as of a date: ``position`` holds the levels of the latest ledger row
     on or before that date (``position.as_of`` its period end; ``sold_last_period`` that
@@ -314,7 +328,26 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
             item_keys[f[0]][1],
         )
     )
+    # What depends only on the item's supplier and the location's buyer (the agreement),
+    # or on the agreement and the item (its general term), worked out once, not per row.
+    item_supplier = {pk: i.supplier_id for pk, i in items.items()}
+    location_party = {pk: loc.party_id for pk, loc in locations.items()}
+    reporting = settings.SMI_REPORTING_CURRENCY
+
+    def kept(agreement: SupplyAgreement | None) -> bool:
+        currency = agreement.currency if agreement else reporting
+        consigned = bool(agreement and agreement.ownership == SupplyAgreement.Ownership.CONSIGNMENT)
+        return not (
+            (filters.currency and currency != filters.currency)
+            or (filters.owner and ("supplier" if consigned else "buyer") != filters.owner)
+        )
+
+    # Per (supplier, buyer): the agreement in force, its id, and whether the filters keep it.
+    pairs = {pair: (a, a.pk, kept(a)) for pair, a in agreements.items()}
+    no_agreement = (None, None, kept(None))
+    exact = connection.vendor == "postgresql"  # numeric and date come back as they are
     rows = []
+    append = rows.append
     for (
         item_id,
         location_id,
@@ -328,39 +361,56 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
         last_received,
         first_reported,
     ) in found:
-        item, location = items[item_id], locations[location_id]
-        position = StockAt(
-            item=item,
-            location=location,
-            item_id=item_id,
-            location_id=location_id,
-            on_hand=_zero(on_hand),
-            on_order=_zero(on_order),
-            in_transit=_zero(in_transit),
-            committed=_zero(committed),
-            sold_last_period=_zero(sold),
-            as_of=_day(period_end),
+        agreement, agreement_id, keep = pairs.get(
+            (item_supplier[item_id], location_party[location_id]), no_agreement
         )
-        agreement = agreements.get((item.supplier_id, location.party_id))
+        if not keep:
+            continue
         term = None
         if agreement is not None:
-            term = terms.get((agreement.pk, item_id, location_id)) or terms.get(
-                (agreement.pk, item_id, None)
+            term = terms.get((agreement_id, item_id, location_id)) or terms.get(
+                (agreement_id, item_id, None)
             )
-        row = CostedPosition(
-            position=position,
-            agreement=agreement,
-            unit_cost=term.unit_cost if term else None,
-            net_selling_price=term.net_selling_price if term else None,
-            as_of=as_of,
-            period_start=_day(period_start),
-            stock_since=_day(last_received or first_reported),
+        if exact:
+            position = StockAt(
+                items[item_id],
+                locations[location_id],
+                item_id,
+                location_id,
+                ZERO if on_hand is None else on_hand,
+                ZERO if on_order is None else on_order,
+                ZERO if in_transit is None else in_transit,
+                ZERO if committed is None else committed,
+                ZERO if sold is None else sold,
+                period_end,
+            )
+            since = last_received or first_reported
+        else:
+            position = StockAt(
+                items[item_id],
+                locations[location_id],
+                item_id,
+                location_id,
+                _zero(on_hand),
+                _zero(on_order),
+                _zero(in_transit),
+                _zero(committed),
+                _zero(sold),
+                _day(period_end),
+            )
+            period_start = _day(period_start)
+            since = _day(last_received or first_reported)
+        append(
+            CostedPosition(
+                position,
+                agreement,
+                term.unit_cost if term else None,
+                term.net_selling_price if term else None,
+                as_of,
+                period_start,
+                since,
+            )
         )
-        if filters.currency and row.currency != filters.currency:
-            continue
-        if filters.owner and row.owner_kind != filters.owner:
-            continue
-        rows.append(row)
     return rows
 
 
@@ -368,29 +418,38 @@ def data_age(rows: list[CostedPosition], as_of: date) -> list[dict]:
     """Per reporting partner (the buyer): its last report on or before ``as_of``, how old
     it is, and whether it is stale (older than its cadence plus the grace period); its
     stock is carried forward either way, never counted as zero."""
+    # Counted per (partner, cadence, report date) first: the work per row is one lookup.
+    counts: dict[tuple[str, str, date], int] = {}
+    codes: dict[int, str] = {}
+    for row in rows:
+        p = row.position
+        code = codes.get(p.location_id)
+        if code is None:
+            code = codes[p.location_id] = p.location.party.code
+        cadence = row.agreement.cadence if row.agreement is not None else "weekly"
+        key = (code, cadence, p.as_of)
+        counts[key] = counts.get(key, 0) + 1
     partners: dict[str, dict] = {}
     limits: dict[str, int] = {}
-    for row in rows:
-        code = row.position.location.party.code
-        cadence = row.cadence
+    for (code, cadence, reported), n in counts.items():  # in first-seen order
         if cadence not in limits:
             limits[cadence] = stale_after_days(cadence)
-        stale = (as_of - row.position.as_of).days > limits[cadence]
         entry = partners.setdefault(
             code,
             {
                 "partner": code,
-                "last_report": row.reported_on,
-                "oldest_report": row.reported_on,
-                "cadence": row.cadence,
+                "last_report": reported,
+                "oldest_report": reported,
+                "cadence": cadence,
                 "item_locations": 0,
                 "stale_item_locations": 0,
             },
         )
-        entry["last_report"] = max(entry["last_report"], row.reported_on)
-        entry["oldest_report"] = min(entry["oldest_report"], row.reported_on)
-        entry["item_locations"] += 1
-        entry["stale_item_locations"] += stale
+        entry["last_report"] = max(entry["last_report"], reported)
+        entry["oldest_report"] = min(entry["oldest_report"], reported)
+        entry["item_locations"] += n
+        if (as_of - reported).days > limits[cadence]:
+            entry["stale_item_locations"] += n
     out = []
     for _code, entry in sorted(partners.items()):
         age = (as_of - entry["last_report"]).days

@@ -125,15 +125,20 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
     later: dict[str, Decimal] = defaultdict(lambda: ZERO)
     items = []
 
+    days: dict[date, tuple[str, int]] = {}  # due date -> (ISO text, week), once per date
+
     def add(kind: str, ref: str, currency: str, due: date, amount: Decimal) -> None:
-        week = max((due - start).days // 7, 0)
+        found = days.get(due)
+        if found is None:
+            found = days[due] = (due.isoformat(), max((due - start).days // 7, 0))
+        text, week = found
         items.append(
             {
                 "kind": kind,
                 "ref": ref,
                 "currency": currency,
                 "amount": str(amount),
-                "due": due.isoformat(),
+                "due": text,
                 "week": week if week < weeks else None,
             }
         )
@@ -169,25 +174,26 @@ def cash_forecast(*, scope: FinanceScope, filters: Filters, as_of: date, weeks: 
         for f in SeriesForecast.objects.filter(item_id__in={r.position.item_id for r in rows})
     }
     pending = _pending_units(rows)
+    week_ends = [start + timedelta(days=7 * week + 6) for week in range(weeks)]
+    dues: dict[int, list[date]] = {}  # payment terms (days) -> each week's due date
     for row in rows:
         p = row.position
         weekly = demand.get((p.item_id, p.location_id)) or p.sold_last_period
         if row.unit_cost is None or not weekly or weekly <= 0:
             continue
         stock = p.on_hand + p.in_transit + pending.get((p.item_id, p.location_id), ZERO)
-        terms = timedelta(days=row.agreement.payment_terms_days)
+        if stock <= 0:
+            continue
+        terms = row.agreement.payment_terms_days
+        due = dues.get(terms)
+        if due is None:
+            due = dues[terms] = [end + timedelta(days=terms) for end in week_ends]
+        ref = f"{p.item.vendor_item}@{p.location.party.code}/{p.location.code}"
         week = 0
         while stock > 0 and week < weeks:
             used = min(weekly, stock)
             stock -= used
-            week_end = start + timedelta(days=7 * week + 6)
-            add(
-                "consumption",
-                f"{p.item.vendor_item}@{p.location.party.code}/{p.location.code}",
-                row.currency,
-                week_end + terms,
-                money(used * row.unit_cost),
-            )
+            add("consumption", ref, row.currency, due[week], money(used * row.unit_cost))
             week += 1
 
     closing = {}

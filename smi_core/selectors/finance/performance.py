@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from smi_core.finance.formulas import (
@@ -79,7 +80,7 @@ class _Totals:
     inventory_by_period: dict = field(default_factory=lambda: defaultdict(lambda: ZERO))
     on_hand_units: Decimal = ZERO
     in_transit_units: Decimal = ZERO
-    histories: list = field(default_factory=list)  # each item-location's periods with data
+    spans: set = field(default_factory=set)  # (start, end) of each period with data
     rates: set = field(default_factory=set)  # each Rate used
 
     def rate_list(self) -> list[dict]:
@@ -90,9 +91,8 @@ class _Totals:
         cover the same ones; else those days weighted by each one's COGS."""
         if self.cogs_per_day:
             return self.cogs / self.cogs_per_day
-        spans = {(start, end) for periods in self.histories for start, end, _, _ in periods}
         days: set[date] = set()
-        for start, end in spans:
+        for start, end in self.spans:
             days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
         return Decimal(len(days))
 
@@ -168,6 +168,231 @@ def _history(
     return per_key
 
 
+@dataclass(slots=True)
+class _Window:
+    """One item-location's ledger periods ending in a window, summed: ``units`` the units
+    sold (periods that sold some), ``sold_stated`` every stated QS (zeros too; None when
+    none), ``sold_converted`` and ``stock_converted`` those units and the positive on-hand
+    levels, each at the rate on its period's last day (1 in the reporting currency),
+    ``points`` the periods that state an on-hand level."""
+
+    periods: int = 0
+    units: Decimal = ZERO
+    sold_stated: Decimal | None = None
+    cost_days: int = 0
+    sold_converted: Decimal = ZERO
+    stock_converted: Decimal = ZERO
+    points: int = 0
+
+
+@dataclass(slots=True)
+class _Span:
+    """Per supplier, currency and period (start, end) of the costed item-locations: how
+    many state an on-hand level and their positive on-hand at unit cost (in the
+    agreement's currency, not yet converted)."""
+
+    points: int = 0
+    value: Decimal = ZERO
+
+
+def _window(
+    rows: list[CostedPosition], *, start: date, end: date, rates: AgedRateBook, target: str
+) -> tuple[dict[tuple[int, int], _Window], dict[tuple[str, str, date, date], _Span]]:
+    """The window's ledger periods summed per item-location and per (supplier, currency,
+    period): in one grouped query on PostgreSQL (exact numeric sums, the window read by the
+    period_end index), in Python elsewhere (SQLite has no exact decimal SUM). Both give
+    the same Decimals; the rates they convert at are noted in ``rates`` as used."""
+    if connection.vendor == "postgresql":
+        return _window_sql(rows, start=start, end=end, rates=rates, target=target)
+    return _window_python(rows, start=start, end=end, rates=rates, target=target)
+
+
+def _window_python(rows, *, start, end, rates, target):
+    history = _history(rows, start, end)
+    per_key: dict[tuple[int, int], _Window] = {}
+    spans: dict[tuple[str, str, date, date], _Span] = {}
+    for row in rows:
+        p = row.position
+        periods = history.get((p.item_id, p.location_id))
+        if not periods:
+            continue
+        costed = row.unit_cost is not None
+        foreign = costed and row.currency != target
+        supplier = p.item.supplier.code
+        w = per_key[(p.item_id, p.location_id)] = _Window()
+        rate = ONE
+        for period_start, period_end, sold, on_hand in periods:
+            if foreign:
+                rate = rates.on(row.currency, target, period_end).rate
+            w.periods += 1
+            w.cost_days += (period_end - period_start).days + 1
+            if sold is not None:
+                w.sold_stated = sold if w.sold_stated is None else w.sold_stated + sold
+            if sold:
+                w.sold_converted += sold * rate
+                w.units += sold
+            if on_hand is not None:
+                w.points += 1
+                w.stock_converted += on_hand * rate if on_hand > 0 else ZERO
+            if costed:
+                span = spans.get((supplier, row.currency, period_start, period_end))
+                if span is None:
+                    span = spans[(supplier, row.currency, period_start, period_end)] = _Span()
+                if on_hand is not None:
+                    span.points += 1
+                    if on_hand > 0:
+                        span.value += on_hand * row.unit_cost
+    return per_key, spans
+
+
+_WINDOW_DAYS_SQL = """
+WITH RECURSIVE d(day) AS (
+    SELECT MIN(period_end) FROM {ledger} WHERE period_end >= %s AND period_end <= %s
+    UNION ALL
+    SELECT (SELECT MIN(l.period_end) FROM {ledger} l
+            WHERE l.period_end > d.day AND l.period_end <= %s)
+    FROM d WHERE d.day IS NOT NULL
+)
+SELECT day FROM d WHERE day IS NOT NULL
+"""
+
+# Per item-location, and per supplier, currency and period of the costed ones, in one pass
+# over the window's rows (GROUPING SETS). ``k``: the item-locations with their currency
+# (0: the reporting currency), supplier and unit cost; ``r``: the rate of each foreign
+# currency on each period end in the window (an item-location without a cost is not
+# converted: nothing of it is valued, as in the Python path).
+_WINDOW_SQL = """
+WITH k AS (
+    SELECT * FROM unnest(
+        string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[],
+        string_to_array(%s, ',')::int[], string_to_array(%s, ',')::int[],
+        string_to_array(%s, ',', '')::numeric[]
+    ) AS k(item_id, location_id, cur, sup, cost)
+),
+r AS (
+    SELECT * FROM unnest(%s::int[], %s::date[], %s::numeric[]) AS r(cur, day, rate)
+),
+w AS (
+    SELECT k.item_id, k.location_id, k.cur, CASE WHEN k.cost IS NOT NULL THEN k.sup END AS sup,
+           k.cost, l.period_start, l.period_end, l.sold, l.on_hand,
+           CASE WHEN k.cur = 0 OR k.cost IS NULL THEN 1 ELSE r.rate END AS rate
+    FROM {ledger} l
+    JOIN k ON k.item_id = l.item_id AND k.location_id = l.location_id
+    LEFT JOIN r ON r.cur = k.cur AND r.day = l.period_end
+    WHERE l.period_end >= %s AND l.period_end <= %s
+)
+SELECT GROUPING(w.item_id), w.item_id, w.location_id, w.sup, w.cur, w.period_start,
+       w.period_end,
+       COUNT(*),
+       SUM(w.sold) FILTER (WHERE w.sold <> 0),
+       SUM(w.sold),
+       SUM(w.period_end - w.period_start + 1),
+       SUM(w.sold * w.rate) FILTER (WHERE w.sold <> 0),
+       SUM(CASE WHEN w.on_hand > 0 THEN w.on_hand * w.rate ELSE 0 END)
+           FILTER (WHERE w.on_hand IS NOT NULL),
+       COUNT(w.on_hand),
+       SUM(CASE WHEN w.on_hand > 0 THEN w.on_hand * w.cost ELSE 0 END)
+           FILTER (WHERE w.on_hand > 0)
+FROM w
+GROUP BY GROUPING SETS ((w.item_id, w.location_id), (w.sup, w.cur, w.period_start, w.period_end))
+"""
+
+
+def _window_sql(rows, *, start, end, rates, target):
+    ledger = StockLevel._meta.db_table
+    currencies = sorted({r.currency for r in rows if r.currency != target})
+    cur_index = {c: n for n, c in enumerate(currencies, start=1)}
+    cur_index[target] = 0
+    suppliers = sorted({r.position.item.supplier.code for r in rows})
+    sup_index = {c: n for n, c in enumerate(suppliers)}
+    item_ids, location_ids, curs, sups, costs = [], [], [], [], []
+    for row in rows:
+        p = row.position
+        item_ids.append(p.item_id)
+        location_ids.append(p.location_id)
+        curs.append(cur_index[row.currency])
+        sups.append(sup_index[p.item.supplier.code])
+        costs.append(row.unit_cost)
+    if not item_ids:
+        return {}, {}
+    r_cur, r_day, r_rate = [], [], []
+    with transaction.atomic(), connection.cursor() as cursor:
+        # For this query only: room to hash the window's rows by item-location and group
+        # them in memory (the default 4 MB spills a year's window to disk), and a hash
+        # join of the window's rows (read by period_end) with the item-locations, rather
+        # than sorting them for a merge or probing the ledger once per item-location.
+        cursor.execute(
+            "SET LOCAL work_mem = '64MB'; SET LOCAL enable_mergejoin = off; "
+            "SET LOCAL enable_nestloop = off; SET LOCAL jit = off; "
+            "SET LOCAL max_parallel_workers_per_gather = 0"
+        )
+        if currencies:
+            cursor.execute(_WINDOW_DAYS_SQL.format(ledger=ledger), [start, end, end])
+            days = [d for (d,) in cursor.fetchall()]
+            for currency in currencies:
+                for day in days:
+                    found = rates.peek(currency, target, day)
+                    if found is not None:
+                        r_cur.append(cur_index[currency])
+                        r_day.append(day)
+                        r_rate.append(found.rate)
+        cursor.execute(
+            _WINDOW_SQL.format(ledger=ledger),
+            # The item-locations as comma-separated text, one parameter per column: a
+            # 20,000-element array parameter costs more to send than the query to run.
+            [
+                ",".join(map(str, item_ids)),
+                ",".join(map(str, location_ids)),
+                ",".join(map(str, curs)),
+                ",".join(map(str, sups)),
+                ",".join("" if c is None else str(c) for c in costs),
+                r_cur,
+                r_day,
+                r_rate,
+                start,
+                end,
+            ],
+        )
+        found_rows = cursor.fetchall()
+    per_key: dict[tuple[int, int], _Window] = {}
+    spans: dict[tuple[str, str, date, date], _Span] = {}
+    for (
+        grouping,
+        item_id,
+        location_id,
+        sup,
+        cur,
+        period_start,
+        period_end,
+        periods,
+        units,
+        stated,
+        cost_days,
+        sold_converted,
+        stock_converted,
+        points,
+        value,
+    ) in found_rows:
+        if grouping == 0:
+            per_key[(item_id, location_id)] = _Window(
+                periods=periods,
+                units=units if units is not None else ZERO,
+                sold_stated=stated,
+                cost_days=cost_days,
+                sold_converted=sold_converted if sold_converted is not None else ZERO,
+                stock_converted=stock_converted if stock_converted is not None else ZERO,
+                points=points,
+            )
+        elif sup is not None:  # the costed item-locations' periods
+            currency = currencies[cur - 1] if cur else target
+            if cur:  # noted as used, as the Python path notes it (raises when missing)
+                rates.on(currency, target, period_end)
+            spans[(suppliers[sup], currency, period_start, period_end)] = _Span(
+                points=points, value=value if value is not None else ZERO
+            )
+    return per_key, spans
+
+
 def _where(row: CostedPosition) -> dict:
     p = row.position
     return {
@@ -192,82 +417,87 @@ def turnover_report(
     return _turnover(rows, start=start, end=end, as_of=as_of)
 
 
-def _turnover(rows: list[CostedPosition], *, start: date, end: date, as_of: date) -> dict:
+def _turnover(
+    rows: list[CostedPosition],
+    *,
+    start: date,
+    end: date,
+    as_of: date,
+    ages: list[dict] | None = None,
+) -> dict:
     """``turnover_report`` over positions already costed as of ``as_of`` (working capital
-    costs them once for both its periods)."""
-    history = _history(rows, start, end)
+    costs them once for both its periods). The window's periods are summed per
+    item-location by :func:`_window` (one query on PostgreSQL): the work per item-location
+    does not grow with the length of the window."""
     rates = AgedRateBook()
     target = reporting_currency()
+    windows, spans = _window(rows, start=start, end=end, rates=rates, target=target)
     days = (end - start).days + 1
     per_supplier: dict[str, _Totals] = defaultdict(_Totals)
     overall = _Totals()
     left_out = []
     negative = []
+    empty = _Window()
     for row in rows:
         p = row.position
-        periods = history.get((p.item_id, p.location_id), [])
+        w = windows.get((p.item_id, p.location_id), empty)
         if row.unit_cost is None:
             left_out.append(
                 _where(row)
                 | {
-                    "units_sold": str(sum((s or ZERO for _, _, s, _ in periods), ZERO)),
+                    "units_sold": str(w.sold_stated if w.sold_stated is not None else ZERO),
                     "on_hand": str(p.on_hand),
                     "reason": "no unit cost in the agreement's terms",
                 }
             )
             continue
         supplier = p.item.supplier.code
+        on_hand = p.on_hand if p.on_hand >= ZERO else ZERO
         if p.on_hand < 0:
             negative.append(_where(row) | {"on_hand": str(p.on_hand), "valued_at": "0"})
         ending_rate = rates.on(row.currency, target, p.as_of)
-        foreign = row.currency != target  # in the reporting currency every rate is 1
-        cost_days = 0
-        sold_converted = units = stock_converted = ZERO  # units x rate, summed
-        inventory_points = 0
-        pieces = []
-        used_rates = {ending_rate} if foreign else set()
-        rate = ONE
-        for period_start, period_end, sold, on_hand in periods:
-            if foreign:
-                used = rates.on(row.currency, target, period_end)
-                used_rates.add(used)
-                rate = used.rate
-            cost_days += (period_end - period_start).days + 1
-            if sold:
-                sold_converted += sold * rate
-                units += sold
-            if on_hand is not None:
-                converted = on_hand * rate if on_hand > 0 else ZERO
-                stock_converted += converted
-                inventory_points += 1
-                pieces.append((period_end, converted * row.unit_cost))
-        cogs = sold_converted * row.unit_cost
+        cogs = w.sold_converted * row.unit_cost
         margin = (
-            sold_converted * (row.net_selling_price - row.unit_cost)
+            w.sold_converted * (row.net_selling_price - row.unit_cost)
             if row.net_selling_price is not None
             else None
         )
+        ending = on_hand * row.unit_cost * ending_rate.rate
         for totals in (per_supplier[supplier], overall):
-            totals.rates.update(used_rates)
-            totals.histories.append(periods)
-            if periods and margin is None:
+            if row.currency != target:
+                totals.rates.add(ending_rate)
+            if w.periods and margin is None:
                 totals.margin_known = False
                 totals.no_price.add(p.item.vendor_item)
             elif margin is not None:
                 totals.margin += margin
-            totals.on_hand_units += max(p.on_hand, ZERO)
+            totals.on_hand_units += on_hand
             totals.in_transit_units += p.in_transit
-            totals.ending_inventory += max(p.on_hand, ZERO) * row.unit_cost * ending_rate.rate
+            totals.ending_inventory += ending
             totals.cogs += cogs
-            totals.units_sold += units
-            if cost_days:
-                totals.cogs_per_day += cogs / cost_days
-                totals.units_per_day += units / cost_days
-            if inventory_points:
-                totals.average_inventory += stock_converted * row.unit_cost / inventory_points
-            for period_end, value in pieces:
-                totals.inventory_by_period[period_end] += value
-    ages = data_age(rows, as_of)
+            totals.units_sold += w.units
+            if w.cost_days:
+                totals.cogs_per_day += cogs / w.cost_days
+                totals.units_per_day += w.units / w.cost_days
+            if w.points:
+                totals.average_inventory += w.stock_converted * row.unit_cost / w.points
+    # Per supplier and period: the spans the data cover, the rates used, and the on-hand
+    # value at each period end (a period whose rows state no on-hand level adds none).
+    for (supplier, currency, period_start, period_end), span in sorted(
+        spans.items(), key=lambda e: (e[0][0], e[0][1], e[0][3], e[0][2])
+    ):
+        rate = ONE
+        used = None
+        if currency != target:
+            used = rates.on(currency, target, period_end)
+            rate = used.rate
+        for totals in (per_supplier[supplier], overall):
+            totals.spans.add((period_start, period_end))
+            if used is not None:
+                totals.rates.add(used)
+            if span.points:
+                totals.inventory_by_period[period_end] += rate * span.value
+    ages = data_age(rows, as_of) if ages is None else ages
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -301,8 +531,9 @@ def working_capital(
     rate = carrying_rate if carrying_rate is not None else Decimal(settings.SMI_CARRYING_RATE)
     # Both periods' ending stock is as of ``end``: the positions are costed once.
     rows = costed_positions(scope=scope, filters=filters, as_of=end)
-    current_report = _turnover(rows, start=start, end=end, as_of=end)
-    baseline_report = _turnover(rows, start=baseline_start, end=baseline_end, as_of=end)
+    ages = data_age(rows, end)  # the same for both: the positions are as of ``end``
+    current_report = _turnover(rows, start=start, end=end, as_of=end, ages=ages)
+    baseline_report = _turnover(rows, start=baseline_start, end=baseline_end, as_of=end, ages=ages)
     current, baseline = current_report["overall"], baseline_report["overall"]
     periods = {
         "baseline": {"start": baseline_start.isoformat(), "end": baseline_end.isoformat()},

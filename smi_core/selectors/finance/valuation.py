@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from smi_core.finance.formulas import (
     intercompany_elimination,
-    lower_of_cost_or_nrv,
     money,
+    nrv_write_down,
     payable_remeasure,
     receivable_remeasure,
 )
@@ -57,7 +57,7 @@ def _ages(rows: list[CostedPosition], as_of: date) -> dict:
     return {"data_age": ages, "stale_partners": stale_partners(ages)}
 
 
-@dataclass
+@dataclass(slots=True)
 class ValuedPosition:
     costed: CostedPosition
     quantity: Decimal
@@ -82,41 +82,95 @@ class ValuedPosition:
         }
 
 
+class _RateDicts:
+    """Each rate's ``as_dict`` made once per (currency, day), not once per position."""
+
+    def __init__(self, rates: AgedRateBook, target: str) -> None:
+        self.rates, self.target = rates, target
+        self._seen: dict[tuple[str, date], tuple] = {}
+
+    def on(self, currency: str, day: date) -> tuple:
+        """(rate, its dict, its key ``pair@date``)."""
+        key = (currency, day)
+        found = self._seen.get(key)
+        if found is None:
+            rate = self.rates.on(currency, self.target, day)
+            as_dict = rate.as_dict()
+            found = self._seen[key] = (rate.rate, as_dict, f"{as_dict['pair']}@{as_dict['date']}")
+        return found
+
+
+class _GroupKeys:
+    """A valued position's group key (``ValuedPosition.keys`` for the fields grouped by),
+    with each item's and location's parts worked out once."""
+
+    def __init__(self, group_by: tuple[str, ...]) -> None:
+        self.group_by = group_by
+        self._items: dict[int, tuple[str, str]] = {}
+        self._locations: dict[int, tuple[str, str]] = {}
+        self._owners: dict[tuple, str] = {}
+
+    def __call__(self, row: ValuedPosition) -> tuple:
+        p = row.costed.position
+        item = self._items.get(p.item_id)
+        if item is None:
+            item = self._items[p.item_id] = (p.item.vendor_item, p.item.supplier.code)
+        location = self._locations.get(p.location_id)
+        if location is None:
+            party = p.location.party.code
+            location = self._locations[p.location_id] = (f"{party}/{p.location.code}", party)
+        parts = {"item": item[0], "supplier": item[1], "location": location[0]}
+        parts["buyer"] = location[1]
+        if "currency" in self.group_by:
+            parts["currency"] = row.costed.currency
+        if "owner" in self.group_by:
+            consigned = row.costed.consignment
+            who = (consigned, p.item_id if consigned else p.location_id)
+            owner = self._owners.get(who)
+            if owner is None:
+                owner = self._owners[who] = f"{row.costed.owner_kind}:{row.costed.owner.code}"
+            parts["owner"] = owner
+        return tuple(parts[g] for g in self.group_by)
+
+
 def valued_positions(
     *, scope: FinanceScope, filters: Filters, as_of: date, rates: AgedRateBook | None = None
 ) -> list[ValuedPosition]:
     rates = rates or AgedRateBook()
-    target = reporting_currency()
+    dicts = _RateDicts(rates, reporting_currency())
     rows = costed_positions(scope=scope, filters=filters, as_of=as_of)
     out = []
     for row in rows:
         p = row.position
-        quantity = max(p.on_hand, ZERO)  # negative on hand is valued at zero (listed)
+        quantity = p.on_hand if p.on_hand >= ZERO else ZERO  # negative: valued at zero (listed)
         historical_day = row.stock_since or as_of
-        historical = rates.on(row.currency, target, historical_day)
-        closing = rates.on(row.currency, target, as_of)
-        value = money(quantity * row.unit_cost) if row.unit_cost is not None else None
-        nrv = write_down = None
-        if value is not None and row.net_selling_price is not None:
-            test = lower_of_cost_or_nrv(
-                cost_foreign=quantity * row.unit_cost,
-                historical_rate=historical.rate,
-                nrv_foreign=quantity * row.net_selling_price,
-                closing_rate=closing.rate,
-            )
-            nrv, write_down = test.nrv, test.write_down
+        currency = row.currency
+        historical, historical_dict, _ = dicts.on(currency, historical_day)
+        closing, closing_dict, _ = dicts.on(currency, as_of)
+        value = value_historical = value_closing = nrv = write_down = None
+        if row.unit_cost is not None:
+            value = money(quantity * row.unit_cost)
+            value_historical = money(value * historical)
+            value_closing = money(value * closing)
+            if row.net_selling_price is not None:
+                _, nrv, write_down = nrv_write_down(
+                    cost_foreign=quantity * row.unit_cost,
+                    historical_rate=historical,
+                    nrv_foreign=quantity * row.net_selling_price,
+                    closing_rate=closing,
+                )
         out.append(
             ValuedPosition(
-                costed=row,
-                quantity=quantity,
-                value=value,
-                historical_date=historical_day,
-                historical_rate=historical.as_dict(),
-                closing_rate=closing.as_dict(),
-                value_historical=money(value * historical.rate) if value is not None else None,
-                value_closing=money(value * closing.rate) if value is not None else None,
-                nrv=nrv,
-                write_down=write_down if write_down is not None else ZERO,
+                row,
+                quantity,
+                value,
+                historical_day,
+                historical_dict,
+                closing_dict,
+                value_historical,
+                value_closing,
+                nrv,
+                write_down if write_down is not None else ZERO,
             )
         )
     return out
@@ -145,6 +199,7 @@ def valuation(
     groups: dict[tuple, dict] = {}
     missing_cost = []
     negative = []
+    key_of = _GroupKeys(group_by)
     for row in rows:
         p = row.costed.position
         if p.on_hand < 0:
@@ -165,12 +220,11 @@ def valuation(
                 }
             )
             continue
-        keys = row.keys()
-        key = tuple(keys[g] for g in group_by)
-        group = groups.setdefault(
-            key,
-            {
-                **{g: keys[g] for g in group_by},
+        key = key_of(row)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                **dict(zip(group_by, key, strict=True)),
                 "currencies": set(),
                 "quantity": ZERO,
                 "value": ZERO,
@@ -180,8 +234,7 @@ def valuation(
                 "positions": 0,
                 "nrv_tested": 0,
                 "rates": {},
-            },
-        )
+            }
         group["currencies"].add(row.costed.currency)
         group["quantity"] += row.quantity
         group["value"] += row.value
@@ -190,9 +243,15 @@ def valuation(
         group["write_down"] += row.write_down
         group["nrv_tested"] += row.nrv is not None
         group["positions"] += 1
-        for rate in (row.historical_rate, row.closing_rate):
-            if rate["date"]:
-                group["rates"][f"{rate['pair']}@{rate['date']}"] = rate
+        # The rates by their dict (one per currency and day), named once per group below.
+        group["rates"][id(row.historical_rate)] = row.historical_rate
+        group["rates"][id(row.closing_rate)] = row.closing_rate
+    for group in groups.values():
+        group["rates"] = {
+            f"{rate['pair']}@{rate['date']}": rate
+            for rate in group["rates"].values()
+            if rate["date"]
+        }
     result = []
     for group in groups.values():
         currencies = sorted(group.pop("currencies"))
