@@ -97,11 +97,18 @@ def settlement_send(*, invoice_id: int, actor: Actor) -> OutboundDocument | None
     if invoice.method == SettlementInvoice.Method.ERS:
         return None
     buyer = partner_for(invoice.buyer)
+    try:
+        segments = segments_810(invoice_810(invoice), version=buyer.x12_version or "004010")
+    except ValueError as exc:  # what an 810 cannot carry, said plainly by ts810
+        raise SettlementDocumentInvalid(
+            f"the 810 for {invoice.number} cannot be written; nothing was issued: {exc}",
+            extra={"errors": [str(exc)]},
+        ) from exc
     document = outbound_create(
         sender=partner_for(invoice.supplier),
         partner=buyer,
         set_id="810",
-        segments=segments_810(invoice_810(invoice), version=buyer.x12_version or "004010"),
+        segments=segments,
         actor=actor,
     )
     if document.status == D.Status.INVALID:

@@ -25,6 +25,7 @@ from smi_core.services.roles import roles_ensure, user_roles_set
 from smi_core.services.settlement import (
     MemoLine,
     NothingToSettle,
+    SettlementDocumentInvalid,
     SettlementRefused,
     settlement_approve,
     settlement_cycle,
@@ -365,9 +366,10 @@ def test_a_memo_needs_an_issued_invoice_and_a_reason(world):
 def test_an_810_our_maps_refuse_issues_nothing_and_says_why(world):
     invoice, _ = _prepare(world)
     settlement_approve(invoice_id=invoice.pk, user=world["approver"])
-    # A vendor item number longer than the 810's product id allows (IT107 is 1-48).
-    world["x"].vendor_item = "X" * 60
-    world["x"].save()
+    # A buyer name longer than the 810's N102 allows (1-60 characters).
+    party = world["buyer"].party
+    party.name = "North Stores " + "N" * 70
+    party.save()
 
     with pytest.raises(Exception, match="failed our validation"):
         settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
@@ -535,3 +537,19 @@ def test_the_settle_command_prepares_approves_issues_and_lists(world, monkeypatc
     assert "USD 191.25" in text  # the show's first line
     with pytest.raises(CommandError, match="is not a date"):
         call_command("settle", "prepare", "--agreement", "acme-north", "--day", "02/01")
+
+
+def test_an_810_that_cannot_be_written_issues_nothing_and_says_why(world):
+    invoice, _ = _prepare(world)
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+    # Net terms the 810's ITD cannot carry (0 to 999 days).
+    agreement = world["agreement"]
+    agreement.payment_terms_days = 1200
+    agreement.save()
+
+    with pytest.raises(SettlementDocumentInvalid, match="terms days 1200"):
+        settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+
+    invoice.refresh_from_db()
+    assert invoice.status == "approved"
+    assert ExceptionItem.objects.filter(kind="document_invalid").count() == 1
