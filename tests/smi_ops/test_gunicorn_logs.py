@@ -1,5 +1,5 @@
 """Production start-up and logs (issue 18): a missing DJANGO_SECRET_KEY is one clear line
-from manage.py and from gunicorn, never a traceback; with SMI_LOG_JSON=1 gunicorn's access
+from manage.py, gunicorn and a Celery worker, never a traceback; with SMI_LOG_JSON=1 gunicorn's access
 log is JSON lines like the app's own."""
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ def test_gunicorn_without_a_secret_says_so_in_one_line(tmp_path):
             "--check-config",
             "config.wsgi",
         ],
+        cwd=ROOT,
+        env=_without_secret(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    _assert_one_clear_line(result)
+
+
+def test_a_celery_worker_without_a_secret_says_so_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"],
         cwd=ROOT,
         env=_without_secret(tmp_path),
         capture_output=True,
