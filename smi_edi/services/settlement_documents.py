@@ -24,6 +24,7 @@ from smi_core.services.settlement_payments import (
     remittance_apply,
 )
 from smi_edi.models import InboundSet, Interchange, OutboundDocument
+from smi_edi.services.order_documents import product_ids
 from smi_edi.services.outbound import outbound_create, partner_for
 from smi_edi.x12.ts810 import Invoice810, InvoiceLine810, Party810, segments_810
 from smi_edi.x12.ts820 import Adjustment820, Remittance820, read_820
@@ -39,18 +40,6 @@ def _party(party: Party) -> Party810:
     return Party810(id=party.code, name=party.name, qualifier="92")
 
 
-def _product_ids(item, buyer_item: str | None) -> tuple[tuple[str, str], ...]:
-    """As on our 855/856: our item number (VN), the GTIN (UP for a UPC-A, EN otherwise) and
-    the buyer's own number (IN) where we know it."""
-    ids = [("VN", item.vendor_item)]
-    if item.gtin:
-        gtin = item.gtin.lstrip("0").zfill(12) if item.gtin.startswith("00") else item.gtin
-        ids.append(("UP" if len(gtin) == 12 else "EN", gtin))
-    if buyer_item:
-        ids.append(("IN", buyer_item))
-    return tuple(ids)
-
-
 def invoice_810(invoice: SettlementInvoice) -> Invoice810:
     """The settlement as an 810: one IT1 per item-location consumed (the location in the
     line's description), the cycle as the invoice period, the agreement's payment days as
@@ -61,6 +50,8 @@ def invoice_810(invoice: SettlementInvoice) -> Invoice810:
             buyer_id=invoice.buyer_id, item_id__in={line.item_id for line in lines}
         ).values_list("item_id", "buyer_item")
     )
+    for line in lines:  # the ids the buyer can match, as on our 855/856
+        line.buyer_item = buyer_items.get(line.item_id)
     return Invoice810(
         invoice_number=invoice.number,
         invoice_date=invoice.invoice_date,
@@ -78,7 +69,7 @@ def invoice_810(invoice: SettlementInvoice) -> Invoice810:
                 quantity=line.quantity,
                 unit=line.unit or "EA",
                 unit_price=line.unit_price,
-                product_ids=_product_ids(line.item, buyer_items.get(line.item_id)),
+                product_ids=product_ids(line),
                 description=f"consumed at {line.location.code}",
             )
             for line in lines

@@ -275,6 +275,11 @@ def test_approving_needs_the_finance_role_even_for_a_superuser(world):
 
 
 def test_issue_sends_an_810_our_maps_accept_to_the_buyer(world, tmp_path):
+    from smi_core.models import ItemCrossReference
+
+    ItemCrossReference.objects.create(
+        buyer=world["buyer"].party, item=world["x"], buyer_item="N-X1"
+    )
     invoice, _ = _prepare(world)
     settlement_approve(invoice_id=invoice.pk, user=world["approver"])
 
@@ -302,6 +307,9 @@ def test_issue_sends_an_810_our_maps_accept_to_the_buyer(world, tmp_path):
         (D(10), D("12.50")),
         (D(28), D("4.00")),
     ]
+    # Our item number, and the buyer's own where we know it; the location in the text.
+    assert back.lines[0].product_ids == (("VN", "X"), ("IN", "N-X1"))
+    assert back.lines[2].description == "consumed at S2"
 
 
 def test_issue_refuses_what_is_not_approved(world):
