@@ -10,8 +10,12 @@ What an 846 says, mapped to the 852's activity codes (``ts852.ACTIVITY_CODES``):
 33                          quantity available for sale        QA (only where the line
                                                                has no 17 for the place)
 63                          on order quantity                  QP
+27                          committed quantity                 QC
+IQ                          in-transit quantity                QI
 QA, QP, QC, QI              the 852 codes, as VMI guides use   same
 ==========================  =================================  =====
+
+The writer uses the first code of each row (17, 63, 27, IQ).
 
 Any other QTY01 is not used and is reported once per qualifier (a problem, which the apply
 turns into an exception, as for the 852). The quantity's unit is QTY03 (C001-01).
@@ -38,7 +42,7 @@ UPC, VN vendor part, IN buyer part), ``quantities`` (StockQuantity846, ...), ``l
 (qualifier, id) or None for the heading's (written as the LIN loop's N1*RL).
 
 ``StockQuantity846``: ``code`` (QA, QP, QC, QI), ``quantity``, ``unit`` (EA, CA, ...),
-``qualifier`` (QTY01; "" means the code's own: QA 17, QP 63, QC and QI themselves).
+``qualifier`` (QTY01; "" means the code's own: QA 17, QP 63, QC 27, QI IQ).
 
 Functions: ``segments_846(report, version="004010")`` (the body between ST and SE),
 ``read_846(segments) -> InventoryReport846`` and :class:`Activity846`, the streaming mapper
@@ -62,12 +66,15 @@ QUALIFIER_CODES = {
     "17": "QA",
     "33": "QA",
     "63": "QP",
+    "27": "QC",
+    "IQ": "QI",
     "QA": "QA",
     "QP": "QP",
     "QC": "QC",
     "QI": "QI",
 }
-WRITTEN_QUALIFIER = {"QA": "17", "QP": "63", "QC": "QC", "QI": "QI"}
+WRITTEN_QUALIFIER = {"QA": "17", "QP": "63", "QC": "27", "QI": "IQ"}
+KNOWN_QUALIFIERS = ", ".join(QUALIFIER_CODES)
 AVAILABLE_FOR_SALE = "33"
 ON_HAND = "17"
 HEADER_LOCATION_ROLES = ("RL", "WH", "ST")
@@ -259,8 +266,8 @@ class Activity846:
             self.problems.append(
                 Problem(
                     numbers[0],
-                    f"QTY01 {qualifier!r} is not a stock quantity we map (17, 33, 63, QA, QP, "
-                    f"QC, QI); {len(numbers)} quantities with it were not used",
+                    f"QTY01 {qualifier!r} is not a stock quantity we map ({KNOWN_QUALIFIERS}); "
+                    f"{len(numbers)} quantities with it were not used",
                 )
             )
 

@@ -57,9 +57,14 @@ def test_qty_qualifiers_become_the_852_activity_codes_at_the_heading_place():
             "LIN*1*UP*012345678905",
             "QTY*17*12*EA",
             "QTY*63*24*EA",
-            "QTY*QC*2*EA",
-            "QTY*QI*5*EA",
-            "CTT*1",
+            "QTY*27*2*EA",
+            "QTY*IQ*5*EA",
+            "LIN*2*UP*012345678912",  # the 852's codes, as VMI guides send them in QTY01
+            "QTY*QA*1*EA",
+            "QTY*QP*3*EA",
+            "QTY*QC*4*EA",
+            "QTY*QI*6*EA",
+            "CTT*2",
         ]
     )
 
@@ -68,9 +73,13 @@ def test_qty_qualifiers_become_the_852_activity_codes_at_the_heading_place():
         ("QP", "DC01", D(24)),
         ("QC", "DC01", D(2)),
         ("QI", "DC01", D(5)),
+        ("QA", "DC01", D(1)),
+        ("QP", "DC01", D(3)),
+        ("QC", "DC01", D(4)),
+        ("QI", "DC01", D(6)),
     ]
     assert mapper.header.period_start == mapper.header.period_end == date(2026, 11, 15)
-    assert mapper.problems == [] and mapper.lines == 1
+    assert mapper.problems == [] and mapper.lines == 2
 
 
 def test_available_for_sale_is_on_hand_only_where_no_on_hand_is_given():
@@ -155,7 +164,7 @@ def test_what_cannot_be_placed_or_mapped_is_a_problem_once_per_qualifier():
             "N1*WH or N1*ST in the heading); their 3 quantities were not used",
             "QTY02 'x' is not a number",
             "LIN has no product id; its quantities have no item",
-            "QTY01 '02' is not a stock quantity we map (17, 33, 63, QA, QP, QC, QI); "
+            "QTY01 '02' is not a stock quantity we map (17, 33, 63, 27, IQ, QA, QP, QC, QI); "
             "2 quantities with it were not used",
         ]
     )
@@ -263,8 +272,8 @@ STOCK_846 = [
     "LIN*1*UP*614140010012*VN*ACME-1001",
     "QTY*17*15*EA",
     "QTY*63*10*EA",
-    "QTY*QC*3*EA",
-    "QTY*QI*4*EA",
+    "QTY*27*3*EA",  # committed
+    "QTY*IQ*4*EA",  # in transit
     "N1*RL**92*S001",
     "LIN*2*UP*614140010012*VN*ACME-1001",
     "QTY*33*18*EA",  # available for sale, the on-hand figure when no 17 is given
