@@ -561,3 +561,39 @@ def test_an_810_that_cannot_be_written_issues_nothing_and_says_why(world):
     invoice.refresh_from_db()
     assert invoice.status == "approved"
     assert ExceptionItem.objects.filter(kind="document_invalid").count() == 1
+
+
+def test_due_cycles_are_the_ended_ones_not_yet_invoiced(world):
+    from smi_core.services.settlement import settlement_cycles_due
+
+    agreement = world["agreement"]  # monthly, in effect from 2027-01-01
+    due = settlement_cycles_due(agreement=agreement, today=date(2027, 3, 10))
+    assert due == [
+        (date(2027, 1, 1), date(2027, 1, 31)),
+        (date(2027, 2, 1), date(2027, 2, 28)),
+    ]
+    _prepare(world)
+    assert settlement_cycles_due(agreement=agreement, today=date(2027, 3, 10)) == [
+        (date(2027, 1, 1), date(2027, 1, 31))
+    ]
+
+
+def test_settle_prepare_due_invoices_every_ended_cycle_once(world, monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    clock = SimpleNamespace(localdate=lambda: TODAY, now=timezone.now)
+    monkeypatch.setattr("smi_core.services.settlement.timezone", clock)
+    monkeypatch.setattr("smi_core.management.commands.settle.timezone", clock)
+    out = io.StringIO()
+
+    call_command("settle", "prepare", "--due", stdout=out)
+    call_command("settle", "prepare", "--due", stdout=out)
+
+    # January: X sold 100 at S1 in the week to 01-31 (100 x 4.25); February as above.
+    totals = dict(SettlementInvoice.objects.values_list("cycle_start", "total"))
+    assert totals == {date(2027, 1, 1): D("425.00"), date(2027, 2, 1): D("428.25")}
+    assert out.getvalue().count("proposed") == 2
