@@ -94,6 +94,8 @@ def invoice(**change) -> Invoice810:
             InvoiceLine810("2", D(5), "CA", D("28.125"), (("VN", "ACME-1002"),)),
         ),
         "terms_net_days": 30,
+        "period_start": date(2026, 11, 1),  # the billing cycle, as settlement writes it
+        "period_end": date(2026, 11, 30),
         "allowances_charges": (AllowanceCharge810("C", "D240", D("12.50"), "Freight"),),
     }
     return Invoice810(**{**fields, **change})
@@ -139,13 +141,16 @@ def test_mock_edi_receives_our_810_over_http_and_finds_only_its_dictionarys_gaps
         "INV-2026-0042",
     )
     # its dictionary is narrower than X12: it does not know VN (vendor's item number) as an
-    # IT1 product qualifier, as it does not for PO1 and LIN (test_mock_edi). It reports
-    # exactly those two and accepts the set; everything else it checked: BIG, CUR, N1, ITD,
-    # IT1, PID, TDS (our 405.43 in cents), SAC, CTT.
+    # IT1 product qualifier, as it does not for PO1 and LIN (test_mock_edi), nor the date
+    # qualifiers 186 and 187 (invoice period start and end: the billing cycle a
+    # consignment invoice covers). It reports exactly those and accepts the set; all else
+    # it checked: BIG, CUR, N1, ITD, IT1, PID, TDS (our 241.93 in cents), SAC, CTT.
     assert filed["accepted"] == 1, filed["findings"]
     assert narrower(filed["findings"]) == [
-        "IT1@7: VN is not a code IT108 accepts",
-        "IT1@9: VN is not a code IT106 accepts",
+        "DTM@7: 186 is not a code DTM01 accepts",
+        "DTM@8: 187 is not a code DTM01 accepts",
+        "IT1@9: VN is not a code IT108 accepts",
+        "IT1@11: VN is not a code IT106 accepts",
     ]
     # and it read the invoice as we meant it: each line billed against its order line
     order = buyer_mock.order(PO, partner="ACMESUPPLY")
@@ -180,8 +185,12 @@ def test_a_credit_memo_reaches_mock_edi_as_a_credit(partners, buyer_mock):
     credit = [d for d in received(buyer_mock, "810") if d["invoice_number"] == "CM-0042-1"]
     assert credit and credit[0]["accepted"] == 1, credit
     # REF*OI (original invoice number: the invoice the memo corrects) is the one code its
-    # reference qualifier list lacks; BIG07 CR it knows as a credit memo
-    assert narrower(credit[0]["findings"]) == ["REF@4: OI is not a code REF01 accepts"]
+    # reference qualifier list lacks, besides the period's DTMs; BIG07 CR it knows
+    assert narrower(credit[0]["findings"]) == [
+        "REF@4: OI is not a code REF01 accepts",
+        "DTM@7: 186 is not a code DTM01 accepts",
+        "DTM@8: 187 is not a code DTM01 accepts",
+    ]
 
 
 def test_our_820_pays_mock_edis_invoice_and_mock_edi_files_the_payment(buyer_mock):
