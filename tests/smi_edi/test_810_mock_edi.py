@@ -158,8 +158,10 @@ def test_mock_edi_receives_our_810_over_http_and_finds_only_its_dictionarys_gaps
         ("ACME-1001", "37"),
         ("ACME-1002", "5"),
     ]
-    # its one business remark is the nature of consignment: the stock was at the buyer
-    # already, so the invoice bills consumption and no 856 ever precedes it
+    # its own arithmetic agrees with our TDS (no total-not-lines: the lines plus the SAC
+    # charge) and our prices with its order (no price-not-agreed); its one business remark
+    # is the nature of consignment: the stock was at the buyer already, so the invoice
+    # bills consumption and no 856 ever precedes it
     assert [d["rule"] for d in order["disagreements"]] == ["billed-before-shipped"]
 
 
