@@ -250,3 +250,13 @@ def test_our_820_pays_mock_edis_invoice_and_mock_edi_files_the_payment(buyer_moc
         [s.split("*") for s in data.decode("ascii").split("~")[3:-3]]  # ST..SE
     )
     assert ours == advice
+
+
+def test_mock_edi_would_catch_a_total_that_is_not_its_lines(partners, buyer_mock):
+    # the control for the silence above: a stated total 10.00 off is found by mock-edi
+    supplier, buyer = partners
+
+    send(supplier, buyer, invoice(total=D("251.93")))
+
+    rules = [d["rule"] for d in buyer_mock.order(PO, partner="ACMESUPPLY")["disagreements"]]
+    assert "total-not-lines" in rules
