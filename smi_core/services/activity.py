@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,8 +30,8 @@ from smi_core.selectors import decimal_text
 from smi_core.services.bulk import NULL, copy_text, upsert
 from smi_core.services.exceptions import ExceptionSpec, exception_raise, exceptions_raise_many
 from smi_core.services.import_rows import gtin14
-from smi_core.services.stock_ledger import stock_ledger_record_set
-from smi_edi.x12.ts852 import Activity852, ActivityQuantity, LineItem
+from smi_core.services.stock_ledger import stock_ledger_record_set, stock_ledger_record_stated
+from smi_edi.x12.ts852 import Activity852, ActivityQuantity, LineItem, Problem, SegmentQuantities
 
 # Activity codes that set a position field: stock levels take the latest value in the
 # report, flows (sold) add up over the period.
@@ -53,6 +53,8 @@ class ApplyOutcome:
         0  # quantities not applied (unknown item/location, bad unit): each in an exception
     )
     received: set[tuple[int, int]] = field(default_factory=set)  # item-locations with QR rows
+    # quantities in another unit than the item's, per (item, unit): each in an exception
+    bad_units: dict[tuple[int, str], int] = field(default_factory=lambda: defaultdict(int))
 
 
 def activity_apply_852(
@@ -63,8 +65,9 @@ def activity_apply_852(
     supplier: Party,
     mapper=None,
 ) -> ApplyOutcome:
-    """``mapper`` reads the set into activity quantities: an 852's (the default), or
-    another report's giving the same records (``ts846.Activity846`` for an 846)."""
+    """Apply one set's activity. ``mapper``: what reads the segments (an
+    :class:`Activity852` unless given; any mapper with ``header``, ``problems`` and
+    ``quantities()`` will do, and one with ``batches()`` is read segment by segment)."""
     buyer = buyer_partner.party
     mapper = mapper if mapper is not None else Activity852()
     writer = _RowWriter()
@@ -75,63 +78,204 @@ def activity_apply_852(
         source_set=inbound_set,
         before_write=writer.pause,
     )
+    if writer.postgres:
+        outcome = _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer)
+    else:
+        outcome = _apply_portable(mapper, segments, writer, resolver, inbound_set, buyer)
+    resolver.raise_exceptions()
+    _raise_unit_exceptions(outcome.bad_units, buyer=buyer, inbound_set=inbound_set)
+    _raise_problem_exceptions(mapper, buyer=buyer, inbound_set=inbound_set)
+    return outcome
+
+
+def _apply_portable(mapper, segments, writer, resolver, inbound_set, buyer) -> ApplyOutcome:
+    """Any database: quantity by quantity, the set's figures gathered in memory, rows by
+    bulk INSERT, the ledger by one INSERT ... SELECT over the set's stored rows."""
     outcome = ApplyOutcome()
-    # On PostgreSQL the figures of each LIN go to a spooled file as soon as the next LIN
-    # starts (memory stays flat in file size) and are merged into the positions by SQL;
-    # elsewhere they are gathered for the whole set.
-    staged = _StagedFigures() if writer.postgres else None
     figures = SetFigures()
     received = outcome.received
-    bad_units: dict[tuple[int, str], int] = defaultdict(int)
+    bad_units = outcome.bad_units
     period_start = period_end = None
     common = None
     line = None
     item = None
 
-    for quantity in mapper.quantities(segments):
+    for batch in _batches(mapper, segments):
+        line_now, code, qualifier, unit, date_qualifier, stamp, number, pairs, _ = batch
         if common is None:
             period_start, period_end = mapper.header.period_start, mapper.header.period_end
             if period_end is None:
-                mapper.problems.append(_no_period(quantity))
+                # As if read quantity by quantity: nothing after the first one was read.
+                del mapper.problems[batch.problems_before :]
+                mapper.problems.append(_no_period(number))
                 break
             common = (period_start, period_end, inbound_set.pk)
             writer.start(common)
-        if quantity.line is not line:
-            if staged is not None:
-                staged.add(figures)
-            line = quantity.line
-            item = resolver.item(line)
-        elif item is None:
-            resolver.unknown_items[line.key] += 1
-        location = resolver.location(quantity.location_qualifier, quantity.location_id)
-        if item is None or location is None:
-            outcome.skipped += 1
-            continue
-        item_id, item_unit = item
-        writer.add(item_id, location, quantity)
-        if quantity.code == "QR":
-            received.add((item_id, location))
-        if quantity.unit and quantity.unit != item_unit:
-            bad_units[(item_id, quantity.unit)] += 1
-            outcome.skipped += 1
-            continue
-        figures.add((item_id, location), quantity.code, quantity.activity_date, quantity.quantity)
+        for position, location_id, text in pairs:
+            quantity = ActivityQuantity(
+                line_now,
+                code,
+                qualifier,
+                location_id,
+                Decimal(text),
+                unit,
+                date_qualifier,
+                stamp,
+                number,
+                position,
+            )
+            if line_now is not line:
+                line = line_now
+                item = resolver.item(line)
+            elif item is None:
+                resolver.unknown_items[line.key] += 1
+            location = resolver.location(qualifier, location_id)
+            if item is None or location is None:
+                outcome.skipped += 1
+                continue
+            item_id, item_unit = item
+            writer.add(item_id, location, quantity)
+            if code == "QR":
+                received.add((item_id, location))
+            if unit and unit != item_unit:
+                bad_units[(item_id, unit)] += 1
+                outcome.skipped += 1
+                continue
+            figures.add((item_id, location), code, stamp, quantity.quantity)
 
     outcome.rows = writer.flush()
     outcome.period_start, outcome.period_end = period_start, period_end
-    if staged is not None:
-        staged.add(figures)
-        figures = staged
     if period_end is not None and outcome.rows:
         # The point-in-time ledger: one INSERT ... SELECT over the set's activity rows.
         stock_ledger_record_set(set_id=inbound_set.pk)
         outcome.changed = _update_positions(
             figures, buyer=buyer, as_of=period_end, inbound_set=inbound_set
         )
-    resolver.raise_exceptions()
-    _raise_unit_exceptions(bad_units, buyer=buyer, inbound_set=inbound_set)
-    _raise_problem_exceptions(mapper, buyer=buyer, inbound_set=inbound_set)
     return outcome
+
+
+def _batches(mapper, segments) -> Iterator[SegmentQuantities]:
+    """The mapper's quantities segment by segment: its own ``batches()``, or each quantity
+    of ``quantities()`` as a batch of one."""
+    if hasattr(mapper, "batches"):
+        yield from mapper.batches(segments)
+        return
+    problems = mapper.problems
+    for q in mapper.quantities(segments):
+        yield SegmentQuantities(
+            q.line,
+            q.code,
+            q.location_qualifier,
+            q.unit,
+            q.date_qualifier,
+            q.activity_date,
+            q.segment_number,
+            [(q.position, q.location_id, str(q.quantity))],
+            len(problems),
+        )
+
+
+def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> ApplyOutcome:
+    """PostgreSQL: segment by segment, each row written as COPY text straight from the
+    segment's values (no object per quantity); the figures of each LIN spooled as COPY text
+    too, then loaded once and merged by SQL into the stock ledger and the positions. The
+    same results as :func:`_apply_portable`."""
+    outcome = ApplyOutcome()
+    staged = _StagedFigures()
+    received = outcome.received
+    bad_units = outcome.bad_units
+    unknown_items = resolver.unknown_items
+    by_qualifier = resolver.by_qualifier
+    rows = writer.rows
+    period_start = period_end = None
+    line = None
+    item = None
+    item_id = item_unit = None
+    started = False
+
+    for batch in _batches(mapper, segments):
+        line_now, code, qualifier, unit, date_qualifier, stamp, number, pairs, _ = batch
+        if not started:
+            period_start, period_end = mapper.header.period_start, mapper.header.period_end
+            if period_end is None:
+                # As if read quantity by quantity: nothing after the first one was read.
+                del mapper.problems[batch.problems_before :]
+                mapper.problems.append(_no_period(number))
+                break
+            writer.start((period_start, period_end, inbound_set.pk))
+            started = True
+        count = len(pairs)
+        if line_now is not line:
+            staged.end_line()
+            line = line_now
+            item = resolver.item(line)  # counts the first quantity of an unknown item
+            if item is None:
+                unknown_items[line.key] += count - 1
+            else:
+                item_id, item_unit = item
+                staged.start_line(item_id)
+        elif item is None:
+            unknown_items[line.key] += count
+        locations = by_qualifier.get(qualifier or "92", _NO_LOCATIONS)
+        if item is None:
+            for _, location_id, _ in pairs:
+                if location_id not in locations:
+                    resolver.location(qualifier, location_id)  # counted, or registered
+            outcome.skipped += count
+            continue
+        shared = writer.segment_prefix(code, unit, date_qualifier, stamp, number, item_id)
+        found: list[int] = []
+        texts: list[str] = []
+        for position, location_id, text in pairs:
+            location = locations.get(location_id)
+            if location is None:
+                location = resolver.location(qualifier, location_id)
+                if location is None:
+                    outcome.skipped += 1
+                    continue
+            rows.append(f"{shared}{location}\t{text}\t{position}\n")
+            found.append(location)
+            texts.append(text)
+        if len(rows) >= BATCH:
+            writer.write_buffered()
+        if not found:
+            continue
+        if code == "QR":
+            received.update((item_id, location) for location in found)
+        if unit and unit != item_unit:
+            bad_units[(item_id, unit)] += len(found)
+            outcome.skipped += len(found)
+            continue
+        staged.add(code, stamp, found, texts)
+
+    staged.end_line()
+    outcome.rows = writer.flush()
+    outcome.period_start, outcome.period_end = period_start, period_end
+    if period_end is None or not outcome.rows or not staged.rows:
+        staged.close()
+        return outcome
+    with connection.cursor() as cursor:
+        # The statements below run once per set over many rows: compiling them (JIT) costs
+        # more than it saves.
+        cursor.execute("SET LOCAL jit = off")
+        staged.load(cursor)
+        if staged.fine:  # sums of more than 4 decimal places: from the stored rows
+            stock_ledger_record_set(set_id=inbound_set.pk, cursor=cursor)
+        else:  # the point-in-time ledger from the same figures, one INSERT ... SELECT
+            stock_ledger_record_stated(
+                cursor=cursor,
+                stated=staged.stated,
+                set_id=inbound_set.pk,
+                period_start=period_start,
+                period_end=period_end,
+            )
+    outcome.changed = _update_positions(
+        staged, buyer=buyer, as_of=period_end, inbound_set=inbound_set
+    )
+    return outcome
+
+
+_NO_LOCATIONS: dict[str, int] = {}
 
 
 class SetFigures:
@@ -188,10 +332,8 @@ def merge_position(
     return values
 
 
-def _no_period(quantity: ActivityQuantity):
-    from smi_edi.x12.ts852 import Problem
-
-    return Problem(quantity.segment_number, "the set has no XQ report period; nothing was applied")
+def _no_period(segment_number: int) -> Problem:
+    return Problem(segment_number, "the set has no XQ report period; nothing was applied")
 
 
 # -- items and locations ----------------------------------------------------------------
@@ -232,16 +374,17 @@ class _Resolver:
                 "buyer_item", "item_id"
             )
         )
-        self.locations: dict[tuple[str, str], int] = {}
+        # location pks by qualifier (92 the buyer's code, UL GLN, 1/9 DUNS), then id
+        self.by_qualifier: dict[str, dict[str, int]] = defaultdict(dict)
         for pk, code, gln, duns in Location.objects.filter(party=buyer).values_list(
             "pk", "code", "gln", "duns"
         ):
-            self.locations[("92", code)] = pk
+            self.by_qualifier["92"][code] = pk
             if gln:
-                self.locations[("UL", gln)] = pk
+                self.by_qualifier["UL"][gln] = pk
             if duns:
-                self.locations[("1", duns)] = pk
-                self.locations[("9", duns)] = pk
+                self.by_qualifier["1"][duns] = pk
+                self.by_qualifier["9"][duns] = pk
         self._lines: dict[int, tuple[int, str] | None] = {}
         self.unknown_items: dict[str, int] = defaultdict(int)
         self.unknown_locations: dict[str, int] = defaultdict(int)
@@ -302,12 +445,12 @@ class _Resolver:
 
     def location(self, qualifier: str, location_id: str) -> int | None:
         key = (qualifier or "92", location_id)
-        pk = self.locations.get(key)
+        pk = self.by_qualifier.get(key[0], {}).get(location_id)
         if pk is not None:
             return pk
         if self.auto_register:
             pk = self._register_location(*key)
-            self.locations[key] = pk
+            self.by_qualifier[key[0]][location_id] = pk
             return pk
         self.unknown_locations[f"{key[0]}:{key[1]}"] += 1
         return None
@@ -397,20 +540,19 @@ _ROW_COLUMNS = (
 class _RowWriter:
     """Buffers activity rows and writes them in batches.
 
-    On PostgreSQL one COPY stays open while rows stream in, so the server stores a batch
-    while Python maps the next; ``pause`` ends it before any other query on the connection
-    (auto-registering an item). Elsewhere, bulk INSERTs.
+    On PostgreSQL the rows are COPY text lines (:meth:`segment_prefix`, appended to
+    ``rows`` by the caller) and one COPY stays open while they stream in, so the server
+    stores a batch while Python maps the next; ``pause`` ends it before any other query on
+    the connection (auto-registering an item). Elsewhere, tuples by bulk INSERT.
     """
 
     def __init__(self):
-        self.rows: list = []
+        self.rows: list = []  # emptied in place, so a caller may hold on to it
         self.written = 0
         self.pending = 0
         self.postgres = connection.vendor == "postgresql"
         self.common: tuple = ()
         self._prefix = ""
-        self._segment = None
-        self._shared = ""
         self._cursor = None
         self._copy_cm = None
         self._copy = None
@@ -420,43 +562,45 @@ class _RowWriter:
         self.common = common
         self._prefix = "".join(f"{copy_text(v)}\t" for v in common)
 
+    def segment_prefix(
+        self,
+        code: str,
+        unit: str,
+        date_qualifier: str,
+        stamp: date | None,
+        number: int,
+        item_id: int,
+    ) -> str:
+        """The COPY text a segment's rows share, up to the location: built once per
+        segment, through copy_text in case a partner's value holds a tab or a backslash."""
+        return (
+            f"{self._prefix}{copy_text(code)}\t{copy_text(unit)}\t"
+            f"{copy_text(date_qualifier)}\t{stamp or NULL}\t{number}\t{item_id}\t"
+        )
+
     def add(self, item_id: int, location_id: int, q: ActivityQuantity) -> None:
-        if self.postgres:
-            # One line of COPY text. The quantities of one segment (an SDQ, or a ZA) share
-            # code, unit, qualifier and date: their text is built once per segment, through
-            # copy_text in case a partner's value holds a tab or a backslash.
-            if q.segment_number != self._segment:
-                self._segment = q.segment_number
-                self._shared = (
-                    f"{self._prefix}{copy_text(q.code)}\t{copy_text(q.unit)}\t"
-                    f"{copy_text(q.date_qualifier)}\t{q.activity_date or NULL}\t"
-                    f"{q.segment_number}\t"
-                )
-            self.rows.append(
-                f"{self._shared}{item_id}\t{location_id}\t{q.quantity}\t{q.position}\n"
+        """One row, as a tuple (the portable path)."""
+        self.rows.append(
+            (
+                *self.common,
+                q.code,
+                q.unit,
+                q.date_qualifier,
+                q.activity_date,
+                q.segment_number,
+                item_id,
+                location_id,
+                q.quantity,
+                q.position,
             )
-        else:
-            self.rows.append(
-                (
-                    *self.common,
-                    q.code,
-                    q.unit,
-                    q.date_qualifier,
-                    q.activity_date,
-                    q.segment_number,
-                    item_id,
-                    location_id,
-                    q.quantity,
-                    q.position,
-                )
-            )
+        )
         if len(self.rows) >= BATCH:
-            self._write()
+            self.write_buffered()
 
     def pause(self) -> None:
         """Send what is buffered and end the COPY, so the connection can run other queries."""
         if self.rows:
-            self._write()
+            self.write_buffered()
         if self._copy_cm is not None:
             self._copy_cm.__exit__(None, None, None)
             self._cursor.close()
@@ -468,8 +612,8 @@ class _RowWriter:
         self.pause()
         return self.written
 
-    def _write(self) -> None:
-        rows, self.rows = self.rows, []
+    def write_buffered(self) -> None:
+        rows = self.rows
         if self.postgres:
             if self._copy is None:
                 self._cursor = connection.cursor()
@@ -480,12 +624,13 @@ class _RowWriter:
                 self._copy = self._copy_cm.__enter__()
             self._copy.write("".join(rows))
             self.pending += len(rows)
-            return
-        ProductActivity.objects.bulk_create(
-            [ProductActivity(**dict(zip(_ROW_COLUMNS, row, strict=True))) for row in rows],
-            batch_size=BATCH,
-        )
-        self.written += len(rows)
+        else:
+            ProductActivity.objects.bulk_create(
+                [ProductActivity(**dict(zip(_ROW_COLUMNS, row, strict=True))) for row in rows],
+                batch_size=BATCH,
+            )
+            self.written += len(rows)
+        rows.clear()
 
 
 # -- positions --------------------------------------------------------------------------
@@ -543,54 +688,108 @@ _STAGED_COLUMNS = (
     "location_id bigint",
     *(f"{name} numeric, {name}_at date" for name in STOCK_FIELDS.values()),
     *(f"{name} numeric" for name in FLOW_FIELDS.values()),
+    "received numeric",
     "seq integer",
 )
+_STATES_POSITION = " OR ".join(f"s.{name} IS NOT NULL" for name in POSITION_FIELDS)
 
 
 class _StagedFigures:
     """The figures of a set, one LIN at a time, spooled to a temporary file as COPY text:
-    per item-location each stock level it states with its ZA date, and its sales. An
-    item-location met again in a later LIN gets a second row (``seq`` keeps the order);
-    ``repeated`` says whether the rows must be merged."""
+    per item-location each stock level it states with its ZA date, its sales and what it
+    received (QR, for the stock ledger). An item-location met again in a later LIN gets a
+    second row (``seq`` keeps the order); ``repeated`` says whether the rows must be merged.
+
+    Quantities stay the text they were read as: a level is the latest one, a flow the text
+    itself unless an item-location has several (then summed as ``Decimal``). ``fine``
+    says a summed quantity had more than the 4 decimal places the activity table keeps (the
+    ledger, which sums what the table holds, then reads the stored rows instead)."""
 
     def __init__(self) -> None:
-        # Closed by load(), or with the object if the set stops early.
+        # Closed by load(), or by close() if nothing is applied.
         self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self.rows = 0
         self.seq = 0
         self.repeated = False
+        self.fine = False
+        self.stated = ""  # the relation load() made
         self._items: set[int] = set()
+        self._item_id = 0
+        self._levels: dict[str, dict[int, str]] = {code: {} for code in STOCK_FIELDS}
+        self._stamps: dict[str, dict[int, date | None]] = {code: {} for code in STOCK_FIELDS}
+        self._newest: dict[str, date] = {}
+        self._sold: dict[int, str] = {}
+        self._received: dict[int, str] = {}
+        self._active = False
 
-    def add(self, figures: SetFigures) -> None:
-        if not figures.latest and not figures.flows:
+    def start_line(self, item_id: int) -> None:
+        self._item_id = item_id
+
+    def add(self, code: str, stamp: date | None, locations: list[int], texts: list[str]) -> None:
+        """One segment's quantities of the current LIN's item (all of one code and date)."""
+        values = self._levels.get(code)
+        if values is not None:
+            stamps = self._stamps[code]
+            key = stamp or date.min
+            newest = self._newest.get(code)
+            if newest is None or key >= newest:  # the latest so far for every location
+                values.update(zip(locations, texts, strict=True))
+                stamps.update(dict.fromkeys(locations, stamp))
+                self._newest[code] = key
+            else:
+                for location, text in zip(locations, texts, strict=True):
+                    if location not in values or key >= (stamps[location] or date.min):
+                        values[location] = text
+                        stamps[location] = stamp
+        elif code in FLOW_FIELDS or code == "QR":
+            flows = self._sold if code in FLOW_FIELDS else self._received
+            if not self.fine and not "".join(texts).isdigit():
+                self.fine = any(_beyond_four_places(t) for t in texts)
+            given = dict(zip(locations, texts, strict=True))
+            if len(given) == len(locations) and flows.keys().isdisjoint(given):
+                flows.update(given)  # each location once: nothing to add up
+            else:
+                for location, text in zip(locations, texts, strict=True):
+                    seen = flows.get(location)
+                    flows[location] = text if seen is None else str(Decimal(seen) + Decimal(text))
+        else:
             return
+        self._active = True
+
+    def end_line(self) -> None:
+        """Spool the current LIN's figures, one line per item-location."""
+        if not self._active:
+            return
+        self._active = False
         self.seq += 1
-        seen = set()
-        lines = []
-        keys = figures.keys()
-        for key in keys:
-            item_id, location_id = key
-            seen.add(item_id)
-            latest = figures.latest.get(key, {})
-            flows = figures.flows.get(key, {})
-            values = [str(item_id), str(location_id)]
-            for code in STOCK_FIELDS:
-                found = latest.get(code)
-                values.append(NULL if found is None else str(found[1]))
-                values.append(NULL if found is None or found[0] is None else str(found[0]))
-            values.extend(str(flows[c]) if c in flows else NULL for c in FLOW_FIELDS)
-            values.append(str(self.seq))
-            lines.append("\t".join(values) + "\n")
-        if not self.repeated and not seen.isdisjoint(self._items):
+        item, seq, null = self._item_id, self.seq, NULL
+        if item in self._items:
             self.repeated = True
-        self._items |= seen
+        self._items.add(item)
+        qa, qp, qi, qc = (self._levels[code] for code in STOCK_FIELDS)
+        sa, sp, si, sc = (self._stamps[code] for code in STOCK_FIELDS)
+        sold, received = self._sold, self._received
+        keys = qa.keys() | qp.keys() | qi.keys() | qc.keys() | sold.keys() | received.keys()
+        lines = [
+            f"{item}\t{loc}\t{qa.get(loc, null)}\t{sa.get(loc) or null}\t"
+            f"{qp.get(loc, null)}\t{sp.get(loc) or null}\t"
+            f"{qi.get(loc, null)}\t{si.get(loc) or null}\t"
+            f"{qc.get(loc, null)}\t{sc.get(loc) or null}\t"
+            f"{sold.get(loc, null)}\t{received.get(loc, null)}\t{seq}\n"
+            for loc in keys
+        ]
         self.file.write("".join(lines))
         self.rows += len(lines)
-        figures.clear()
+        for values in (qa, qp, qi, qc, sa, sp, si, sc, sold, received):
+            values.clear()
+        self._newest.clear()
+
+    def close(self) -> None:
+        self.file.close()
 
     def load(self, cursor) -> str:
-        """COPY the staged rows into a temporary table; return the relation that holds one
-        row per item-location (stock levels and sales as the report states them)."""
+        """COPY the staged rows into a temporary table; return (and keep in ``stated``) the
+        relation that holds one row per item-location, as the report states them."""
         cursor.execute(
             f"CREATE TEMPORARY TABLE _set_figures ({', '.join(_STAGED_COLUMNS)}) ON COMMIT DROP"
         )
@@ -601,20 +800,32 @@ class _StagedFigures:
                 copy.write(chunk)
         self.file.close()
         cursor.execute("ANALYZE _set_figures")
+        self.stated = "_set_figures"
         if not self.repeated:
-            return "_set_figures"
+            return self.stated
         latest = ",\n".join(
             f"(array_agg({name} ORDER BY coalesce({name}_at, '-infinity'::date) DESC, seq DESC) "
             f"FILTER (WHERE {name} IS NOT NULL))[1] AS {name}"
             for name in STOCK_FIELDS.values()
         )
-        flows = ", ".join(f"sum({name}) AS {name}" for name in FLOW_FIELDS.values())
+        flows = ", ".join(f"sum({name}) AS {name}" for name in (*FLOW_FIELDS.values(), "received"))
         cursor.execute(
             f"CREATE TEMPORARY TABLE _set_stated ON COMMIT DROP AS SELECT item_id, location_id, "
             f"{latest}, {flows} FROM _set_figures GROUP BY item_id, location_id"
         )
         cursor.execute("ANALYZE _set_stated")
-        return "_set_stated"
+        self.stated = "_set_stated"
+        return self.stated
+
+    def drop(self, cursor) -> None:
+        cursor.execute("DROP TABLE _set_figures")
+        if self.stated != "_set_figures":
+            cursor.execute(f"DROP TABLE {self.stated}")
+
+
+def _beyond_four_places(text: str) -> bool:
+    exponent = Decimal(text).as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -4
 
 
 _MERGE_SQL = """
@@ -630,6 +841,7 @@ SELECT s.item_id, s.location_id, s.on_hand AS on_hand_s,
            AS sold_last_period
 FROM {stated} s
 LEFT JOIN {position} p ON p.item_id = s.item_id AND p.location_id = s.location_id
+WHERE {states}
 """
 # Positions that exist are updated by one join (in place where PostgreSQL can, see
 # smi_core 0010), new ones inserted; a position another transaction inserted meanwhile is
@@ -654,8 +866,7 @@ RETURNING item_id, location_id
 def _update_positions_sql(
     staged: _StagedFigures, *, buyer: Party, as_of: date, inbound_set
 ) -> set[tuple[int, int]]:
-    if not staged.rows:
-        return set()
+    """Merge the loaded figures (``staged.stated``) into the positions."""
     position = InventoryPosition._meta.db_table
     params = {"as_of": as_of, "set": inbound_set.pk, "now": timezone.now()}
     fields = ", ".join(POSITION_FIELDS)
@@ -663,8 +874,10 @@ def _update_positions_sql(
         f"{c} = EXCLUDED.{c}" for c in (*POSITION_FIELDS, "as_of", "source_set_id", "updated_at")
     )
     with connection.cursor() as cursor:
-        stated = staged.load(cursor)
-        cursor.execute(_MERGE_SQL.format(stated=stated, position=position), params)
+        cursor.execute(
+            _MERGE_SQL.format(stated=staged.stated, position=position, states=_STATES_POSITION),
+            params,
+        )
         cursor.execute("SELECT count(*), max(old_as_of) FROM _set_positions WHERE stale")
         stale_count, newest = cursor.fetchone()
         cursor.execute(
@@ -682,9 +895,8 @@ def _update_positions_sql(
             _UPSERT_SQL.format(position=position, fields=fields, assignments=assignments), params
         )
         changed.update(cursor)
-        cursor.execute("DROP TABLE _set_positions, _set_figures")
-        if stated != "_set_figures":
-            cursor.execute(f"DROP TABLE {stated}")
+        cursor.execute("DROP TABLE _set_positions")
+        staged.drop(cursor)
     negatives = [(i, loc, new) for i, loc, new, _ in flagged if new < 0]
     jumps = [(i, loc, old, new) for i, loc, new, old in flagged if new >= 0]
     _raise_position_exceptions(

@@ -98,6 +98,18 @@ ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
 """
 
 
+# What one set states, already gathered per item-location by the 852 apply (one row each,
+# see ``stock_ledger_record_stated``): the same columns as the stated CTEs above.
+_STATED_GIVEN = """
+WITH stated AS (
+    SELECT g.item_id, g.location_id, %s::date AS period_end, %s::date AS period_start,
+           %s::bigint AS source_set_id, {levels}, {flows}
+    FROM {given} g
+    WHERE {stating}
+),
+"""
+
+
 # Restricts a replayed set to the item-locations of the late set (its id the last
 # parameter): a hashed subquery on PostgreSQL, an ephemeral index on SQLite.
 _ONLY = """
@@ -112,9 +124,19 @@ def _statement(
     ledger: str,
     vendor: str | None = None,
     restricted: bool = False,
+    given: str | None = None,
 ) -> str:
     vendor = vendor or connection.vendor
-    if vendor == "postgresql":
+    if given is not None:
+        names = {**LEVELS, "QS": "sold_last_period", "QR": "received"}  # the apply's names
+        stated = _STATED_GIVEN.format(
+            given=given,
+            levels=", ".join(f"g.{names[code]} AS {name}" for code, name in LEVELS.items()),
+            flows=", ".join(f"g.{names[code]} AS {name}" for code, name in FLOWS.items()),
+            stating=" OR ".join(f"g.{names[code]} IS NOT NULL" for code in [*LEVELS, *FLOWS]),
+        )
+        levels = flows = ""
+    elif vendor == "postgresql":
         stated = _STATED_POSTGRES
         levels = ",\n           ".join(
             f"(array_agg(a.quantity ORDER BY COALESCE(a.activity_date, %s) DESC, "
@@ -210,6 +232,34 @@ def _record(cursor, set_id: int, models) -> int:
     cursor.execute(_statement(**tables), _params(set_id))
     written = cursor.rowcount
     _recompute_after(cursor, set_id, tables)
+    return written
+
+
+def stock_ledger_record_stated(
+    *, cursor, stated: str, set_id: int, period_start: date, period_end: date, models=None
+) -> int:
+    """Write the ledger rows of one applied set from what it states per item-location,
+    already gathered by the 852 apply in the relation ``stated`` (PostgreSQL; one row per
+    item-location: ``on_hand``, ``on_order``, ``in_transit``, ``committed`` the latest
+    level, ``sold_last_period`` and ``received`` the flows summed, NULL where the set does
+    not state it), so the set's activity rows are not read back. The same rows as
+    :func:`stock_ledger_record_set` where the sums are those of the stored quantities
+    (quantities of at most 4 decimal places). A late set's later rows are recomputed as
+    there. Returns the rows written."""
+    tables = _tables(models or _default_models())
+    cursor.execute(
+        _statement(**tables, vendor="postgresql", given=stated),
+        [period_end, period_start, set_id],
+    )
+    written = cursor.rowcount
+    # Late: some item-location it states has a row after its period (one probe per row).
+    cursor.execute(
+        f"SELECT 1 FROM {stated} s JOIN {tables['ledger']} l ON l.item_id = s.item_id "
+        "AND l.location_id = s.location_id AND l.period_end > %s LIMIT 1",
+        [period_end],
+    )
+    if cursor.fetchone() is not None:
+        _recompute_after(cursor, set_id, tables)
     return written
 
 

@@ -78,6 +78,25 @@ class LineItem:
         return " ".join(f"{q}:{v}" for q, v in self.ids.items())
 
 
+class SegmentQuantities(NamedTuple):
+    """The quantities of one segment (an SDQ's pairs, or a ZA02 alone), which share their
+    line, code, unit, location qualifier and date: the unit a bulk writer works in.
+    ``pairs`` are ``(position, location id, quantity)``, the quantity as canonical number
+    text (the digits as sent, or ``str(Decimal)``), already checked to be a number."""
+
+    line: LineItem
+    code: str
+    location_qualifier: str
+    unit: str
+    date_qualifier: str
+    activity_date: date | None
+    segment_number: int
+    pairs: list[tuple[int, str, str]]
+    # How many problems the mapper had recorded when this segment's first quantity was
+    # read (problems of later pairs of the same segment come after it).
+    problems_before: int
+
+
 class ActivityQuantity(NamedTuple):
     line: LineItem
     code: str
@@ -135,6 +154,15 @@ def parse_date(value: str) -> date | None:
     return None
 
 
+def quantity_text(value: str) -> str | None:
+    """A quantity as canonical number text (what :func:`parse_quantity` reads, written
+    back by ``str``; plain digits as they are), or None if it is not a number."""
+    if value.isdigit() and value.isascii():
+        return value
+    quantity = parse_quantity(value)
+    return None if quantity is None else str(quantity)
+
+
 def parse_quantity(value: str) -> Decimal | None:
     try:
         quantity = Decimal(value.strip())
@@ -155,10 +183,31 @@ class Activity852:
         self._location: PartyRef | None = None
 
     def quantities(self, segments: Iterable[tuple[list[str], int]]) -> Iterator[ActivityQuantity]:
+        """One :class:`ActivityQuantity` per quantity, in file order."""
+        for batch in self.batches(segments):
+            line, code, qualifier, unit, date_qualifier, stamp, number = batch[:7]
+            for position, location_id, text in batch.pairs:
+                yield ActivityQuantity(
+                    line,
+                    code,
+                    qualifier,
+                    location_id,
+                    Decimal(text),
+                    unit,
+                    date_qualifier,
+                    stamp,
+                    number,
+                    position,
+                )
+
+    def batches(self, segments: Iterable[tuple[list[str], int]]) -> Iterator[SegmentQuantities]:
+        """The quantities segment by segment (:class:`SegmentQuantities`), in file order:
+        what :meth:`quantities` yields, without an object per quantity."""
         header = self.header
         line: LineItem | None = None
         pending = None  # a ZA waiting to learn whether SDQ lines follow
         pending_has_sdq = False
+        shared = None  # what the SDQs of the pending ZA share
         for elements, number in segments:
             segment_id = elements[0]
             if segment_id == "SDQ":
@@ -168,13 +217,23 @@ class Activity852:
                     )
                     continue
                 pending_has_sdq = True
-                yield from self._sdq(elements, number, line, pending)
+                if shared is None:
+                    za = pending[0]
+                    shared = (
+                        za[1].strip(),
+                        _get(za, 3),
+                        _get(za, 4).strip(),
+                        parse_date(_get(za, 5)),
+                    )
+                batch = self._sdq(elements, number, line, shared)
+                if batch is not None:
+                    yield batch
                 continue
             if pending is not None and segment_id not in ("QTY", "DTM", "REF", "CTP", "PO4", "MEA"):
                 if not pending_has_sdq:
-                    row = self._za_quantity(line, pending)
-                    if row is not None:
-                        yield row
+                    batch = self._za_quantity(line, pending)
+                    if batch is not None:
+                        yield batch
                 pending = None
             if segment_id == "ZA":
                 if line is None:
@@ -184,6 +243,7 @@ class Activity852:
                     continue
                 pending = (elements, number)
                 pending_has_sdq = False
+                shared = None
             elif segment_id == "LIN":
                 self.lines += 1
                 ids = {}
@@ -220,13 +280,13 @@ class Activity852:
             elif segment_id in ("N9", "XPO"):
                 header.references[f"{segment_id}*{_get(elements, 1)}"] = _get(elements, 2)
 
-    def _za_quantity(self, line: LineItem | None, pending) -> ActivityQuantity | None:
+    def _za_quantity(self, line: LineItem | None, pending) -> SegmentQuantities | None:
         elements, number = pending
         raw = _get(elements, 2)
         if not raw.strip():
             return None  # a code with neither a quantity nor SDQ lines says nothing
-        quantity = parse_quantity(raw)
-        if quantity is None:
+        text = quantity_text(raw)
+        if text is None:
             self.problems.append(Problem(number, f"ZA02 {raw!r} is not a number"))
             return None
         location = self._location
@@ -237,53 +297,54 @@ class Activity852:
                 )
             )
             return None
-        return ActivityQuantity(
+        return SegmentQuantities(
             line,
             elements[1].strip(),
             location.qualifier,
-            location.id,
-            quantity,
             _get(elements, 3).strip(),
             _get(elements, 4).strip(),
             parse_date(_get(elements, 5)),
             number,
-            0,
+            [(0, location.id, text)],
+            len(self.problems),
         )
 
-    def _sdq(self, elements: list[str], number: int, line, pending) -> Iterator[ActivityQuantity]:
-        za, _ = pending
-        code = za[1].strip()
-        unit = (_get(elements, 1) or _get(za, 3)).strip()
+    def _sdq(self, elements: list[str], number: int, line, shared) -> SegmentQuantities | None:
+        code, za_unit, date_qualifier, activity_date = shared
+        unit = (_get(elements, 1) or za_unit).strip()
         qualifier = _get(elements, 2).strip()
-        date_qualifier, activity_date = _get(za, 4).strip(), parse_date(_get(za, 5))
+        pairs: list[tuple[int, str, str]] = []
+        problems = self.problems
+        before = len(problems)  # problems recorded before the first quantity
+        size = len(elements)
         position = 0
-        for i in range(3, min(len(elements), 23), 2):
+        for i in range(3, min(size, 23), 2):
             location_id = elements[i].strip()
-            raw = elements[i + 1] if i + 1 < len(elements) else ""
+            raw = elements[i + 1] if i + 1 < size else ""
             position += 1
+            # The common case first: a location id and a whole number in plain digits.
+            if location_id and raw.isdigit() and raw.isascii():
+                pairs.append((position, location_id, raw))
+                continue
             if not location_id and not raw:
                 continue
-            quantity = parse_quantity(raw)
-            if not location_id or quantity is None:
-                self.problems.append(
+            text = quantity_text(raw)
+            if not location_id or text is None:
+                problems.append(
                     Problem(
                         number,
                         f"SDQ pair {position} ({location_id!r}, {raw!r}) needs a location id and a number",
                     )
                 )
+                if not pairs:
+                    before += 1
                 continue
-            yield ActivityQuantity(
-                line,
-                code,
-                qualifier,
-                location_id,
-                quantity,
-                unit,
-                date_qualifier,
-                activity_date,
-                number,
-                position,
-            )
+            pairs.append((position, location_id, text))
+        if not pairs:
+            return None
+        return SegmentQuantities(
+            line, code, qualifier, unit, date_qualifier, activity_date, number, pairs, before
+        )
 
 
 def _get(elements: list[str], index: int) -> str:
