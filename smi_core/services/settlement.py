@@ -189,6 +189,13 @@ def consumption_compute(
             openings[(level.item_id, level.location_id)] = level  # the last one wins
     lines: list[ConsumptionLine] = []
     notes: list[str] = []
+    reported_to = max((rows[-1].period_end for rows in periods.values()), default=None)
+    if reported_to is not None and reported_to < end:
+        notes.append(
+            f"the buyer's reports reach {reported_to}, not the cycle's end {end}: what was "
+            "consumed after it is not in this invoice (prepared again while proposed, it "
+            "takes the later reports)"
+        )
     for key, rows in sorted(
         periods.items(), key=lambda kv: (kv[1][0].location.code, kv[1][0].item.vendor_item)
     ):

@@ -597,3 +597,16 @@ def test_settle_prepare_due_invoices_every_ended_cycle_once(world, monkeypatch):
     totals = dict(SettlementInvoice.objects.values_list("cycle_start", "total"))
     assert totals == {date(2027, 1, 1): D("425.00"), date(2027, 2, 1): D("428.25")}
     assert out.getvalue().count("proposed") == 2
+
+
+def test_a_cycle_the_reports_do_not_cover_says_so(world):
+    invoice, _ = settlement_prepare(
+        agreement_id=world["agreement"].pk,
+        day=date(2027, 3, 1),
+        user=world["preparer"],
+        today=date(2027, 4, 5),
+    )
+
+    # March: only the week to 03-07 is reported (X 50 at S1, 50 x 4.25 = 212.50).
+    assert invoice.total == D("212.50")
+    assert any("reach 2027-03-07, not the cycle's end 2027-03-31" in n for n in invoice.notes)

@@ -71,6 +71,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         for line in _summary(_demo_order(), detail, "document(s) sent to the buyer"):
             self.stdout.write(f"  {line}")
+        for line in _demo_settlements():
+            self.stdout.write(f"  {line}")
         self.stdout.write(f"  {_index_agreements()}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write("  logins (start at / or /admin/), one user per role:")
@@ -242,6 +244,46 @@ def _demo_order() -> list[str]:
             f" -> {settings.SMI_OUTBOX_DIR / order.buyer.code}"
         )
     return lines
+
+
+def _demo_settlements() -> list[str]:
+    """Consignment settlements proposed for each billing cycle the sample 852s cover in full
+    (by the system, so the `finance` user may approve and issue them in the admin), as of
+    the day after the latest data like the plan; once."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from smi_core.models import SettlementInvoice, StockLevel, SupplyAgreement
+    from smi_core.services.settlement import (
+        NothingToSettle,
+        settlement_cycles_due,
+        settlement_prepare,
+    )
+
+    latest = StockLevel.objects.aggregate(latest=Max("period_end"))["latest"]
+    if latest is None:
+        return ["no 852 data to settle"]
+    today = latest + timedelta(days=1)
+    for agreement in SupplyAgreement.objects.filter(
+        ownership=SupplyAgreement.Ownership.CONSIGNMENT
+    ).order_by("code"):
+        for start, _ in settlement_cycles_due(agreement=agreement, today=today):
+            try:
+                settlement_prepare(
+                    agreement_id=agreement.pk,
+                    day=start,
+                    actor=Actor.system("demo_load"),
+                    today=today,
+                )
+            except NothingToSettle:
+                continue
+    waiting = SettlementInvoice.objects.filter(status=SettlementInvoice.Status.PROPOSED)
+    numbers = ", ".join(waiting.order_by("number").values_list("number", flat=True)[:5])
+    return [
+        f"{waiting.count()} consignment settlement(s) proposed"
+        + (f" ({numbers}): approve and issue them as `finance` in the admin" if numbers else "")
+    ]
 
 
 def _index_agreements() -> str:
