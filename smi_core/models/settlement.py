@@ -207,6 +207,7 @@ class PaymentApplication(models.Model):
     class MatchedBy(models.TextChoices):
         NUMBER = "number", "Invoice number"
         AMOUNT_DATE = "amount_date", "Amount and date"
+        CYCLE = "cycle", "The buyer's self-billed cycle (ERS)"
         UNMATCHED = "unmatched", "Not matched"
 
     remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE, related_name="lines")

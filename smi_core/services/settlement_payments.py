@@ -4,7 +4,9 @@ to our settlements.
 Each remittance line is matched to an issued settlement of the same buyer, supplier and
 currency by its invoice number; failing that, by amount (the buyer's figure for the
 invoice, else what it paid, against the open balance) and then the due date nearest the
-payment date; failing that it stays unmatched and says so. What does not square becomes an
+payment date; under evaluated receipt settlement (the buyer's own number and amount),
+to the latest open self-billed cycle ended by the invoice date the buyer gives, else the
+oldest open one; failing that it stays unmatched and says so. What does not square becomes an
 exception with the figures and the reason codes the 820 gave:
 
 - ``payment_deduction``: adjustments (ADX) and discounts the buyer took;
@@ -99,6 +101,20 @@ def _match(advice: RemittanceIn, line: RemittanceLineIn, taken: set[int]):
             )
         )
         return candidates[0], M.AMOUNT_DATE
+    # Under ERS the buyer bills itself under its own number and amount: the open cycle
+    # it settles is the latest one ended by the date it gives, else the oldest open one.
+    ers = (
+        open_invoices.filter(status__in=OPEN, method=SettlementInvoice.Method.ERS)
+        .exclude(pk__in=taken)
+        .order_by("cycle_start", "pk")
+    )
+    if line.invoice_date is not None:
+        by_date = ers.filter(cycle_end__lte=line.invoice_date).order_by("-cycle_start").first()
+        if by_date is not None:
+            return by_date, M.CYCLE
+    oldest = ers.first()
+    if oldest is not None:
+        return oldest, M.CYCLE
     return None, M.UNMATCHED
 
 

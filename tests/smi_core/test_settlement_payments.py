@@ -151,6 +151,25 @@ def test_ers_compares_the_buyers_figure_with_ours(world):  # noqa: F811
     assert not ExceptionItem.objects.filter(kind="payment_short").exists()
 
 
+def test_ers_under_the_buyers_own_number_settles_its_cycle(world):  # noqa: F811
+    invoice = issued(world, settlement_method=SupplyAgreement.SettlementMethod.ERS)
+    # The buyer's self-bill SB-0228 of 2027-03-03 for February: 403.25 by its own count.
+    line = RemittanceLineIn(
+        reference="SB-0228",
+        paid=D("403.25"),
+        invoice_amount=D("403.25"),
+        invoice_date=date(2027, 3, 3),
+    )
+
+    remittance, _ = remittance_apply(advice=advice(world, "E2", "403.25", line), actor=BUYER)
+
+    application = remittance.lines.get()
+    assert (application.invoice_id, application.matched_by) == (invoice.pk, "cycle")
+    difference = ExceptionItem.objects.get(kind="ers_difference")
+    assert difference.details["difference"] == "-25.00"
+    assert not ExceptionItem.objects.filter(kind="payment_unmatched").exists()
+
+
 def test_a_eur_invoice_paid_at_another_rate_realises_fx(world, settings):  # noqa: F811
     fx_load(
         text="currency,quote,date,rate\nEUR,USD,2027-03-10,1.10\nEUR,USD,2027-04-05,1.15\n",
