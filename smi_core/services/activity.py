@@ -7,6 +7,7 @@ with COPY on PostgreSQL (bulk INSERT elsewhere), positions with one upsert per b
 
 from __future__ import annotations
 
+import struct
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DatabaseError, DataError, connection, transaction
 from django.utils import timezone
 
 from smi_core.models import (
@@ -27,7 +28,7 @@ from smi_core.models import (
     ProductActivity,
 )
 from smi_core.selectors import decimal_text
-from smi_core.services.bulk import NULL, copy_text, upsert
+from smi_core.services.bulk import NULL, upsert
 from smi_core.services.exceptions import ExceptionSpec, exception_raise, exceptions_raise_many
 from smi_core.services.import_rows import gtin14
 from smi_core.services.stock_ledger import stock_ledger_record_set, stock_ledger_record_stated
@@ -176,8 +177,8 @@ def _batches(mapper, segments) -> Iterator[SegmentQuantities]:
 
 
 def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> ApplyOutcome:
-    """PostgreSQL: segment by segment, each row written as COPY text straight from the
-    segment's values (no object per quantity); the figures of each LIN spooled as COPY text
+    """PostgreSQL: segment by segment, each row written in COPY's binary format straight
+    from the segment's values (no object per quantity); the figures of each LIN spooled as COPY text
     too, then loaded once and merged by SQL into the stock ledger and the positions. The
     same results as :func:`_apply_portable`."""
     outcome = ApplyOutcome()
@@ -187,6 +188,11 @@ def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> A
     unknown_items = resolver.unknown_items
     by_qualifier = resolver.by_qualifier
     rows = writer.rows
+    location_fields, number_fields, position_fields = (
+        writer.locations,
+        writer.numbers,
+        writer.positions,
+    )
     period_start = period_end = None
     line = None
     item = None
@@ -233,7 +239,13 @@ def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> A
                 if location is None:
                     outcome.skipped += 1
                     continue
-            rows.append(f"{shared}{location}\t{text}\t{position}\n")
+            # one row of binary COPY: the segment's fields, then location, quantity, position
+            rows.append(
+                shared
+                + (location_fields.get(location) or writer.location_field(location))
+                + (number_fields.get(text) or writer.number_field(text))
+                + (position_fields.get(position) or writer.position_field(position))
+            )
             found.append(location)
             texts.append(text)
         if len(rows) >= BATCH:
@@ -255,9 +267,7 @@ def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> A
         staged.close()
         return outcome
     with connection.cursor() as cursor:
-        # The statements below run once per set over many rows: compiling them (JIT) costs
-        # more than it saves.
-        cursor.execute("SET LOCAL jit = off")
+        _bulk_settings(cursor)
         staged.load(cursor)
         if staged.fine:  # sums of more than 4 decimal places: from the stored rows
             stock_ledger_record_set(set_id=inbound_set.pk, cursor=cursor)
@@ -276,6 +286,27 @@ def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> A
 
 
 _NO_LOCATIONS: dict[str, int] = {}
+# Memory for the set's merge (PostgreSQL): its figures and merged positions are temporary
+# tables of one row per item-location (932,000 rows, about 100 MB, for a 50 MB 852) and
+# its joins hash that many rows; with the defaults (8 MB, 4 MB) both go through files.
+BULK_TEMP_BUFFERS = "256MB"
+BULK_WORK_MEM = "256MB"
+
+
+def _bulk_settings(cursor) -> None:
+    """Settings for the rest of the set's transaction: no JIT (the statements run once
+    over many rows: compiling them costs more than it saves), more memory for sorts and
+    hashes, and temporary buffers the size of the set's temporary tables. PostgreSQL sizes
+    a session's temporary buffers when it first uses a temporary table and refuses another
+    size afterwards, so where the session already used one with other settings, it keeps
+    them (the savepoint undoes the refusal)."""
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
+    try:
+        with transaction.atomic():
+            cursor.execute(f"SET LOCAL temp_buffers = '{BULK_TEMP_BUFFERS}'")
+    except DatabaseError:
+        pass
 
 
 class SetFigures:
@@ -537,11 +568,64 @@ _ROW_COLUMNS = (
 )
 
 
+# COPY's binary format (PostgreSQL parses it for less than the text of the same rows):
+# a signature, then per row the field count and each field as its length and bytes.
+_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_BINARY_TRAILER = b"\xff\xff"
+_BINARY_NULL = b"\xff\xff\xff\xff"
+_ROW_START = struct.pack(">h", len(_ROW_COLUMNS))
+_POSTGRES_EPOCH = date(2000, 1, 1).toordinal()
+_INT2 = struct.Struct(">ih")
+_INT4 = struct.Struct(">ii")
+_INT8 = struct.Struct(">iq")
+
+
+def _date_field(value: date | None) -> bytes:
+    return _BINARY_NULL if value is None else _INT4.pack(4, value.toordinal() - _POSTGRES_EPOCH)
+
+
+def _text_field(value: str) -> bytes:
+    data = value.encode("utf-8")
+    return struct.pack(">i", len(data)) + data
+
+
+def numeric_field(text: str) -> bytes:
+    """A number (as :func:`~smi_edi.x12.ts852.quantity_text` gives it) as a binary COPY
+    field of type numeric: base-10000 digits, weight, sign and display scale; the column's
+    scale is applied by the server as for text."""
+    sign, digits, exponent = Decimal(text).as_tuple()
+    if not isinstance(exponent, int):
+        raise DataError(f"{text!r} is not a finite number")
+    scale = -exponent if exponent < 0 else 0
+    pad = exponent % 4  # align the digits on base-10000 groups
+    value = int("".join(map(str, digits))) * 10**pad
+    low = (exponent - pad) // 4  # the weight of the last group
+    groups: list[int] = []
+    while value:
+        value, group = divmod(value, 10000)
+        if group or groups:
+            groups.append(group)
+        else:
+            low += 1  # trailing zero groups are left out
+    if not groups:
+        body = struct.pack(">hhHh", 0, 0, 0, scale)
+    else:
+        weight = low + len(groups) - 1
+        if not -32768 <= weight <= 32767 or scale > 16383:
+            raise DataError(f"numeric field overflow: {text!r}")
+        groups.reverse()
+        body = struct.pack(
+            f">hhHh{len(groups)}H", len(groups), weight, 0x4000 if sign else 0, scale, *groups
+        )
+    return struct.pack(">i", len(body)) + body
+
+
 class _RowWriter:
     """Buffers activity rows and writes them in batches.
 
-    On PostgreSQL the rows are COPY text lines (:meth:`segment_prefix`, appended to
-    ``rows`` by the caller) and one COPY stays open while they stream in, so the server
+    On PostgreSQL the rows are binary COPY rows (:meth:`segment_prefix` plus the
+    location, quantity and position fields, appended to ``rows`` by the caller; the fields
+    met before come from small caches) and one COPY stays open while they stream in, so the server
     stores a batch while Python maps the next; ``pause`` ends it before any other query on
     the connection (auto-registering an item). Elsewhere, tuples by bulk INSERT.
     """
@@ -552,15 +636,22 @@ class _RowWriter:
         self.pending = 0
         self.postgres = connection.vendor == "postgresql"
         self.common: tuple = ()
-        self._prefix = ""
+        self._prefix = b""
         self._cursor = None
         self._copy_cm = None
         self._copy = None
+        # binary fields met before: a location's id, a quantity, a position
+        self.locations: dict[int, bytes] = {}
+        self.numbers: dict[str, bytes] = {}
+        self.positions: dict[int, bytes] = {p: _INT2.pack(2, p) for p in range(11)}
 
     def start(self, common: tuple) -> None:
         """The values every row of the set shares: period start and end, the set's id."""
         self.common = common
-        self._prefix = "".join(f"{copy_text(v)}\t" for v in common)
+        period_start, period_end, set_id = common
+        self._prefix = (
+            _ROW_START + _date_field(period_start) + _date_field(period_end) + _INT8.pack(8, set_id)
+        )
 
     def segment_prefix(
         self,
@@ -570,13 +661,32 @@ class _RowWriter:
         stamp: date | None,
         number: int,
         item_id: int,
-    ) -> str:
-        """The COPY text a segment's rows share, up to the location: built once per
-        segment, through copy_text in case a partner's value holds a tab or a backslash."""
+    ) -> bytes:
+        """The binary COPY fields a segment's rows share, up to the location: built once
+        per segment."""
         return (
-            f"{self._prefix}{copy_text(code)}\t{copy_text(unit)}\t"
-            f"{copy_text(date_qualifier)}\t{stamp or NULL}\t{number}\t{item_id}\t"
+            self._prefix
+            + _text_field(code)
+            + _text_field(unit)
+            + _text_field(date_qualifier)
+            + _date_field(stamp)
+            + _INT4.pack(4, number)
+            + _INT8.pack(8, item_id)
         )
+
+    def location_field(self, location_id: int) -> bytes:
+        field = self.locations[location_id] = _INT8.pack(8, location_id)
+        return field
+
+    def number_field(self, text: str) -> bytes:
+        if len(self.numbers) > 100_000:  # a bounded cache: real reports repeat few numbers
+            self.numbers.clear()
+        field = self.numbers[text] = numeric_field(text)
+        return field
+
+    def position_field(self, position: int) -> bytes:
+        field = self.positions[position] = _INT2.pack(2, position)
+        return field
 
     def add(self, item_id: int, location_id: int, q: ActivityQuantity) -> None:
         """One row, as a tuple (the portable path)."""
@@ -602,6 +712,7 @@ class _RowWriter:
         if self.rows:
             self.write_buffered()
         if self._copy_cm is not None:
+            self._copy.write(_BINARY_TRAILER)
             self._copy_cm.__exit__(None, None, None)
             self._cursor.close()
             self._copy_cm = self._copy = self._cursor = None
@@ -619,10 +730,12 @@ class _RowWriter:
                 self._cursor = connection.cursor()
                 raw = self._cursor.cursor  # the psycopg cursor under Django's wrapper
                 self._copy_cm = raw.copy(
-                    f"COPY {ProductActivity._meta.db_table} ({', '.join(_ROW_COLUMNS)}) FROM STDIN"
+                    f"COPY {ProductActivity._meta.db_table} ({', '.join(_ROW_COLUMNS)}) "
+                    "FROM STDIN (FORMAT binary)"
                 )
                 self._copy = self._copy_cm.__enter__()
-            self._copy.write("".join(rows))
+                self._copy.write(_BINARY_SIGNATURE)
+            self._copy.write(b"".join(rows))
             self.pending += len(rows)
         else:
             ProductActivity.objects.bulk_create(

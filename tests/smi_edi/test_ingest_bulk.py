@@ -211,3 +211,22 @@ def test_a_set_without_a_period_stops_at_its_first_quantity_as_before(world):
         (5, "the set has no XQ report period; nothing was applied"),
     ]
     assert ExceptionItem.objects.filter(kind=ExceptionItem.Kind.MAPPING_PROBLEM).exists()
+
+
+def test_quantities_are_stored_as_written_whatever_their_form(world):
+    # plain digits go as they are, the rest through Decimal; on PostgreSQL in COPY's
+    # binary format, whose numeric digits are base 10000
+    sent = ["007", "5.5", "-3", "1.25", "10.0", "2.0000", "12345678.5678", "-0.5", "10000"]
+    sdq = "SDQ*EA*92*" + "*".join(f"S00{i % 3 + 1}*{q}" for i, q in enumerate(sent[:3]))
+    report = report_852(
+        lines=[
+            ("VN*A", ["ZA*QA**EA", sdq]),
+            *[("VN*B", [f"ZA*QS*{q}*EA"]) for q in sent[3:]],
+        ]
+    )
+
+    result = ingest(interchange([report]))
+
+    assert result.status == S.APPLIED, result.status_reason
+    stored = ProductActivity.objects.order_by("segment_number", "position")
+    assert [a.quantity for a in stored] == [Decimal(q) for q in sent]
