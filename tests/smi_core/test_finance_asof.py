@@ -869,3 +869,21 @@ def test_working_capital_is_the_same_by_query_and_in_python(
     assert [(w["rate_date"], w["used_for"]) for w in by_sql[0]["rate_warnings"]] == [
         ("2027-01-27", "2027-02-10")
     ]
+
+
+def test_the_window_query_leaves_the_planner_settings_as_it_found_them(example, require_postgres):
+    from django.db import connection
+
+    def settings_now():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('enable_nestloop'), current_setting('work_mem'), "
+                "current_setting('jit')"
+            )
+            return cursor.fetchone()
+
+    before = settings_now()
+    turnover_report(scope=EVERYTHING, filters=ALL, start=date(2027, 3, 1), end=date(2027, 3, 14))
+
+    # Still inside the test's transaction: the query's own settings must not leak into it.
+    assert settings_now() == before

@@ -49,6 +49,7 @@ from smi_core.selectors.finance.base import (
     data_age,
     distinct_rates,
     reporting_currency,
+    stale_after_days,
     stale_partners,
 )
 
@@ -298,6 +299,16 @@ GROUP BY GROUPING SETS ((w.item_id, w.location_id), (w.sup, w.cur, w.period_star
 """
 
 
+_PLANNER = {
+    "work_mem": "64MB",
+    "enable_mergejoin": "off",
+    "enable_nestloop": "off",
+    "jit": "off",
+    "max_parallel_workers_per_gather": "0",
+}
+_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in _PLANNER)
+
+
 def _window_sql(rows, *, start, end, rates, target):
     ledger = StockLevel._meta.db_table
     currencies = sorted({r.currency for r in rows if r.currency != target})
@@ -316,16 +327,7 @@ def _window_sql(rows, *, start, end, rates, target):
     if not item_ids:
         return {}, {}
     r_cur, r_day, r_rate = [], [], []
-    with transaction.atomic(), connection.cursor() as cursor:
-        # For this query only: room to hash the window's rows by item-location and group
-        # them in memory (the default 4 MB spills a year's window to disk), and a hash
-        # join of the window's rows (read by period_end) with the item-locations, rather
-        # than sorting them for a merge or probing the ledger once per item-location.
-        cursor.execute(
-            "SET LOCAL work_mem = '64MB'; SET LOCAL enable_mergejoin = off; "
-            "SET LOCAL enable_nestloop = off; SET LOCAL jit = off; "
-            "SET LOCAL max_parallel_workers_per_gather = 0"
-        )
+    with connection.cursor() as cursor:
         if currencies:
             cursor.execute(_WINDOW_DAYS_SQL.format(ledger=ledger), [start, end, end])
             days = [d for (d,) in cursor.fetchall()]
@@ -336,6 +338,16 @@ def _window_sql(rows, *, start, end, rates, target):
                         r_cur.append(cur_index[currency])
                         r_day.append(day)
                         r_rate.append(found.rate)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # For this query only (reset after it, even inside a longer transaction): room to
+        # hash the window's rows by item-location and group them in memory (the default
+        # 4 MB spills a year's window to disk), and a hash join of the window's rows (read
+        # by period_end) with the item-locations, rather than sorting them for a merge or
+        # probing the ledger once per item-location; no JIT or parallel workers, whose
+        # start-up costs more than this query on a small machine.
+        cursor.execute(f"SELECT {', '.join(f'current_setting({n!r})' for n in _PLANNER)}")
+        before = cursor.fetchone()
+        cursor.execute(_SET_LOCAL, list(_PLANNER.values()))
         cursor.execute(
             _WINDOW_SQL.format(ledger=ledger),
             # The item-locations as comma-separated text, one parameter per column: a
@@ -354,6 +366,7 @@ def _window_sql(rows, *, start, end, rates, target):
             ],
         )
         found_rows = cursor.fetchall()
+        cursor.execute(_SET_LOCAL, list(before))  # as they were, for the rest of the transaction
     per_key: dict[tuple[int, int], _Window] = {}
     spans: dict[tuple[str, str, date, date], _Span] = {}
     for (
@@ -603,21 +616,24 @@ def service_report(*, scope: FinanceScope, filters: Filters, start: date, end: d
             with_stock=Count("id", filter=Q(on_hand__gt=0)),
             sold_with_stock=Sum("sold", filter=Q(on_hand__gt=0)),
         )
-    )
+        .values_list(
+            "item_id", "location_id", "periods", "units", "stockouts", "with_stock",
+            "sold_with_stock",
+        )
+    )  # fmt: skip
     per_supplier: dict[str, dict] = defaultdict(
         lambda: {"sold": ZERO, "lost": ZERO, "periods": 0, "stockouts": 0}
     )
-    for found in summed:
-        row = keys.get((found["item_id"], found["location_id"]))
+    for item_id, location_id, periods, units, stockouts, with_stock, sold_with_stock in summed:
+        row = keys.get((item_id, location_id))
         if row is None:
             continue
-        with_stock = found["with_stock"]
-        average = (found["sold_with_stock"] or ZERO) / with_stock if with_stock else ZERO
+        average = (sold_with_stock or ZERO) / with_stock if with_stock else ZERO
         entry = per_supplier[row.position.item.supplier.code]
-        entry["periods"] += found["periods"]
-        entry["sold"] += found["units"] or ZERO
-        entry["stockouts"] += found["stockouts"]
-        entry["lost"] += average * found["stockouts"]
+        entry["periods"] += periods
+        entry["sold"] += units or ZERO
+        entry["stockouts"] += stockouts
+        entry["lost"] += average * stockouts
     overall = {"sold": ZERO, "lost": ZERO, "periods": 0, "stockouts": 0}
     for entry in per_supplier.values():
         for key in overall:
@@ -729,8 +745,13 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
     demand = _demand_as_of({(r.position.item_id, r.position.location_id) for r in rows}, as_of)
     per_supplier: dict[str, list[dict]] = defaultdict(list)
     sources: dict[str, int] = defaultdict(int)
+    limits: dict[str, int] = {}  # stale after (days) per cadence, worked out once
     for row in rows:
         p = row.position
+        cadence = row.cadence
+        if cadence not in limits:
+            limits[cadence] = stale_after_days(cadence)
+        age = (as_of - p.as_of).days
         weekly, source = demand.get((p.item_id, p.location_id), (None, None))
         if not weekly:
             weekly, source = p.sold_last_period, _NO_FORECAST
@@ -748,8 +769,8 @@ def continuity(*, scope: FinanceScope, filters: Filters, as_of: date) -> dict:
                 "demand_source": source,
                 "days_of_cover": _text(days),
                 "reported_on": p.as_of.isoformat(),
-                "age_days": row.age_days,
-                "stale": row.stale,
+                "age_days": age,
+                "stale": age > limits[cadence],
             }
         )
     result = {}
