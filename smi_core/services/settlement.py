@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,6 +35,8 @@ from smi_core.exceptions import ApplicationError
 from smi_core.finance.formulas import money
 from smi_core.models import (
     AgreementTerm,
+    Item,
+    Location,
     ProductActivity,
     SettlementInvoice,
     SettlementLine,
@@ -59,6 +62,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.PAID: set(),
 }
 OPEN = (S.ISSUED, S.PARTIALLY_PAID)
+OPENING_DAYS = 35  # stock_drop: how far before a cycle its opening level is looked for
 
 
 class SettlementRefused(ApplicationError):
@@ -135,13 +139,29 @@ def _prices(agreement: SupplyAgreement) -> dict[tuple[int, int | None], Decimal]
     }
 
 
-def _levels(agreement: SupplyAgreement, start: date, end: date):
-    return StockLevel.objects.filter(
-        item__supplier_id=agreement.supplier_id,
-        location__party_id=agreement.buyer_id,
-        period_end__gte=start,
-        period_end__lte=end,
-    ).order_by("item_id", "location_id", "period_end")
+class Level(NamedTuple):
+    item_id: int
+    location_id: int
+    period_end: date
+    on_hand: Decimal | None
+    sold: Decimal | None
+    received: Decimal | None
+
+
+def _levels(agreement: SupplyAgreement, start: date, end: date) -> list[Level]:
+    """The ledger's rows of the buyer's item-locations of the supplier, as plain tuples
+    (a month of 10^4 item-locations is 10^5 rows: model instances would cost seconds)."""
+    rows = (
+        StockLevel.objects.filter(
+            item__supplier_id=agreement.supplier_id,
+            location__party_id=agreement.buyer_id,
+            period_end__gte=start,
+            period_end__lte=end,
+        )
+        .order_by("item_id", "location_id", "period_end")
+        .values_list("item_id", "location_id", "period_end", "on_hand", "sold", "received")
+    )
+    return [Level(*row) for row in rows]
 
 
 def _source_sets(agreement, start, end, codes) -> dict[tuple[int, int], tuple[int, ...]]:
@@ -174,19 +194,24 @@ def consumption_compute(
     codes = ("QA", "QR") if stock_drop else ("QS",)
     sets = _source_sets(agreement, start, end, codes)
     prices = _prices(agreement)
-    periods: dict[tuple[int, int], list[StockLevel]] = defaultdict(list)
-    for level in _levels(agreement, start, end).select_related("item", "location"):
+    periods: dict[tuple[int, int], list[Level]] = defaultdict(list)
+    for level in _levels(agreement, start, end):
         periods[(level.item_id, level.location_id)].append(level)
-    openings: dict[tuple[int, int], StockLevel] = {}
+    openings: dict[tuple[int, int], Level] = {}
     if stock_drop and periods:
-        before = StockLevel.objects.filter(
-            item__supplier_id=agreement.supplier_id,
-            location__party_id=agreement.buyer_id,
-            period_end__lt=start,
-            item_id__in={k[0] for k in periods},
-        ).order_by("item_id", "location_id", "period_end")
+        # The opening level: the last one reported in the OPENING_DAYS before the cycle.
+        before = _levels(agreement, start - timedelta(days=OPENING_DAYS), start - timedelta(1))
         for level in before:
             openings[(level.item_id, level.location_id)] = level  # the last one wins
+    items = {
+        pk: (vendor_item, unit)
+        for pk, vendor_item, unit in Item.objects.filter(
+            pk__in={k[0] for k in periods}
+        ).values_list("pk", "vendor_item", "unit")
+    }
+    codes_of = dict(
+        Location.objects.filter(pk__in={k[1] for k in periods}).values_list("pk", "code")
+    )
     lines: list[ConsumptionLine] = []
     notes: list[str] = []
     reported_to = max((rows[-1].period_end for rows in periods.values()), default=None)
@@ -197,17 +222,18 @@ def consumption_compute(
             "takes the later reports)"
         )
     for key, rows in sorted(
-        periods.items(), key=lambda kv: (kv[1][0].location.code, kv[1][0].item.vendor_item)
+        periods.items(), key=lambda kv: (codes_of[kv[0][1]], items[kv[0][0]][0])
     ):
-        item, location = rows[0].item, rows[0].location
-        where = f"{item.vendor_item} at {location.code}"
+        vendor_item, unit = items[key[0]]
+        where = f"{vendor_item} at {codes_of[key[1]]}"
         if stock_drop:
             opening_row = openings.get(key)
             flows = rows
             if opening_row is None or opening_row.on_hand is None:
                 opening_row, flows = rows[0], rows[1:]
                 notes.append(
-                    f"{where}: no stock reported before {start}; the period to "
+                    f"{where}: no stock reported in the {OPENING_DAYS} days before {start}; "
+                    "the period to "
                     f"{opening_row.period_end} opens the cycle and its own consumption is "
                     "not billed"
                 )
@@ -246,7 +272,7 @@ def consumption_compute(
             }
         if quantity == 0:
             continue
-        price = prices.get((item.pk, location.pk), prices.get((item.pk, None)))
+        price = prices.get(key, prices.get((key[0], None)))
         if price is None:
             notes.append(
                 f"{where}: {_quantity(quantity)} consumed but the agreement has no price for "
@@ -255,9 +281,9 @@ def consumption_compute(
             continue
         lines.append(
             ConsumptionLine(
-                item_id=item.pk,
-                location_id=location.pk,
-                unit=item.unit or "EA",
+                item_id=key[0],
+                location_id=key[1],
+                unit=unit or "EA",
                 quantity=quantity,
                 unit_price=price,
                 amount=money(quantity * price),
@@ -301,6 +327,28 @@ def _snapshot(invoice: SettlementInvoice) -> dict:
     }
 
 
+def _unchanged(invoice: SettlementInvoice, lines: list[ConsumptionLine], notes: list[str]):
+    """Whether working the cycle out again gives what the invoice already says."""
+    stored = list(
+        invoice.lines.order_by("line_number").values_list(
+            "item_id", "location_id", "quantity", "unit_price", "amount", "basis", "source_sets"
+        )
+    )
+    fresh = [
+        (
+            ln.item_id,
+            ln.location_id,
+            ln.quantity,
+            ln.unit_price,
+            ln.amount,
+            ln.basis,
+            list(ln.source_sets),
+        )
+        for ln in lines
+    ]
+    return stored == fresh and invoice.notes == notes
+
+
 def settlement_prepare(
     *, agreement_id: int, day: date, user=None, actor: Actor | None = None, today=None
 ) -> tuple[SettlementInvoice, bool]:
@@ -339,21 +387,21 @@ def settlement_prepare(
         total = money(sum((line.amount for line in lines), ZERO))
         sets = sorted({s for line in lines for s in line.source_sets})
         if existing is not None:
+            if _unchanged(existing, lines, notes):
+                return existing, False
             before = _snapshot(existing)
             existing.lines.all().delete()
             _lines_create(existing, lines)
             existing.total, existing.notes, existing.source_sets = total, notes, sets
             existing.save(update_fields=["total", "notes", "source_sets"])
-            after = _snapshot(existing)
-            if after != before:
-                audit_record(
-                    actor=actor,
-                    action="settlement.recompute",
-                    object_type="settlement",
-                    object_id=existing.pk,
-                    before=before,
-                    after=after,
-                )
+            audit_record(
+                actor=actor,
+                action="settlement.recompute",
+                object_type="settlement",
+                object_id=existing.pk,
+                before=before,
+                after=_snapshot(existing),
+            )
             return existing, False
         invoice = SettlementInvoice(
             number=f"S{agreement.pk}-{start:%Y%m%d}",

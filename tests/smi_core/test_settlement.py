@@ -166,6 +166,8 @@ def test_preparing_the_cycle_again_never_bills_twice(world):
     again, created = _prepare(world, day=date(2027, 2, 28))
 
     assert not created and again.pk == first.pk
+    # Nothing changed, so nothing was rewritten.
+    assert not AuditEvent.objects.filter(action="settlement.recompute").exists()
     assert SettlementInvoice.objects.filter(agreement=world["agreement"]).count() == 1
     # The database holds it too: a second invoice for the cycle cannot be written.
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -188,6 +190,7 @@ def test_a_late_852_updates_a_proposed_invoice_but_not_an_approved_one(world):
     again, _ = _prepare(world)
     # X at S1: 10 + 12 + 8 + 20 = 50 x 4.25 = 212.50; total 212.50 + 125.00 + 112.00.
     assert again.total == D("449.50")
+    assert AuditEvent.objects.filter(action="settlement.recompute").count() == 1
     settlement_approve(invoice_id=invoice.pk, user=world["approver"])
     report("NORTH", "20270222", "20270228", "S1", {"X": ["ZA*QS*30*EA"], "Y": ["ZA*QS*2*EA"]})
     after, _ = _prepare(world)
