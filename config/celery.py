@@ -42,7 +42,12 @@ QUEUES = {
         "smi_edi.webhooks_redeliver",
         "smi_edi.as2_post_mdn",
     ),
-    "planning": ("smi_core.plan_item_locations", "smi_core.plan_all"),
+    # the domain's periodic work: plans, and the activity partitions made ahead (beat, daily)
+    "planning": (
+        "smi_core.plan_item_locations",
+        "smi_core.plan_all",
+        "smi_core.activity_partitions_ensure",
+    ),
     "assistant": ("reporting_assistant.index_agreement",),
 }
 QUEUE_OF = {task: queue for queue, tasks in QUEUES.items() for task in tasks}
