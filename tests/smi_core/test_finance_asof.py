@@ -820,26 +820,77 @@ def test_turnover_in_two_currencies_matches_the_raw_rows_and_rates(fx_replay, st
     assert {r["date"] for r in result["rates"]} == rate_dates
 
 
-def test_the_grouped_query_and_the_python_sums_give_the_same_figures(fx_replay, require_postgres):
-    """On PostgreSQL the window is summed by one grouped query; the Python path (SQLite's)
-    over the same rows must give every figure identically, to the last digit."""
+def _three_ways(rows, start, end):
+    """The window summed by the grouped queries, by the query joined with the figure's
+    item-locations, and in Python: (sums, rates noted) each."""
     from smi_core.selectors.finance import performance
-    from smi_core.selectors.finance.base import AgedRateBook, costed_positions
+    from smi_core.selectors.finance.base import AgedRateBook
+
+    out = []
+    for way in (
+        performance._window_sql,
+        performance._window_sql_joined,
+        performance._window_python,
+    ):
+        rates = AgedRateBook()
+        out.append((way(rows, start=start, end=end, rates=rates, target="USD"), rates))
+    return out
+
+
+@pytest.mark.parametrize(
+    "filters", [ALL, Filters(buyer="euro"), Filters(currency="USD")], ids=["all", "euro", "usd"]
+)
+def test_the_grouped_queries_and_the_python_sums_give_the_same_figures(
+    fx_replay, require_postgres, filters
+):
+    """On PostgreSQL the window is summed by grouped queries; the joined query and the
+    Python path (SQLite's) over the same rows must give the same Decimals, note the same
+    rates and warn the same, whatever the filters leave out of the figure."""
+    from smi_core.selectors.finance.base import costed_positions
 
     for start, end in [(date(2027, 1, 1), date(2027, 3, 3)), (date(2027, 1, 10), date(2027, 2, 9))]:
-        rows = costed_positions(scope=EVERYTHING, filters=ALL, as_of=end)
-        by_sql, by_python = AgedRateBook(), AgedRateBook()
-        sql = performance._window_sql(rows, start=start, end=end, rates=by_sql, target="USD")
-        python = performance._window_python(
-            rows, start=start, end=end, rates=by_python, target="USD"
+        rows = costed_positions(scope=EVERYTHING, filters=filters, as_of=end)
+        (grouped, by_grouped), (joined, by_joined), (python, by_python) = _three_ways(
+            rows, start, end
         )
 
-        assert sql == python
-        assert by_sql.warnings() == by_python.warnings()
-        assert sql[0] and sql[1]  # not two empty results
-        assert {r.rate for r in by_sql._cache.values()} == {
-            r.rate for r in by_python._cache.values()
-        }
+        assert grouped == python and joined == python
+        assert grouped[0] and grouped[1]  # not two empty results
+        for rates in (by_grouped, by_joined):
+            assert rates.warnings() == by_python.warnings()
+            assert set(rates._cache) == set(by_python._cache)
+
+
+def test_a_location_with_its_own_cost_is_summed_by_the_joined_query(
+    fx_replay, require_postgres, monkeypatch
+):
+    """Two locations of one buyer with different costs for X: the per-item-and-buyer sums
+    cannot be valued at one cost, so the window is summed by the joined query (same
+    figures as Python)."""
+    from smi_core.selectors.finance import performance
+    from smi_core.selectors.finance.base import costed_positions
+
+    north = SupplyAgreement.objects.get(code="acme-north")
+    s2 = LocationFactory(party=north.buyer, code="S2")
+    AgreementTerm.objects.create(
+        agreement=north, item=fx_replay["x"], location=s2, unit_cost=D("9.25"),
+        net_selling_price=D(11),
+    )  # fmt: skip
+    week("NORTH", "20270125", "20270131", "S2", [("VN*X", ["ZA*QA*12*EA", "ZA*QS*3*EA"])],
+         control=next(_control))  # fmt: skip
+    joined = []
+    real = performance._window_sql_joined
+    monkeypatch.setattr(
+        performance, "_window_sql_joined", lambda *a, **kw: joined.append(1) or real(*a, **kw)
+    )
+    rows = costed_positions(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 3))
+
+    (grouped, _), _, (python, _) = _three_ways(rows, date(2027, 1, 1), date(2027, 3, 3))
+
+    assert grouped == python
+    assert joined == [1, 1]  # the grouped path fell back once; _three_ways called it once
+    s2_window = grouped[0][(fx_replay["x"].pk, s2.pk)]
+    assert (s2_window.units, s2_window.points) == (D(3), 1)
 
 
 def test_working_capital_is_the_same_by_query_and_in_python(

@@ -32,6 +32,7 @@ from smi_core.finance.formulas import (
     working_capital_released,
 )
 from smi_core.models import (
+    Location,
     ProposalLine,
     ReplenishmentProposal,
     SeriesForecast,
@@ -208,6 +209,142 @@ def _window(
     return _window_python(rows, start=start, end=end, rates=rates, target=target)
 
 
+# Per item-location, from the ledger alone (no join with the figure's item-locations):
+# counts and sums, and per foreign currency the units and positive on-hand converted at
+# the rate on each period end (``r``: one row per period end, a column per currency).
+_PER_KEY_SQL = """
+WITH r AS (
+    SELECT * FROM unnest(%s::date[]{rate_arrays}) AS r(day{rate_names})
+)
+SELECT l.item_id, l.location_id, loc.party_id,
+       COUNT(*),
+       COUNT(*) FILTER (WHERE l.sold <> 0),
+       SUM(l.sold),
+       SUM(l.period_end - l.period_start + 1),
+       COUNT(l.on_hand),
+       SUM(l.on_hand) FILTER (WHERE l.on_hand > 0){converted}
+FROM {ledger} l
+JOIN {location} loc ON loc.id = l.location_id
+LEFT JOIN r ON r.day = l.period_end
+WHERE l.period_end >= %s AND l.period_end <= %s
+GROUP BY l.item_id, l.location_id, loc.party_id
+"""
+
+# Per item, buyer and period: whether on-hand was stated and the positive on-hand, to be
+# valued at the unit cost all the buyer's locations of the item share.
+_PER_PERIOD_SQL = """
+SELECT l.item_id, loc.party_id, l.period_start, l.period_end,
+       COUNT(l.on_hand), SUM(l.on_hand) FILTER (WHERE l.on_hand > 0)
+FROM {ledger} l
+JOIN {location} loc ON loc.id = l.location_id
+WHERE l.period_end >= %s AND l.period_end <= %s
+GROUP BY l.item_id, loc.party_id, l.period_start, l.period_end
+"""
+
+
+def _window_sql(rows, *, start, end, rates, target):
+    """Two grouped queries over the window's rows, neither joined with the figure's
+    item-locations: per item-location (its currency's converted sums picked here), and per
+    item, buyer and period for the on-hand value at each period end (valued here at the
+    unit cost, which all the buyer's locations of an item share under one agreement unless
+    a location has its own term). Where that does not hold (a location's own cost, or an
+    item-location of the window left out of the figure alongside others of the same item
+    and buyer that are in it) the window is summed by :func:`_window_sql_joined` instead."""
+    if not rows:
+        return {}, {}
+    ledger, location = StockLevel._meta.db_table, Location._meta.db_table
+    by_key = {(r.position.item_id, r.position.location_id): r for r in rows}
+    currencies = sorted({r.currency for r in rows} - {target})
+    days: list[date] = []
+    columns: list[list] = [[] for _ in currencies]
+    with connection.cursor() as cursor:
+        if currencies:
+            cursor.execute(_WINDOW_DAYS_SQL.format(ledger=ledger), [start, end, end])
+            days = [d for (d,) in cursor.fetchall()]
+            for n, currency in enumerate(currencies):
+                for day in days:
+                    found = rates.peek(currency, target, day)
+                    columns[n].append(found.rate if found is not None else None)
+    sql = _PER_KEY_SQL.format(
+        ledger=ledger,
+        location=location,
+        rate_arrays="".join(", %s::numeric[]" for _ in currencies),
+        rate_names="".join(f", c{n}" for n in range(len(currencies))),
+        converted="".join(
+            f",\n       SUM(l.sold * r.c{n}) FILTER (WHERE l.sold <> 0),"
+            f"\n       SUM(l.on_hand * r.c{n}) FILTER (WHERE l.on_hand > 0)"
+            for n in range(len(currencies))
+        ),
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(f'current_setting({n!r})' for n in _PLANNER)}")
+        before = cursor.fetchone()
+        cursor.execute(_SET_LOCAL, list(_PLANNER.values()))
+        cursor.execute(sql, [days, *columns, start, end])
+        per_key_rows = cursor.fetchall()
+        cursor.execute(_PER_PERIOD_SQL.format(ledger=ledger, location=location), [start, end])
+        per_period_rows = cursor.fetchall()
+        cursor.execute(_SET_LOCAL, list(before))  # as they were, for the rest of the transaction
+    currency_column = {c: n for n, c in enumerate(currencies)}
+    per_key: dict[tuple[int, int], _Window] = {}
+    # Per (item, buyer): the item-location of the figure whose unit cost all of them in the
+    # window share; ``shared`` False when they do not (or one is not in the figure), and
+    # ``costed`` whether any has a cost (then its periods must be valued).
+    first: dict[tuple[int, int], CostedPosition] = {}
+    shared: dict[tuple[int, int], bool] = {}
+    costed: dict[tuple[int, int], bool] = {}
+    for found in per_key_rows:
+        item_id, location_id, party_id = found[0], found[1], found[2]
+        row = by_key.get((item_id, location_id))
+        group = (item_id, party_id)
+        if row is None:  # in the window, not in the figure
+            shared[group] = False
+            continue
+        seen = first.setdefault(group, row)
+        shared[group] = shared.get(group, True) and _same_cost(seen, row)
+        costed[group] = costed.get(group, False) or row.unit_cost is not None
+        periods, selling, stated, cost_days, points, stock = found[3:9]
+        # Units sold: the periods that sold some (the stated sum, or none: 0, not 0.0000).
+        units = stated if selling else ZERO
+        stock = stock if stock is not None else ZERO
+        n = currency_column.get(row.currency)
+        if n is None or row.unit_cost is None:  # not converted (rate 1)
+            sold_converted, stock_converted = units, stock
+        else:
+            sold_converted, stock_converted = found[9 + 2 * n], found[10 + 2 * n]
+        per_key[(item_id, location_id)] = _Window(
+            periods=periods,
+            units=units,
+            sold_stated=stated,
+            cost_days=cost_days,
+            sold_converted=sold_converted if sold_converted is not None else ZERO,
+            stock_converted=stock_converted if stock_converted is not None else ZERO,
+            points=points,
+        )
+    if any(costed.get(g) and not ok for g, ok in shared.items()):
+        return _window_sql_joined(rows, start=start, end=end, rates=rates, target=target)
+    spans: dict[tuple[str, str, date, date], _Span] = {}
+    for item_id, party_id, period_start, period_end, points, stock in per_period_rows:
+        row = first.get((item_id, party_id))
+        if row is None or row.unit_cost is None:
+            continue  # none of the figure's item-locations, or none with a cost
+        currency = row.currency
+        if currency != target:  # noted as used (raises when there is none)
+            rates.on(currency, target, period_end)
+        key = (row.position.item.supplier.code, currency, period_start, period_end)
+        span = spans.get(key)
+        if span is None:
+            span = spans[key] = _Span()
+        span.points += points
+        if stock is not None:
+            span.value += stock * row.unit_cost
+    return per_key, spans
+
+
+def _same_cost(a: CostedPosition, b: CostedPosition) -> bool:
+    return a.unit_cost == b.unit_cost and a.agreement is b.agreement
+
+
 def _window_python(rows, *, start, end, rates, target):
     history = _history(rows, start, end)
     per_key: dict[tuple[int, int], _Window] = {}
@@ -309,23 +446,28 @@ _PLANNER = {
 _SET_LOCAL = "SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in _PLANNER)
 
 
-def _window_sql(rows, *, start, end, rates, target):
+def _window_sql_joined(rows, *, start, end, rates, target):
     ledger = StockLevel._meta.db_table
-    currencies = sorted({r.currency for r in rows if r.currency != target})
+    if not rows:
+        return {}, {}
+    # Currency and supplier indexes per agreement and per item, not per row.
+    by_agreement = {id(r.agreement): r.currency for r in rows}
+    currencies = sorted(set(by_agreement.values()) - {target})
     cur_index = {c: n for n, c in enumerate(currencies, start=1)}
     cur_index[target] = 0
-    suppliers = sorted({r.position.item.supplier.code for r in rows})
+    agreement_cur = {key: cur_index[c] for key, c in by_agreement.items()}
+    item_supplier = {r.position.item_id: r.position.item.supplier.code for r in rows}
+    suppliers = sorted(set(item_supplier.values()))
     sup_index = {c: n for n, c in enumerate(suppliers)}
+    item_sup = {item: sup_index[code] for item, code in item_supplier.items()}
     item_ids, location_ids, curs, sups, costs = [], [], [], [], []
     for row in rows:
         p = row.position
         item_ids.append(p.item_id)
         location_ids.append(p.location_id)
-        curs.append(cur_index[row.currency])
-        sups.append(sup_index[p.item.supplier.code])
+        curs.append(agreement_cur[id(row.agreement)])
+        sups.append(item_sup[p.item_id])
         costs.append(row.unit_cost)
-    if not item_ids:
-        return {}, {}
     r_cur, r_day, r_rate = [], [], []
     with connection.cursor() as cursor:
         if currencies:
@@ -451,6 +593,7 @@ def _turnover(
     left_out = []
     negative = []
     empty = _Window()
+    suppliers: dict[int, str] = {}  # item -> its supplier's code
     for row in rows:
         p = row.position
         w = windows.get((p.item_id, p.location_id), empty)
@@ -464,24 +607,33 @@ def _turnover(
                 }
             )
             continue
-        supplier = p.item.supplier.code
+        item = p.item
+        supplier = suppliers.get(p.item_id)
+        if supplier is None:
+            supplier = suppliers[p.item_id] = item.supplier.code
         on_hand = p.on_hand if p.on_hand >= ZERO else ZERO
         if p.on_hand < 0:
             negative.append(_where(row) | {"on_hand": str(p.on_hand), "valued_at": "0"})
-        ending_rate = rates.on(row.currency, target, p.as_of)
-        cogs = w.sold_converted * row.unit_cost
+        currency = row.currency
+        ending_rate = rates.on(currency, target, p.as_of)
+        unit_cost = row.unit_cost
+        cogs = w.sold_converted * unit_cost
         margin = (
-            w.sold_converted * (row.net_selling_price - row.unit_cost)
+            w.sold_converted * (row.net_selling_price - unit_cost)
             if row.net_selling_price is not None
             else None
         )
-        ending = on_hand * row.unit_cost * ending_rate.rate
+        ending = on_hand * unit_cost * ending_rate.rate
+        # Each item-location's shares worked out once, added to its supplier and overall.
+        cogs_per_day = cogs / w.cost_days if w.cost_days else None
+        units_per_day = w.units / w.cost_days if w.cost_days else None
+        average = w.stock_converted * unit_cost / w.points if w.points else None
         for totals in (per_supplier[supplier], overall):
-            if row.currency != target:
+            if currency != target:
                 totals.rates.add(ending_rate)
             if w.periods and margin is None:
                 totals.margin_known = False
-                totals.no_price.add(p.item.vendor_item)
+                totals.no_price.add(item.vendor_item)
             elif margin is not None:
                 totals.margin += margin
             totals.on_hand_units += on_hand
@@ -489,11 +641,11 @@ def _turnover(
             totals.ending_inventory += ending
             totals.cogs += cogs
             totals.units_sold += w.units
-            if w.cost_days:
-                totals.cogs_per_day += cogs / w.cost_days
-                totals.units_per_day += w.units / w.cost_days
-            if w.points:
-                totals.average_inventory += w.stock_converted * row.unit_cost / w.points
+            if cogs_per_day is not None:
+                totals.cogs_per_day += cogs_per_day
+                totals.units_per_day += units_per_day
+            if average is not None:
+                totals.average_inventory += average
     # Per supplier and period: the spans the data cover, the rates used, and the on-hand
     # value at each period end (a period whose rows state no on-hand level adds none).
     for (supplier, currency, period_start, period_end), span in sorted(
