@@ -1,0 +1,96 @@
+"""A finance user works a consignment settlement in the admin in headless Chromium at 1366
+px: the list and the page fit the width, Approve and Issue are buttons that call the
+services (SoD holds: the preparer gets the refusal), and the dashboard's settlement section
+shows what the buyer owes, also within 1366 px."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from smi_core.models import SettlementInvoice
+from smi_core.services.audit import Actor
+from smi_core.services.fx import finance_access_grant
+from smi_core.services.settlement import settlement_prepare
+from smi_core.services.settlement_payments import RemittanceIn, RemittanceLineIn, remittance_apply
+from tests.smi_core.test_settlement import TODAY, world  # noqa: F401 (fixture)
+
+WIDTH = {"width": 1366, "height": 900}
+
+
+def _login(browser, live_server, username: str):
+    page = browser.new_page(viewport=WIDTH)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    return page
+
+
+def _fits(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1366, f"{page.url} is {width} px wide at 1366"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_settlement_is_approved_and_issued_in_the_admin_at_1366_px(
+    browser,
+    live_server,
+    world,  # noqa: F811
+):
+    for user in (world["preparer"], world["approver"]):
+        finance_access_grant(user=user, party=world["buyer"].party, actor=Actor.system("test"))
+    invoice, _ = settlement_prepare(
+        agreement_id=world["agreement"].pk,
+        day=date(2027, 2, 15),
+        user=world["preparer"],
+        today=TODAY,
+    )
+    change = f"{live_server.url}/admin/smi_core/settlementinvoice/{invoice.pk}/change/"
+
+    page = _login(browser, live_server, "pat")  # the preparer
+    page.goto(change)
+    page.click("#approve-button")
+    assert "Refused by SoD rule(s) SOD-06" in page.inner_text(".messagelist")
+    page.close()
+
+    page = _login(browser, live_server, "ann")
+    page.goto(f"{live_server.url}/admin/smi_core/settlementinvoice/")
+    _fits(page)
+    row = page.inner_text("#result_list tbody tr")
+    assert invoice.number in row and "USD 428.25" in row
+    page.goto(change)
+    _fits(page)
+    assert page.inner_text("#settlement-total") == "USD 428.25"
+    page.click("#approve-button")
+    assert "approved" in page.inner_text(".messagelist")
+    page.click("#issue-button")
+    assert "810 ISA13" in page.inner_text(".messagelist")
+    _fits(page)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.document.set_id) == ("issued", "810")
+
+    remittance_apply(
+        advice=RemittanceIn(
+            payer=world["buyer"].party,
+            payee=world["supplier"].party,
+            trace_number="T-BROWSER",
+            payment_date=date(2027, 4, 5),
+            amount=Decimal("300.00"),
+            currency="USD",
+            lines=(RemittanceLineIn(reference=invoice.number, paid=Decimal("300.00")),),
+        ),
+        actor=Actor.partner("north"),
+    )
+    page.goto(change)
+    assert "T-BROWSER" in page.inner_text("#settlement-payments")
+    assert page.inner_text("#settlement-balance") == "USD 128.25"
+    page.goto(f"{live_server.url}/finance/?as_of=2027-04-30")
+    _fits(page)
+    section = page.inner_text("#settlement")
+    assert "north" in section and "128.25" in section
+    assert page.locator("svg#chart-settlement").count() == 1
+    assert SettlementInvoice.objects.count() == 1
