@@ -166,6 +166,8 @@ def remittance_apply(
 
 
 def _apply_lines(remittance: Remittance, advice: RemittanceIn) -> list[dict]:
+    # Each exception names the 820 set it came from, where there is one.
+    links = {"source_set_id": remittance.source_set_id} if remittance.source_set_id else {}
     trace = advice.trace_number
     applied = []
     taken: set[int] = set()
@@ -175,6 +177,7 @@ def _apply_lines(remittance: Remittance, advice: RemittanceIn) -> list[dict]:
     if advice.adjustments:
         reasons = ", ".join(f"{a.reason} {_money(a.amount)}" for a in advice.adjustments)
         exception_raise(
+            **links,
             kind="payment_deduction",
             partner=advice.payer,
             subject=f"remittance {trace}",
@@ -191,6 +194,7 @@ def _apply_lines(remittance: Remittance, advice: RemittanceIn) -> list[dict]:
         )
     if allocated != advice.amount:
         exception_raise(
+            **links,
             kind="payment_unmatched",
             partner=advice.payer,
             subject=f"remittance {trace}",
@@ -223,6 +227,7 @@ def _apply_lines(remittance: Remittance, advice: RemittanceIn) -> list[dict]:
         )
         if invoice is None:
             exception_raise(
+                **links,
                 kind="payment_unmatched",
                 partner=advice.payer,
                 subject=f"{line.reference or '(no reference)'} in remittance {trace}",
@@ -235,11 +240,13 @@ def _apply_lines(remittance: Remittance, advice: RemittanceIn) -> list[dict]:
             )
             continue
         taken.add(invoice.pk)
-        _settle(invoice, line, advice)
+        _settle(invoice, line, advice, links)
     return applied
 
 
-def _settle(invoice: SettlementInvoice, line: RemittanceLineIn, advice: RemittanceIn) -> None:
+def _settle(
+    invoice: SettlementInvoice, line: RemittanceLineIn, advice: RemittanceIn, links: dict
+) -> None:
     trace = advice.trace_number
     subject = f"{invoice.number} in remittance {trace}"
     open_before = invoice.balance
@@ -252,6 +259,7 @@ def _settle(invoice: SettlementInvoice, line: RemittanceLineIn, advice: Remittan
     if deductions:
         reasons = ", ".join(f"{a.reason} {_money(a.amount)}" for a in deductions)
         exception_raise(
+            **links,
             kind="payment_deduction",
             partner=invoice.buyer,
             subject=subject,
@@ -271,6 +279,7 @@ def _settle(invoice: SettlementInvoice, line: RemittanceLineIn, advice: Remittan
         theirs = line.invoice_amount if line.invoice_amount is not None else line.paid + deducted
         if theirs != invoice.total:
             exception_raise(
+                **links,
                 kind="ers_difference",
                 partner=invoice.buyer,
                 subject=subject,
@@ -293,6 +302,7 @@ def _settle(invoice: SettlementInvoice, line: RemittanceLineIn, advice: Remittan
     if short > 0 and not ers:
         unexplained = short - deducted
         exception_raise(
+            **links,
             kind="payment_short",
             partner=invoice.buyer,
             subject=subject,
@@ -318,6 +328,7 @@ def _settle(invoice: SettlementInvoice, line: RemittanceLineIn, advice: Remittan
         )
     elif short < 0:
         exception_raise(
+            **links,
             kind="payment_over",
             partner=invoice.buyer,
             subject=subject,

@@ -80,6 +80,8 @@ def test_an_820_pays_our_invoice_and_lists_its_deduction(world):  # noqa: F811
     assert deduction.details["adjustments"] == [{"amount": "-28.25", "reason": "20 (Damaged)"}]
     short = ExceptionItem.objects.get(kind="payment_short")
     assert short.details["unexplained"] == "0.00"
+    # Both name the 820 set they came from.
+    assert deduction.source_set_id == short.source_set_id == remittance.source_set_id
 
     # The same advice again, in a new interchange: the trace number was applied already.
     ingest(remittance_file(advice, control=7002))
