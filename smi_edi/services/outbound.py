@@ -453,6 +453,10 @@ def outbound_resend(*, document_id: int, actor: Actor) -> OutboundDocument:
             shipment=original.shipment,
             resent_from=original,
         )
+        if original.set_id == "810":  # the settlement it carries now points to the new one
+            from smi_core.models import SettlementInvoice
+
+            SettlementInvoice.objects.filter(document=original).update(document=document)
         audit_record(
             actor=actor,
             action="outbound.resend",
