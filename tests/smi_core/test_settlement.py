@@ -613,3 +613,20 @@ def test_a_cycle_the_reports_do_not_cover_says_so(world):
     # March: only the week to 03-07 is reported (X 50 at S1, 50 x 4.25 = 212.50).
     assert invoice.total == D("212.50")
     assert any("reach 2027-03-07, not the cycle's end 2027-03-31" in n for n in invoice.notes)
+
+
+def test_a_resent_810_is_the_settlements_document(world):
+    from smi_edi.services.outbound import outbound_resend
+
+    invoice, _ = _prepare(world)
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+    first = settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY).document
+
+    again = outbound_resend(document_id=first.pk, actor=Actor.system("test"))
+    invoice.refresh_from_db()
+    assert (invoice.document_id, again.resent_from_id) == (again.pk, first.pk)
+    assert again.interchange_control_number != first.interchange_control_number
+    # and that one can be resent in turn (its sender is the settlement's supplier)
+    third = outbound_resend(document_id=again.pk, actor=Actor.system("test"))
+    invoice.refresh_from_db()
+    assert invoice.document_id == third.pk
