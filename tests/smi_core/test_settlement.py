@@ -541,7 +541,25 @@ def test_the_settle_command_prepares_approves_issues_and_lists(world, monkeypatc
     call_command("settle", "list", "--status", "issued", stdout=out)
     call_command("settle", "show", str(invoice.pk), stdout=out)
 
+    call_command(
+        "settle", "pay", "--invoice", invoice.number, "--trace", "CHQ-7", "--date",
+        "2027-04-02", "--amount", "400.00", "--as", "ann", stdout=out,
+    )  # fmt: skip
+    call_command(
+        "settle", "pay", "--invoice", invoice.number, "--trace", "CHQ-7", "--date",
+        "2027-04-02", "--amount", "400.00", stdout=out,
+    )  # fmt: skip
+
     text = out.getvalue()
+    assert (
+        f"USD 400.00 from north on 2027-04-02 applied to {invoice.number}: USD 28.25 open" in text
+    )
+    assert "payment CHQ-7 was recorded already; nothing changed" in text
+    with pytest.raises(CommandError, match="must be above 0"):
+        call_command(
+            "settle", "pay", "--invoice", invoice.number, "--trace", "X", "--date",
+            "2027-04-02", "--amount", "-5",
+        )  # fmt: skip
     assert f"{invoice.number} proposed: north owes USD 428.25" in text
     assert f"{invoice.number} approved by ann" in text
     assert f"{invoice.number} issued, due 2027-04-09; 810 ISA13" in text

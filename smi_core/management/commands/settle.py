@@ -5,6 +5,8 @@ the API:
     settle prepare --due [--as USER]        every consignment agreement's ended cycles
     settle approve ID --as USER             SoD: not whoever prepared it (SOD-06)
     settle issue ID --as USER               sends the 810 (none under ERS)
+    settle pay --invoice NUMBER --trace T --date D --amount A [--as USER]
+                                            a payment that came without an 820 (a cheque)
     settle list [--status issued] [--json]
     settle show ID [--json]
 """
@@ -51,6 +53,13 @@ class Command(BaseCommand):
             action = sub.add_parser(name, help=f"{name} a settlement")
             action.add_argument("id", type=int)
             action.add_argument("--as", dest="username", required=True)
+        pay = sub.add_parser("pay", help="record a payment that came without an 820")
+        pay.add_argument("--invoice", required=True, help="the settlement's number")
+        pay.add_argument("--trace", required=True, help="the payment's reference (cheque no.)")
+        pay.add_argument("--date", required=True, help="payment date, YYYY-MM-DD")
+        pay.add_argument("--amount", required=True, help="in the settlement's currency")
+        pay.add_argument("--method", default="CHK", help="ACH, CHK, FWT ... (default CHK)")
+        pay.add_argument("--as", dest="username")
         listing = sub.add_parser("list", help="settlements, newest cycle first")
         listing.add_argument("--status", choices=SettlementInvoice.Status.values)
         listing.add_argument("--buyer")
@@ -130,6 +139,51 @@ class Command(BaseCommand):
             else "no 810 (evaluated receipt settlement)"
         )
         self.stdout.write(f"{invoice.number} issued, due {invoice.due_date}; {sent}")
+
+    def _pay(self, o):
+        from decimal import Decimal, InvalidOperation
+
+        from smi_core.services.settlement_payments import (
+            RemittanceIn,
+            RemittanceLineIn,
+            remittance_apply,
+        )
+
+        _, actor = self._actor(o)
+        invoice = SettlementInvoice.objects.filter(number=o["invoice"]).first()
+        if invoice is None:
+            raise CommandError(f"no settlement {o['invoice']!r}")
+        day = parse_date(o["date"]) if _dateish(o["date"]) else None
+        if day is None:
+            raise CommandError(f"--date {o['date']!r} is not a date (YYYY-MM-DD)")
+        try:
+            amount = Decimal(o["amount"])
+        except InvalidOperation:
+            raise CommandError(f"--amount {o['amount']!r} is not a number") from None
+        if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+            raise CommandError(f"--amount {o['amount']} must be above 0, in cents at most")
+        _, created = remittance_apply(
+            advice=RemittanceIn(
+                payer=invoice.buyer,
+                payee=invoice.supplier,
+                trace_number=o["trace"],
+                payment_date=day,
+                amount=amount,
+                currency=invoice.currency,
+                method=o["method"][:3],
+                lines=(RemittanceLineIn(reference=invoice.number, paid=amount),),
+            ),
+            actor=actor,
+        )
+        invoice.refresh_from_db()
+        if not created:
+            self.stdout.write(f"payment {o['trace']} was recorded already; nothing changed")
+            return
+        self.stdout.write(
+            f"{money(amount, invoice.currency)} from {invoice.buyer.code} on {day} applied to "
+            f"{invoice.number}: {money(invoice.balance, invoice.currency)} open, "
+            f"{invoice.get_status_display().lower()}"
+        )
 
     def _list(self, o):
         rows = settlements_list(
