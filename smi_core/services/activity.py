@@ -102,35 +102,23 @@ def _apply_portable(mapper, segments, writer, resolver, inbound_set, buyer) -> A
     item = None
 
     for batch in _batches(mapper, segments):
-        line_now, code, qualifier, unit, date_qualifier, stamp, number, pairs, _ = batch
+        line_now, code, qualifier, unit = batch[:4]
         if common is None:
             period_start, period_end = mapper.header.period_start, mapper.header.period_end
             if period_end is None:
                 # As if read quantity by quantity: nothing after the first one was read.
                 del mapper.problems[batch.problems_before :]
-                mapper.problems.append(_no_period(number))
+                mapper.problems.append(_no_period(batch.segment_number))
                 break
             common = (period_start, period_end, inbound_set.pk)
             writer.start(common)
-        for position, location_id, text in pairs:
-            quantity = ActivityQuantity(
-                line_now,
-                code,
-                qualifier,
-                location_id,
-                Decimal(text),
-                unit,
-                date_qualifier,
-                stamp,
-                number,
-                position,
-            )
+        for quantity in batch.quantities():
             if line_now is not line:
                 line = line_now
                 item = resolver.item(line)
             elif item is None:
                 resolver.unknown_items[line.key] += 1
-            location = resolver.location(qualifier, location_id)
+            location = resolver.location(qualifier, quantity.location_id)
             if item is None or location is None:
                 outcome.skipped += 1
                 continue
@@ -142,7 +130,7 @@ def _apply_portable(mapper, segments, writer, resolver, inbound_set, buyer) -> A
                 bad_units[(item_id, unit)] += 1
                 outcome.skipped += 1
                 continue
-            figures.add((item_id, location), code, stamp, quantity.quantity)
+            figures.add((item_id, location), code, quantity.activity_date, quantity.quantity)
 
     outcome.rows = writer.flush()
     outcome.period_start, outcome.period_end = period_start, period_end

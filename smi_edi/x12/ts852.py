@@ -96,6 +96,22 @@ class SegmentQuantities(NamedTuple):
     # read (problems of later pairs of the same segment come after it).
     problems_before: int
 
+    def quantities(self) -> Iterator[ActivityQuantity]:
+        """The segment's quantities one by one."""
+        for position, location_id, text in self.pairs:
+            yield ActivityQuantity(
+                self.line,
+                self.code,
+                self.location_qualifier,
+                location_id,
+                Decimal(text),
+                self.unit,
+                self.date_qualifier,
+                self.activity_date,
+                self.segment_number,
+                position,
+            )
+
 
 class ActivityQuantity(NamedTuple):
     line: LineItem
@@ -185,20 +201,7 @@ class Activity852:
     def quantities(self, segments: Iterable[tuple[list[str], int]]) -> Iterator[ActivityQuantity]:
         """One :class:`ActivityQuantity` per quantity, in file order."""
         for batch in self.batches(segments):
-            line, code, qualifier, unit, date_qualifier, stamp, number = batch[:7]
-            for position, location_id, text in batch.pairs:
-                yield ActivityQuantity(
-                    line,
-                    code,
-                    qualifier,
-                    location_id,
-                    Decimal(text),
-                    unit,
-                    date_qualifier,
-                    stamp,
-                    number,
-                    position,
-                )
+            yield from batch.quantities()
 
     def batches(self, segments: Iterable[tuple[list[str], int]]) -> Iterator[SegmentQuantities]:
         """The quantities segment by segment (:class:`SegmentQuantities`), in file order:
