@@ -219,7 +219,13 @@ def test_finance_figures_at_a_date(world):  # noqa: F811
         "due": "428.25",
         "received": "300.00",
         "difference": "-128.25",
+        "forecast": "212.50",
+        "received_vs_forecast": "87.50",
     }
+    # The cash forecast made on 04-01 expected 212.50 in the window: the 50 X sold at S1 in
+    # the week to 03-07 (50 x 4.25), paid 30 days after the week, 04-06. (February's weeks
+    # fell due by 03-30, before the forecast was made; it pays per week, not per invoice.)
+    assert at["cash"]["forecast_made"] == "2027-04-01"
     # DSO: 128.25 owed / 428.25 invoiced in the 90 days x 90 = 26.9527 days.
     assert at["dso"]["by_currency"]["USD"]["dso_days"] == "26.9527"
     # Before the payment date nothing is paid yet; before the invoice date nothing is owed.

@@ -125,6 +125,9 @@ def settlement_figures(*, scope: FinanceScope, filters: Filters, as_of: date) ->
     for p in payments:
         if p.remittance.payment_date >= window_start:
             cash[p.invoice.currency]["received"] += p.paid
+    forecast, forecast_reason = _forecast_cash_in(scope, filters, window_start, as_of)
+    for currency, amount in forecast.items():
+        cash[currency]["forecast"] = cash[currency].get("forecast", ZERO) + amount
 
     totals = {"owed": ZERO, "overdue": ZERO}
     used_rates: dict[str, dict] = {}
@@ -162,9 +165,15 @@ def settlement_figures(*, scope: FinanceScope, filters: Filters, as_of: date) ->
                     "due": _text(v["due"]),
                     "received": _text(v["received"]),
                     "difference": _text(v["received"] - v["due"]),
+                    "forecast": _text(v.get("forecast", ZERO)) if forecast_reason is None else None,
+                    "received_vs_forecast": _text(v["received"] - v.get("forecast", ZERO))
+                    if forecast_reason is None
+                    else None,
                 }
                 for c, v in sorted(cash.items())
             },
+            "forecast_made": window_start.isoformat(),
+            "forecast_reason": forecast_reason,
         },
         "dso": {
             "days": DSO_DAYS,
@@ -185,6 +194,29 @@ def settlement_figures(*, scope: FinanceScope, filters: Filters, as_of: date) ->
         "rate_warnings": rates.warnings(),
         "missing_rates": missing,
     }
+
+
+def _forecast_cash_in(
+    scope: FinanceScope, filters: Filters, start: date, end: date
+) -> tuple[dict[str, Decimal], str | None]:
+    """The cash-in for consigned goods the cash forecast expected, as made on ``start``,
+    falling due in [start, end], per currency (the forecast pays each week's consumption
+    its payment days after the week, where settlement bills a cycle at once)."""
+    from smi_core.exceptions import ApplicationError
+    from smi_core.selectors.finance.cashflow import cash_forecast
+
+    weeks = (end - start).days // 7 + 2
+    try:
+        made = cash_forecast(scope=scope, filters=filters, as_of=start, weeks=weeks)
+    except ApplicationError as exc:
+        return {}, f"the cash forecast as of {start} could not be made: {exc.message}"
+    expected: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for entry in made["items"]:
+        if entry["kind"] in ("consumed", "consumption") and (
+            start.isoformat() <= entry["due"] <= end.isoformat()
+        ):
+            expected[entry["currency"]] += Decimal(entry["amount"])
+    return dict(expected), None
 
 
 _ORDER = [
