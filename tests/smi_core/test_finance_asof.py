@@ -938,3 +938,33 @@ def test_the_window_query_leaves_the_planner_settings_as_it_found_them(example, 
 
     # Still inside the test's transaction: the query's own settings must not leak into it.
     assert settings_now() == before
+
+
+def test_rates_read_for_many_days_at_once_are_those_rate_on_gives():
+    """``peek_days`` reads a pair's rates in two queries; each day's must be the one
+    ``rate_on`` picks: the latest on or before it, direct before an older inverse, the
+    inverse to 8 places, none before the first."""
+    from smi_core.models import ExchangeRate
+    from smi_core.selectors.finance.base import AgedRateBook
+    from smi_core.services.fx import MissingRate, rate_on
+
+    for currency, quote, day, rate in [
+        ("EUR", "USD", date(2027, 1, 10), "1.10"),
+        ("USD", "EUR", date(2027, 1, 20), "0.8"),  # newer inverse: 1 / 0.8 = 1.25
+        ("EUR", "USD", date(2027, 2, 1), "1.3"),
+        ("GBP", "USD", date(2027, 1, 15), "1.27"),
+    ]:
+        ExchangeRate.objects.create(currency=currency, quote=quote, date=day, rate=D(rate))
+    days = [date(2027, 1, d) for d in (5, 10, 19, 20, 31)] + [date(2027, 2, 1), date(2027, 3, 1)]
+    book = AgedRateBook()
+    book.peek_days("EUR", "USD", days)
+    book.peek_days("USD", "GBP", days)  # only the inverse exists
+
+    for pair in (("EUR", "USD"), ("USD", "GBP")):
+        for day in days:
+            try:
+                expected = rate_on(*pair, day)
+            except MissingRate:
+                expected = None
+            assert book._found[(*pair, day)] == expected, (pair, day)
+    assert book._found[("EUR", "USD", date(2027, 1, 20))].rate == D("1.25")

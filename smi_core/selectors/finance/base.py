@@ -11,6 +11,7 @@ weekly, 1 daily) is stale: its stock is still counted, and the figure says so.""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,7 @@ from django.db.models import Q, QuerySet
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
     AgreementTerm,
+    ExchangeRate,
     FinanceAccess,
     InventoryPosition,
     Item,
@@ -112,6 +114,40 @@ class AgedRateBook(RateBook):
             except MissingRate:
                 self._found[key] = None
         return self._found[key]
+
+    def peek_days(self, currency: str, quote: str, days: list[date]) -> None:
+        """``peek`` for many days at once: the pair's rates (and its inverse's) up to the
+        last day read in two queries, each day's then picked as ``rate_on`` picks it."""
+        wanted = [d for d in days if (currency, quote, d) not in self._found]
+        if not wanted or currency == quote:
+            return
+        last = max(wanted)
+        direct = list(
+            ExchangeRate.objects.filter(currency=currency, quote=quote, date__lte=last)
+            .order_by("date")
+            .values_list("date", "rate")
+        )
+        inverse = list(
+            ExchangeRate.objects.filter(currency=quote, quote=currency, date__lte=last)
+            .order_by("date")
+            .values_list("date", "rate")
+        )
+        direct_days = [d for d, _ in direct]
+        inverse_days = [d for d, _ in inverse]
+        for day in wanted:
+            n = bisect_right(direct_days, day)
+            m = bisect_right(inverse_days, day)
+            d = direct[n - 1] if n else None
+            i = inverse[m - 1] if m else None
+            if d and (i is None or d[0] >= i[0]):
+                found = Rate(currency, quote, d[1], d[0])
+            elif i:
+                found = Rate(
+                    currency, quote, (Decimal(1) / i[1]).quantize(Decimal("1e-8")), i[0], True
+                )
+            else:
+                found = None
+            self._found[(currency, quote, day)] = found
 
     def on(self, currency: str, quote: str, day: date) -> Rate:
         key = (currency, quote, day)

@@ -262,6 +262,7 @@ def _window_sql(rows, *, start, end, rates, target):
             cursor.execute(_WINDOW_DAYS_SQL.format(ledger=ledger), [start, end, end])
             days = [d for (d,) in cursor.fetchall()]
             for n, currency in enumerate(currencies):
+                rates.peek_days(currency, target, days)
                 for day in days:
                     found = rates.peek(currency, target, day)
                     columns[n].append(found.rate if found is not None else None)
@@ -474,6 +475,7 @@ def _window_sql_joined(rows, *, start, end, rates, target):
             cursor.execute(_WINDOW_DAYS_SQL.format(ledger=ledger), [start, end, end])
             days = [d for (d,) in cursor.fetchall()]
             for currency in currencies:
+                rates.peek_days(currency, target, days)
                 for day in days:
                     found = rates.peek(currency, target, day)
                     if found is not None:
