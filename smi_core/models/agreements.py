@@ -81,6 +81,13 @@ class SupplyAgreement(models.Model):
     settlement_method = models.CharField(
         max_length=8, choices=SettlementMethod.choices, default=SettlementMethod.INVOICE
     )
+    settlement_po_number = models.CharField(
+        "settlement PO number",
+        max_length=22,
+        blank=True,
+        help_text="The buyer's standing (blanket) purchase order that its consignment "
+        "invoices cite (810 BIG04); blank when the buyer wants none.",
+    )
     effective_from = models.DateField()
     effective_to = models.DateField(null=True, blank=True)
     text = models.TextField(blank=True, help_text="The agreement's text, clause by clause.")

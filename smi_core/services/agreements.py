@@ -52,6 +52,7 @@ AGREEMENT_FIELDS = {
     "billing_cycle": str,
     "consumption_basis": str,
     "settlement_method": str,
+    "settlement_po_number": str,
     "effective_from": date,
     "effective_to": date,
     "text": str,

@@ -43,7 +43,7 @@ def _party(party: Party) -> Party810:
 def invoice_810(invoice: SettlementInvoice) -> Invoice810:
     """The settlement as an 810: one IT1 per item-location consumed (the location in the
     line's description), the cycle as the invoice period, the agreement's payment days as
-    net terms; a memo's amounts positive with BIG07 CR/DR and the invoice it corrects."""
+    net terms, the buyer's standing purchase order (when the agreement names one) in BIG04; a memo's amounts positive with BIG07 CR/DR and the invoice it corrects."""
     lines = list(invoice.lines.select_related("item", "location").order_by("line_number"))
     buyer_items = dict(
         ItemCrossReference.objects.filter(
@@ -60,6 +60,7 @@ def invoice_810(invoice: SettlementInvoice) -> Invoice810:
         currency=invoice.currency,
         transaction_type=TRANSACTION_TYPE[invoice.kind],
         original_invoice=invoice.original.number if invoice.original_id else "",
+        po_number=invoice.agreement.settlement_po_number,  # the buyer's standing order
         period_start=invoice.cycle_start,
         period_end=invoice.cycle_end,
         terms_net_days=invoice.agreement.payment_terms_days,

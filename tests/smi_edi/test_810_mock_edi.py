@@ -15,7 +15,10 @@ from decimal import Decimal
 
 import pytest
 
+from smi_core.models import AgreementTerm, SupplyAgreement
 from smi_core.services.audit import Actor
+from smi_core.services.roles import roles_ensure
+from smi_core.services.settlement import settlement_approve, settlement_issue, settlement_prepare
 from smi_edi.models import OutboundDocument
 from smi_edi.services.outbound import outbound_create
 from smi_edi.services.partners import partner_add
@@ -30,12 +33,16 @@ from smi_edi.x12.ts820 import (
 )
 from smi_edi.x12.writer import CountingControlNumbers, GroupSpec, Party, TransactionSetSpec
 from smi_edi.x12.writer import write_interchange as write
+from tests.factories import ItemFactory, LocationFactory
+from tests.finance_world import week
+from tests.smi_core.test_settlement import person
 
 mockedi = pytest.importorskip("mockedi.testing", reason="mock-edi is in the dev extra")
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 PO = "4500002001"
+STANDING = "4500009000"  # the buyer's standing order for consigned stock
 
 
 @pytest.fixture
@@ -260,3 +267,98 @@ def test_mock_edi_would_catch_a_total_that_is_not_its_lines(partners, buyer_mock
 
     rules = [d["rule"] for d in buyer_mock.order(PO, partner="ACMESUPPLY")["disagreements"]]
     assert "total-not-lines" in rules
+
+
+def _a_settled_month(partners, buyer_mock, standing_order: str):
+    """November 2026 of a consignment agreement reported in the buyer's 852s, prepared by
+    one finance user, approved by another and issued in the hub: the 810 goes out by the
+    hub's own outbound delivery (HTTP POST to the buyer's endpoint, as an 855/856 does)."""
+    supplier, buyer = partners
+    roles_ensure()
+    store = LocationFactory(party=buyer.party, code="S001")
+    widget = ItemFactory(supplier=supplier.party, vendor_item="ACME-1001", gtin="")
+    agreement = SupplyAgreement.objects.create(
+        code="acme-retail",
+        buyer=buyer.party,
+        supplier=supplier.party,
+        currency="USD",
+        ownership=SupplyAgreement.Ownership.CONSIGNMENT,
+        billing_cycle=SupplyAgreement.BillingCycle.MONTHLY,
+        payment_terms_days=30,
+        effective_from=date(2026, 1, 1),
+        settlement_po_number=standing_order,
+    )
+    AgreementTerm.objects.create(agreement=agreement, item=widget, unit_cost=D("2.40"))
+    # mock-edi files an invoice against an order it placed and refuses one naming none
+    # (its business rule, not its dictionary): like many buyers it holds a standing order
+    # for the consigned items, which the agreement names for our 810s (BIG04)
+    placed = buyer_mock.post(
+        "/_mock/purchase",
+        {
+            "partner": "ACMESUPPLY",
+            "po_number": STANDING,
+            "requested_on": "2026-12-31",
+            "lines": [{"sku": "ACME-1001", "quantity": "1000", "uom": "EA", "price": "2.40"}],
+        },
+    )
+    assert placed.status == 201, placed.body
+    # 9 + 12 + 7 + 9 sold in the weeks ending in November, and a report to the 30th
+    weeks = [
+        ("20261102", "20261108", 9),
+        ("20261109", "20261115", 12),
+        ("20261116", "20261122", 7),
+        ("20261123", "20261129", 9),
+        ("20261130", "20261130", 0),
+    ]
+    for control, (start, end, sold) in enumerate(weeks, start=8101):
+        lines = [("VN*ACME-1001", [f"ZA*QS*{sold}*EA"])]
+        week("DEMORETAIL", start, end, store.code, lines, control)
+    preparer, approver = person("pat", "finance"), person("ann", "finance")
+    invoice, created = settlement_prepare(
+        agreement_id=agreement.pk, day=date(2026, 11, 15), user=preparer, today=date(2026, 12, 1)
+    )
+    assert created and invoice.total == D("88.80")  # 37 x 2.40
+    settlement_approve(invoice_id=invoice.pk, user=approver)
+    return settlement_issue(invoice_id=invoice.pk, user=approver, today=date(2026, 12, 1))
+
+
+def test_a_settlement_issued_in_the_hub_reaches_mock_edi_by_our_http_delivery(partners, buyer_mock):
+    issued = _a_settled_month(partners, buyer_mock, STANDING)
+
+    document = issued.document
+    assert (document.set_id, document.status) == ("810", OutboundDocument.Status.SENT)
+    assert [(a.channel, a.ok, a.http_status) for a in document.delivery_attempts.all()] == [
+        ("http", True, 200)
+    ]
+    (filed,) = received(buyer_mock, "810")
+    assert (filed["direction"], filed["reference"], filed["invoice_number"]) == (
+        "in",
+        STANDING,
+        issued.number,
+    )
+    # Only its dictionary's gaps, as for the writer's invoice above: the billing period's
+    # DTM 186/187 and VN as an IT1 product qualifier. Everything else the hub wrote (BIG
+    # with the standing order, CUR, N1 SE/BY, ITD, IT1, PID with the location, TDS, CTT)
+    # it accepts.
+    assert filed["accepted"] == 1, filed["findings"]
+    assert narrower(filed["findings"]) == [
+        "DTM@7: 186 is not a code DTM01 accepts",
+        "DTM@8: 187 is not a code DTM01 accepts",
+        "IT1@9: VN is not a code IT106 accepts",
+    ]
+    # it billed the 37 consumed against its order line, found our TDS (88.80) equal to the
+    # line and our price its own; its one remark is consignment's nature (no 856 before)
+    order = buyer_mock.order(STANDING, partner="ACMESUPPLY")
+    assert [(line["sku"], line["invoiced"]) for line in order["lines"]] == [("ACME-1001", "37")]
+    assert [d["rule"] for d in order["disagreements"]] == ["billed-before-shipped"]
+
+
+def test_a_settlement_citing_no_order_is_refused_by_mock_edi(partners, buyer_mock):
+    # the control: without the standing order in BIG04, mock-edi (as many buyers do)
+    # refuses the invoice, which is why the agreement carries it
+    issued = _a_settled_month(partners, buyer_mock, "")
+
+    assert issued.document.status == OutboundDocument.Status.SENT
+    (filed,) = received(buyer_mock, "810")
+    assert filed["accepted"] == 0
+    assert "BIG@2: names no purchase order placed with ACMESUPPLY" in filed["findings"]
