@@ -43,7 +43,8 @@ EXAMPLES = (
 )
 CAN_ANSWER = (
     "I answer questions about inventory value and exposure, cash out for replenishment, "
-    "amounts owed, turnover and DIO, working capital, FX and intercompany adjustments, fill "
+    "amounts owed, settlements (invoiced, paid, owed to us, overdue, cash in, DSO, realised "
+    "FX), turnover and DIO, working capital, FX and intercompany adjustments, fill "
     "rate and stockouts, supplier scorecards and continuity, and what the agreements say "
     "about payment terms, ownership, obsolete stock, service level, lead time, pricing and "
     "currency."
@@ -439,6 +440,24 @@ def facts_for(name: str, data: dict, params: dict) -> tuple[list[Fact], str]:
                 f"without {code}, the first item runs out in {entry['first_run_out_days'] or 'n/a'} days: {first}"
             )
         return facts, ("; ".join(parts) + ".") if parts else "No stock to assess."
+    if name == "settlement":
+        cur = data["reporting_currency"]
+        how = _how(name, params, data.get("rates"))
+        total = data["total_reporting"]
+        facts = [
+            Fact("settlement.owed", "owed on settlements", total["owed"], cur, how),
+            Fact("settlement.overdue", "overdue on settlements", total["overdue"], cur, how),
+            Fact(
+                "settlement.realised_fx",
+                "realised FX on settlement payments",
+                data["realised_fx"]["total"],
+                cur,
+                how,
+            ),
+        ]
+        return facts, f"Settlements as of {data['as_of']}: " + "; ".join(
+            f"{_money(f.value, f.unit)} {f.label}" for f in facts
+        ) + "."
     raise KeyError(name)
 
 
