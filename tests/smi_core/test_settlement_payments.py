@@ -196,6 +196,35 @@ def test_a_eur_invoice_paid_at_another_rate_realises_fx(world, settings):  # noq
     )
 
 
+def test_finance_report_prints_cash_dso_and_realised_fx_for_a_person(world):  # noqa: F811
+    import io
+
+    from django.core.management import call_command
+
+    fx_load(
+        text="currency,quote,date,rate\nEUR,USD,2027-03-10,1.10\nEUR,USD,2027-04-05,1.15\n",
+        actor=Actor.system("test"),
+    )
+    invoice = issued(world, currency="EUR")
+    line = RemittanceLineIn(reference=invoice.number, paid=D("300.00"))
+    remittance_apply(advice=advice(world, "F2", "300.00", line, currency="EUR"), actor=BUYER)
+    out = io.StringIO()
+
+    call_command("finance_report", "--as-of", "2027-04-30", "--figure", "settlement", stdout=out)
+
+    text = " ".join(out.getvalue().split())
+    # the DSO as worked: 128.25 owed / 428.25 invoiced x 90 = 26.9527, shown to a tenth
+    assert "Days sales outstanding 27.0 days" in text
+    assert "DSO EUR: owed EUR 128.25 / invoiced in the 90 days EUR 428.25 x 90 = 27.0 days" in text
+    # cash in the window against what fell due and the forecast
+    assert "Cash 2027-04-01 to 2027-04-30 (forecast made 2027-04-01)" in text
+    assert "EUR EUR 428.25 EUR 300.00 EUR -128.25" in text
+    # EUR 300.00 at 1.10 = USD 330.00, at 1.15 = USD 345.00: a USD 15.00 gain
+    assert "Realised FX at the payment date's rate against the invoice date's: USD 15.00" in text
+    assert "S1-20270201 EUR 300.00 2027-03-10 1.1 2027-04-05 1.15 USD 15.00" in text
+    assert "None" not in out.getvalue() and "{" not in out.getvalue()
+
+
 def test_finance_figures_at_a_date(world):  # noqa: F811
     invoice = issued(world)
     line = RemittanceLineIn(reference=invoice.number, paid=D("300.00"))

@@ -10,7 +10,7 @@ from smi_core.exceptions import ApplicationError
 from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
 from smi_core.selectors.finance.tables import table_for
-from smi_core.templatetags.smi_format import human_table, quantity
+from smi_core.templatetags.smi_format import days, human_table, money, quantity, rate
 
 
 class Command(BaseCommand):
@@ -71,6 +71,91 @@ class Command(BaseCommand):
                 out.print(f"  ! {line}", soft_wrap=True, markup=False)
             currency = data.get("reporting_currency") or settings.SMI_REPORTING_CURRENCY
             human_table_print(out, human_table(table_for(name, data), reporting_currency=currency))
+            if name == "settlement":
+                _settlement_print(out, data)
+
+
+def _settlement_print(out, data: dict) -> None:
+    """What the settlement figure says besides its table: cash in the window against what
+    fell due and the forecast, how DSO was worked out, and the realised FX per payment."""
+    cash = data["cash"]
+    start, end = cash["window"]
+    if cash["by_currency"]:
+        rows_print(
+            out,
+            [
+                "Currency",
+                "Fell due",
+                "Received",
+                "Received - due",
+                "Forecast cash-in",
+                "Received - forecast",
+            ],
+            [
+                (
+                    c,
+                    money(v["due"], c),
+                    money(v["received"], c),
+                    money(v["difference"], c),
+                    money(v["forecast"], c) if v.get("forecast") is not None else "—",
+                    money(v["received_vs_forecast"], c)
+                    if v.get("received_vs_forecast") is not None
+                    else "—",
+                )
+                for c, v in cash["by_currency"].items()
+            ],
+            title=f"Cash {start} to {end} (forecast made {cash['forecast_made'] or '—'})",
+            title_justify="left",
+        )
+    if cash.get("forecast_reason"):
+        out.print(f"  ! {cash['forecast_reason']}", soft_wrap=True, markup=False)
+    dso = data["dso"]
+    for c, v in dso["by_currency"].items():
+        if v["dso_days"] is None:
+            out.print(f"  DSO {c}: — ({v['reason']})", markup=False)
+            continue
+        out.print(
+            f"  DSO {c}: owed {money(v['owed'], c)} / invoiced in the {dso['days']} days "
+            f"{money(v['invoiced'], c)} x {dso['days']} = {days(v['dso_days'])}",
+            markup=False,
+        )
+    fx = data["realised_fx"]
+    if not fx["payments"]:
+        out.print(
+            f"  Realised FX: none (no payment of a settlement in another currency than "
+            f"{fx['currency']})",
+            markup=False,
+        )
+        return
+    rows_print(
+        out,
+        [
+            "Invoice",
+            "Paid",
+            "Invoice date",
+            "Rate",
+            "Payment date",
+            "Rate",
+            f"Gain (+) / loss (-), {fx['currency']}",
+        ],
+        [
+            (
+                p["invoice"],
+                money(p["paid"], p["currency"]),
+                p.get("invoice_date", "—"),
+                rate(p["invoice_rate"]["rate"]) if p.get("invoice_rate") else "—",
+                p["payment_date"],
+                rate(p["payment_rate"]["rate"]) if p.get("payment_rate") else "—",
+                money(p["gain_loss"], fx["currency"])
+                if p["gain_loss"] is not None
+                else f"— ({p['reason']})",
+            )
+            for p in fx["payments"]
+        ],
+        title=f"Realised FX at the payment date's rate against the invoice date's: "
+        f"{money(fx['total'], fx['currency'])} in total",
+        title_justify="left",
+    )
 
 
 def _notes(data: dict) -> list[str]:
