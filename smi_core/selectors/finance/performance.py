@@ -581,6 +581,7 @@ def _turnover(
     end: date,
     as_of: date,
     ages: list[dict] | None = None,
+    overall_only: bool = False,
 ) -> dict:
     """``turnover_report`` over positions already costed as of ``as_of`` (working capital
     costs them once for both its periods). The window's periods are summed per
@@ -630,7 +631,7 @@ def _turnover(
         cogs_per_day = cogs / w.cost_days if w.cost_days else None
         units_per_day = w.units / w.cost_days if w.cost_days else None
         average = w.stock_converted * unit_cost / w.points if w.points else None
-        for totals in (per_supplier[supplier], overall):
+        for totals in (overall,) if overall_only else (per_supplier[supplier], overall):
             if currency != target:
                 totals.rates.add(ending_rate)
             if w.periods and margin is None:
@@ -658,7 +659,7 @@ def _turnover(
         if currency != target:
             used = rates.on(currency, target, period_end)
             rate = used.rate
-        for totals in (per_supplier[supplier], overall):
+        for totals in (overall,) if overall_only else (per_supplier[supplier], overall):
             totals.spans.add((period_start, period_end))
             if used is not None:
                 totals.rates.add(used)
@@ -699,8 +700,11 @@ def working_capital(
     # Both periods' ending stock is as of ``end``: the positions are costed once.
     rows = costed_positions(scope=scope, filters=filters, as_of=end)
     ages = data_age(rows, end)  # the same for both: the positions are as of ``end``
-    current_report = _turnover(rows, start=start, end=end, as_of=end, ages=ages)
-    baseline_report = _turnover(rows, start=baseline_start, end=baseline_end, as_of=end, ages=ages)
+    # Only the overall figures are used: no per-supplier totals.
+    current_report = _turnover(rows, start=start, end=end, as_of=end, ages=ages, overall_only=True)
+    baseline_report = _turnover(
+        rows, start=baseline_start, end=baseline_end, as_of=end, ages=ages, overall_only=True
+    )
     current, baseline = current_report["overall"], baseline_report["overall"]
     periods = {
         "baseline": {"start": baseline_start.isoformat(), "end": baseline_end.isoformat()},
