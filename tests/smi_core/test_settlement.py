@@ -564,6 +564,15 @@ def test_the_settle_command_prepares_approves_issues_and_lists(world, monkeypatc
     assert f"{invoice.number} approved by ann" in text
     assert f"{invoice.number} issued, due 2027-04-09; 810 ISA13" in text
     assert "USD 191.25" in text  # the show's first line
+    # shown again after the payment: who did what, the dates, the amounts and payments
+    shown = io.StringIO()
+    call_command("settle", "show", str(invoice.pk), stdout=shown)
+    page = shown.getvalue()
+    assert "invoice date 2027-03-10, due 2027-04-09" in page
+    assert "total USD 428.25, paid USD 400.00, open USD 28.25" in page
+    assert "prepared by pat on " in page and "approved by ann on " in page
+    assert "CHQ-7" in page and "2027-04-02" in page and "USD 400.00" in page
+    assert "None" not in page
     with pytest.raises(CommandError, match="is not a date"):
         call_command("settle", "prepare", "--agreement", "acme-north", "--day", "02/01")
 

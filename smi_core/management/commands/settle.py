@@ -218,12 +218,45 @@ class Command(BaseCommand):
         if o["json"]:
             self.stdout.write(json.dumps(data, indent=2))
             return
+        c = invoice.currency
+        who = [
+            f"{verb} by {user.username} on {at:%Y-%m-%d}" if user else f"{verb} by the system"
+            for verb, user, at in (
+                ("prepared", invoice.prepared_by, invoice.prepared_at),
+                ("approved", invoice.approved_by, invoice.approved_at),
+                ("issued", invoice.issued_by, invoice.issued_at),
+            )
+            if at
+        ]
+        facts = [
+            ("buyer", f"{invoice.buyer.code} ({invoice.buyer.name})"),
+            ("supplier", f"{invoice.supplier.code} ({invoice.supplier.name})"),
+            ("agreement", f"{invoice.agreement.code}, {invoice.get_method_display()}"),
+            ("cycle", f"{invoice.cycle_start} to {invoice.cycle_end}"),
+            ("corrects", invoice.original.number if invoice.original_id else ""),
+            ("reason", invoice.reason),
+            (
+                "invoice date",
+                f"{invoice.invoice_date}, due {invoice.due_date}"
+                if invoice.invoice_date
+                else "not issued yet",
+            ),
+            (
+                "amounts",
+                f"total {money(invoice.total, c)}, paid {money(invoice.paid, c)}, "
+                f"open {money(invoice.balance, c)}",
+            ),
+            ("history", "; ".join(who)),
+            ("810", f"document #{invoice.document_id}" if invoice.document_id else ""),
+        ]
         self.stdout.write(
-            f"{invoice.get_kind_display()} {invoice.number} ({invoice.get_status_display()}): "
-            f"{invoice.buyer.code}, {invoice.cycle_start} to {invoice.cycle_end}, total "
-            f"{money(invoice.total, invoice.currency)}, open "
-            f"{money(invoice.balance, invoice.currency)}"
+            f"{invoice.get_kind_display()} {invoice.number} ({invoice.get_status_display()})"
         )
+        for label, text in facts:
+            if text:
+                self.stdout.write(f"  {label:<13}{text}")
+        for note in invoice.notes:
+            self.stdout.write(f"  note: {note}")
         rows_print(
             console(self.stdout),
             ["line", "item", "location", "quantity", "price", "amount", "852 sets"],
@@ -238,6 +271,24 @@ class Command(BaseCommand):
                     ", ".join(f"#{s}" for s in ln["source_sets"]) or "—",
                 ]
                 for ln in data["lines"]
+            ),
+        )
+        if not data["payments"]:
+            self.stdout.write("No payments yet.")
+            return
+        rows_print(
+            console(self.stdout),
+            ["payment", "date", "paid", "matched by", "adjustments"],
+            (
+                [
+                    p["trace"],
+                    p["payment_date"],
+                    money(p["paid"], c),
+                    p["matched_by"].replace("_", " "),
+                    ", ".join(f"{a['reason']} {money(a['amount'], c)}" for a in p["adjustments"])
+                    or "—",
+                ]
+                for p in data["payments"]
             ),
         )
 
