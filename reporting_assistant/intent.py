@@ -51,6 +51,16 @@ FIGURE_WORDS: dict[str, tuple[str, ...]] = {
         "write down",
         "nrv",
     ),
+    "settlement": (
+        "overdue",
+        "past due",
+        "receivable",
+        "receivables",
+        "dso",
+        "days sales outstanding",
+        "realised fx",
+        "realized fx",
+    ),
     "intercompany": (
         "intercompany",
         "inter-company",
