@@ -187,6 +187,7 @@ def _part(asked: Query, scope: FinanceScope, reporting: str) -> Part:
             + " or ".join(sorted({f.kind for f in dropped}))
             + ", so it is for every one you may see."
         )
+    part.sentences.extend(result.lines)
     if result.unit == "item-locations" and result.rows:
         listed = "; ".join(f"{r['item']} at {r['location']}" for r in result.rows[:10])
         more = f" and {len(result.rows) - 10} more" if len(result.rows) > 10 else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -49,6 +49,7 @@ class Result:
     # The value in another currency, stated after it: a figure the finance pages give in
     # its own currency (intercompany, in the agreement's) with its reporting-currency value.
     converted: tuple[Decimal, str] | None = None
+    lines: list[str] = field(default_factory=list)  # sentences stated after the figure
 
 
 def _params(query: Query, **extra) -> dict:
@@ -417,7 +418,215 @@ def _run(query: Query, scope: FinanceScope, figure_compute) -> Result:
         return Result(value, target, rows, _latest(data), rates=rates)
     if query.metric == "approvals":
         return _approvals(query, scope)
+    if metric.figure == "settlement":
+        return _settlement(query, scope, figure_compute)
     raise KeyError(metric.name)
+
+
+def _money_text(value: Decimal | str, currency: str) -> str:
+    return f"{currency} {Decimal(value):,.2f}"
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _by_currency(rows: list[dict], name: str) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        out[row["currency"]] += Decimal(row[name])
+    return dict(out)
+
+
+def _settlement(query: Query, scope: FinanceScope, figure_compute) -> Result:
+    """The settlement figure (``smi_core.selectors.finance.settlement``) at the as-of day:
+    owed (with its age) and overdue per buyer and currency, cash received in the figure's
+    window against what fell due and the forecast, DSO, realised FX; invoiced and paid over
+    a period are the figure at the period's end less the figure the day before it starts."""
+    reporting = settings.SMI_REPORTING_CURRENCY
+    target = query.currency or reporting
+    name = query.metric
+    end = query.end or query.as_of
+    params = {k: v for k, v in _params(query).items() if k not in ("start", "end")}
+    before = None
+    if name in ("invoiced", "paid") and query.start:
+        day = query.start - timedelta(days=1)
+        before = figure_compute(
+            "settlement", scope=scope, params=params | {"as_of": day.isoformat()}
+        )
+    data = figure_compute("settlement", scope=scope, params=params | {"as_of": end.isoformat()})
+    own = data["reporting_currency"]
+    notes = [f"no rate for {m}" for m in data.get("missing_rates") or ()][:2]
+    if name in ("receivable", "overdue"):
+        field_name = "owed" if name == "receivable" else "overdue"
+        amounts = [(Decimal(r[field_name]), r["currency"]) for r in data["rows"]]
+        if target == own and not data.get("missing_rates"):
+            value, rates = Decimal(data["total_reporting"][field_name]), data["rates"]
+        else:
+            value, rates = _converted_total(amounts, target, end)
+        rows, lines = [], []
+        for r in data["rows"]:
+            if Decimal(r[field_name]) == 0 and name == "overdue":
+                continue
+            aged = [
+                f"{'not yet due' if label == 'current' else label + ' days late'} "
+                f"{_money_text(r[key], r['currency'])}"
+                for label, key in data["buckets"].items()
+                if Decimal(r[key]) and (name == "receivable" or label != "current")
+            ]
+            rows.append(
+                {
+                    "buyer": r["buyer"],
+                    "supplier": r["supplier"],
+                    "currency": r["currency"],
+                    field_name: r[field_name],
+                    **{label: r[key] for label, key in data["buckets"].items()},
+                }
+            )
+            lines.append(
+                f"{r['buyer']} to {r['supplier']}: {_money_text(r[field_name], r['currency'])}"
+                + (f" ({', '.join(aged)})" if aged else "")
+            )
+        result = Result(value, target, rows, None, "; ".join(notes), rates)
+        if lines:
+            result.lines.append("By buyer and currency: " + "; ".join(lines) + ".")
+        if name == "overdue":
+            late = _overdue_invoices(scope, params, end)
+            if late:
+                result.lines.append(
+                    "Overdue invoices: "
+                    + "; ".join(
+                        f"{i['invoice']} ({i['buyer']}, due {i['due']}, {_days(i['days'])} late): "
+                        f"{_money_text(i['open'], i['currency'])} open"
+                        for i in late[:10]
+                    )
+                    + (f" and {len(late) - 10} more" if len(late) > 10 else "")
+                    + "."
+                )
+        return result
+    if name in ("invoiced", "paid"):
+        now = _by_currency(data["rows"], name)
+        earlier = _by_currency(before["rows"], name) if before else {}
+        per = {c: now.get(c, ZERO) - earlier.get(c, ZERO) for c in sorted({*now, *earlier})}
+        value, rates = _converted_total([(a, c) for c, a in per.items()], target, end)
+        rows = [{"currency": c, name: str(money(a))} for c, a in per.items()]
+        lines = []
+        if len(per) > 1 or (per and next(iter(per)) != target):
+            lines.append(
+                "In their own currencies: "
+                + "; ".join(_money_text(a, c) for c, a in per.items())
+                + "."
+            )
+        return Result(value, target, rows, None, "; ".join(notes), rates, lines=lines)
+    if name == "cash_in":
+        cash = data["cash"]["by_currency"]
+        value, rates = _converted_total(
+            [(Decimal(v["received"]), c) for c, v in cash.items()], target, end
+        )
+        rows = [{"currency": c, **v} for c, v in cash.items()]
+        lines = [
+            f"{c}: received {_money_text(v['received'], c)} against {_money_text(v['due'], c)} due"
+            + (
+                f" and {_money_text(v['forecast'], c)} forecast"
+                if v.get("forecast") is not None
+                else ""
+            )
+            for c, v in cash.items()
+        ]
+        reason = data["cash"].get("forecast_reason")
+        if reason:
+            notes.append(reason)
+        return Result(
+            value,
+            target,
+            rows,
+            None,
+            "; ".join(notes),
+            rates,
+            lines=["; ".join(lines) + "."] if lines else [],
+        )
+    if name == "dso":
+        dso = data["dso"]["by_currency"]
+        rows = [{"currency": c, **v} for c, v in dso.items()]
+        lines = [
+            f"{c}: {Decimal(v['dso_days']).quantize(Decimal('0.01'))} days "
+            f"(owed {_money_text(v['owed'], c)} / invoiced {_money_text(v['invoiced'], c)} "
+            f"in the {data['dso']['days']} days to {end.isoformat()} x {data['dso']['days']})"
+            if v["dso_days"] is not None
+            else f"{c}: — ({v['reason']})"
+            for c, v in dso.items()
+        ]
+        if len(dso) == 1:
+            (only,) = dso.values()
+            value = Decimal(only["dso_days"]) if only["dso_days"] is not None else None
+            note = only["reason"] or ""
+        else:
+            value = None
+            note = "DSO is worked out per currency" if dso else "nothing invoiced"
+        return Result(
+            value, "days", rows, None, note, lines=["; ".join(lines) + "."] if lines else []
+        )
+    if name == "realised_fx":
+        fx = data["realised_fx"]
+        value, rates = _converted_total([(Decimal(fx["total"]), fx["currency"])], target, end)
+        rows = fx["payments"]
+        lines = [
+            f"{p['invoice']} ({p['buyer']}): {_money_text(p['paid'], p['currency'])} paid on "
+            f"{p['payment_date']}, {_money_text(p['at_invoice_rate'], fx['currency'])} at "
+            f"{Decimal(p['invoice_rate']['rate']).normalize()} of {p['invoice_rate']['date']} "
+            f"against {_money_text(p['at_payment_rate'], fx['currency'])} at "
+            f"{Decimal(p['payment_rate']['rate']).normalize()} of {p['payment_rate']['date']}: "
+            f"{_money_text(p['gain_loss'], fx['currency'])}"
+            if p.get("gain_loss") is not None
+            else f"{p['invoice']}: — ({p['reason']})"
+            for p in rows[:10]
+        ]
+        if not rows:
+            notes.append("no foreign-currency settlement was paid by then")
+        return Result(
+            value,
+            target,
+            rows,
+            None,
+            "; ".join(notes),
+            rates,
+            lines=["; ".join(lines) + "."] if lines else [],
+        )
+    raise KeyError(name)
+
+
+def _overdue_invoices(scope: FinanceScope, params: dict, day: date) -> list[dict]:
+    """The settlements past due at ``day`` with something open then (payments dated on or
+    before it), oldest due first: the documents behind the overdue figure."""
+    from smi_core.selectors.finance.settlement import ISSUED, settlements_list
+
+    qs = (
+        settlements_list(scope=scope, buyer=params.get("buyer"))
+        .filter(status__in=ISSUED, invoice_date__lte=day, due_date__lt=day)
+        .prefetch_related("payments__remittance")
+    )
+    if params.get("supplier"):
+        qs = qs.filter(supplier__code=params["supplier"])
+    if params.get("currency"):
+        qs = qs.filter(currency=params["currency"])
+    out = []
+    for invoice in qs:
+        paid = sum(
+            (p.paid for p in invoice.payments.all() if p.remittance.payment_date <= day), ZERO
+        )
+        open_ = invoice.total - paid
+        if open_ > 0:
+            out.append(
+                {
+                    "invoice": invoice.number,
+                    "buyer": invoice.buyer.code,
+                    "currency": invoice.currency,
+                    "due": invoice.due_date.isoformat(),
+                    "days": (day - invoice.due_date).days,
+                    "open": money(open_),
+                }
+            )
+    return sorted(out, key=lambda i: (i["due"], i["invoice"]))
 
 
 def _approvals(query: Query, scope: FinanceScope) -> Result:

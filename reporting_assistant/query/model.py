@@ -9,8 +9,9 @@ Framework-free: the parser fills a Query, ``compute.py`` runs it through the sel
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
+CASH_WINDOW_DAYS = 30  # the settlement figure's cash window, up to the as-of day
 DIMENSIONS = ("supplier", "buyer", "owner", "item", "location", "agreement", "week")
 
 
@@ -96,6 +97,50 @@ METRICS: dict[str, Metric] = {
             "Intercompany unrealised profit",
             "money",
             "intercompany",
+            filterable=PARTIES,
+        ),
+        # Settlement (issue 19): the supplier's receivable on consumption invoices (810s)
+        # and the buyers' payments (820s), from the settlement figure.
+        Metric(
+            "receivable",
+            "Owed to the supplier on settlements",
+            "money",
+            "settlement",
+            governing="payment_terms",
+            filterable=PARTIES,
+        ),
+        Metric(
+            "overdue",
+            "Overdue on settlements",
+            "money",
+            "settlement",
+            governing="payment_terms",
+            filterable=PARTIES,
+        ),
+        Metric(
+            "invoiced",
+            "Invoiced on settlements",
+            "money",
+            "settlement",
+            period=True,
+            filterable=PARTIES,
+        ),
+        Metric(
+            "paid", "Paid on settlements", "money", "settlement", period=True, filterable=PARTIES
+        ),
+        Metric(
+            "cash_in",
+            "Cash received on settlements",
+            "money",
+            "settlement",
+            filterable=PARTIES,
+        ),
+        Metric("dso", "Days sales outstanding (DSO)", "days", "settlement", filterable=PARTIES),
+        Metric(
+            "realised_fx",
+            "Realised FX gain or loss on settlement payments",
+            "money",
+            "settlement",
             filterable=PARTIES,
         ),
         Metric(
@@ -227,8 +272,15 @@ def restatement(
         named = query.named(kind)
         if named:
             parts.append(f"{kind} " + ", ".join(n.label for n in named))
+    if query.named("currency"):
+        parts.append("denominated in " + ", ".join(n.key for n in query.named("currency")))
     if query.group_by:
         parts.append("by " + " and ".join(query.group_by))
+    if query.metric == "realised_fx":
+        parts.append("each payment at its payment date's rate against its invoice date's")
+    if query.metric == "cash_in":
+        start = query.as_of - timedelta(days=CASH_WINDOW_DAYS - 1)
+        parts.append(f"over the {CASH_WINDOW_DAYS} days from {start.isoformat()}")
     if query.metric == "cash_out":
         parts.append(f"over the next {query.weeks or 12} weeks from {query.as_of.isoformat()}")
     elif metric.period and query.start:

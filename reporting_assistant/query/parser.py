@@ -19,8 +19,22 @@ from reporting_assistant.query.model import METRICS, Named, Query, Reading
 from reporting_assistant.query.vocabulary import Term, Vocabulary
 
 # (metric, phrases), the first that matches wins; checked on the lower-cased question
-RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+RULES: tuple[tuple[str, tuple[str | re.Pattern, ...]], ...] = (
     ("gmroi", ("gmroi", "return on inventory", "margin return", "gross margin return")),
+    (
+        "dso",
+        (
+            "dso",
+            "days sales outstanding",
+            "days sale outstanding",
+            "days of sales outstanding",
+            "days to collect",
+            "days to get paid",
+            "collection period",
+            "how long buyers take to pay",
+            "how long do buyers take to pay",
+        ),
+    ),
     (
         "dio",
         (
@@ -92,6 +106,19 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("intercompany", "inter-company", "unrealised profit", "unrealized profit", "elimination"),
     ),
     (
+        "realised_fx",
+        (
+            *(
+                f"{r} {w}"
+                for r in ("realised", "realized")
+                for w in ("fx", "exchange", "currency", "gain", "loss", "gains", "losses")
+            ),
+            "fx on payments",
+            "fx on settlements",
+            "fx on settlement",
+        ),
+    ),
+    (
         "fx_adjustment",
         (
             "fx",
@@ -104,6 +131,47 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "exchange rate effect",
             "exchange-rate effect",
         ),
+    ),
+    (
+        "overdue",
+        ("overdue", "past due", "past-due", "late payment", "paying late", "pay late", "arrears"),
+    ),
+    (
+        "receivable",
+        (
+            "owe us",
+            "owes us",
+            "owed to us",
+            "owing us",
+            "owing to us",
+            "due to us",
+            "receivable",
+            "receivables",
+            "still to collect",
+            "debtors",
+            "aged debt",
+            "ageing",
+            "aging",
+        ),
+    ),
+    (
+        "cash_in",
+        (
+            "cash in",
+            "cash-in",
+            "cash received",
+            "cash collected",
+            "cash came in",
+            "cash come in",
+            "cash coming in",
+            "money came in",
+            "received against",
+            "collections",
+        ),
+    ),
+    (
+        "invoiced",
+        ("invoiced", "billed", "did we invoice", "did we bill", "invoice total"),
     ),
     (
         "owed",
@@ -136,6 +204,19 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "going out the door",
             "cash burn",
             "how much cash",
+        ),
+    ),
+    (
+        "paid",
+        (
+            "paid",
+            "pay us",
+            "payments received",
+            "payment received",
+            "remitted",
+            "remittances",
+            # "what did City Mart pay", "has Kestrel paid" (not "have to pay")
+            re.compile(r"(?<![\w-])(?:did|has|have|does)\s(?:(?!to\s)[\w-]+\s){1,4}?pay(?![\w-])"),
         ),
     ),
     (
@@ -246,6 +327,10 @@ REPORT_IN = re.compile(
     r"\b(?:in|into|to|as|expressed in|converted to|converted into)\s+(?:the\s+)?$"
 )
 FILTER_IN = re.compile(r"\b(?:denominated in|invoiced in|priced in|billed in)\s+$")
+# "on EUR invoices", "GBP payments": the currency of the documents, a filter
+FILTER_BEFORE = re.compile(
+    r"\s+(?:invoices?|bills?|settlements?|payments?|receivables?|remittances?)\b"
+)
 SUPPLIER_CUE = re.compile(
     r"\b(?:supplier|vendor|from|supplied by|exposure to|exposed to|owe|owed to|pay)\s+(?:the\s+)?$"
 )
@@ -388,9 +473,12 @@ WEAK = {
 }
 
 
-def _found(text: str, phrase: str) -> re.Match | None:
+def _found(text: str, phrase: str | re.Pattern) -> re.Match | None:
     """``phrase`` in ``text`` as whole words; a phrase starting with a space (" sell") only
-    where a word starts with it ("sells", "selling", not "bestseller")."""
+    where a word starts with it ("sells", "selling", not "bestseller"); a pattern as it
+    is."""
+    if isinstance(phrase, re.Pattern):
+        return phrase.search(text)
     if phrase.startswith(" "):
         return re.search(rf"(?<![\w-]){re.escape(phrase.strip())}", text)
     return re.search(rf"(?<![\w-]){re.escape(phrase)}(?:s|es)?(?![\w-])", text)
@@ -404,7 +492,7 @@ def _metrics(text: str, embed=None) -> tuple[list[str], float, str]:
     found: list[tuple[int, str]] = []
     for metric, phrases in RULES:
         for phrase in phrases:
-            if phrase.strip() in WEAK.get(metric, ()):
+            if isinstance(phrase, str) and phrase.strip() in WEAK.get(metric, ()):
                 continue
             while match := _found(text, phrase):
                 if metric not in [m for _, m in found]:
@@ -490,7 +578,7 @@ def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse
         terms = match.terms
         if any(t.kind == "currency" for t in terms):
             code = terms[0].key
-            if FILTER_IN.search(before):
+            if FILTER_IN.search(before) or FILTER_BEFORE.match(masked, match.end):
                 currency_filter = code
             else:
                 currency = code

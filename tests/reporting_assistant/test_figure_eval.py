@@ -1,6 +1,9 @@
 """The evaluation set (``reporting_assistant/eval/figures.json``, 150+ questions over the
-demo data and a second generated world with other names, codes and currencies): each
-answer must state the expected figure and open with a restatement of the expected query.
+demo data, a second generated world with other names, codes and currencies, and that world
+with its consumption billed and partly paid for the settlement questions): each answer must
+state the expected figure and open with a restatement of the expected query; in the
+settled world the figure must also be in the text the user reads, with its currency, and
+so must the invoices and amounts an entry's ``expect_text`` names.
 Expected figures are computed here from the selectors with the expected query's
 parameters, never by the assistant. Targets: 95 % of plain, 90 % of colloquial questions."""
 
@@ -10,7 +13,7 @@ import json
 import re
 import sys
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from smi_core.selectors.finance.figures import figure_compute
 from smi_core.services.fx import RateBook
 from tests.orders import person
 from tests.reporting_assistant.world2 import build_world2
+from tests.reporting_assistant.world_settled import build_settled_world
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 25)
@@ -59,6 +63,8 @@ def _params(e: dict) -> dict:
         p["supplier"], p["buyer"] = AGREEMENTS[f["agreement"][0]]
     if e["owner"]:
         p["owner"] = e["owner"]
+    if f.get("currency"):
+        p["currency"] = f["currency"][0]
     return p
 
 
@@ -174,7 +180,51 @@ def expected_figure(e: dict, reporting: str) -> Decimal | None:
                 Decimal(0),
             )
         )
+    if metric in SETTLEMENT:
+        return _expected_settlement(e, reporting, target, day)
     raise AssertionError(f"no expected figure for {metric}")
+
+
+SETTLEMENT = ("receivable", "overdue", "invoiced", "paid", "cash_in", "dso", "realised_fx")
+
+
+def _expected_settlement(e: dict, reporting: str, target: str, day: date) -> Decimal | None:
+    """The settlement figure's own numbers: its totals at the day (converted at the day's
+    closing rates when asked in another currency); over a period, the figure at its end
+    less the figure the day before it starts, per currency."""
+    scope, metric, book = FinanceScope.everything(), e["metric"], RateBook()
+    p = _params(e)
+    p.pop("start", None), p.pop("end", None)
+
+    def at(as_of: str) -> dict:
+        return figure_compute("settlement", scope=scope, params=p | {"as_of": as_of})
+
+    def converted(amounts) -> Decimal:
+        return money(
+            sum((a * _rate(book, c, target, day, reporting) for c, a in amounts), Decimal(0))
+        )
+
+    data = at(e["as_of"])
+    if metric in ("receivable", "overdue"):
+        name = "owed" if metric == "receivable" else "overdue"
+        if target == reporting:
+            return Decimal(data["total_reporting"][name])
+        return converted((r["currency"], Decimal(r[name])) for r in data["rows"])
+    if metric in ("invoiced", "paid"):
+        start = date.fromisoformat(e["start"])
+        before = at((start - timedelta(days=1)).isoformat())["rows"]
+        return converted(
+            [(r["currency"], Decimal(r[metric])) for r in data["rows"]]
+            + [(r["currency"], -Decimal(r[metric])) for r in before]
+        )
+    if metric == "cash_in":
+        return converted(
+            (c, Decimal(v["received"])) for c, v in data["cash"]["by_currency"].items()
+        )
+    if metric == "dso":
+        (only,) = data["dso"]["by_currency"].values()
+        return Decimal(only["dso_days"]) if only["dso_days"] else None
+    return converted([(data["realised_fx"]["currency"], Decimal(data["realised_fx"]["total"]))])
 
 
 REFUSED = re.compile(r"\b(?:could not|cannot|did not understand|do not know)\b")
@@ -235,6 +285,18 @@ def _right(answer, e: dict, reporting: str) -> tuple[bool, str]:
         return False, f"figure {stated} != {expected}"
     if not answer.text.startswith(answer.restatement) or e["as_of"] not in answer.restatement:
         return False, "the answer does not open with its restatement"
+    if e["world"] == "settled":
+        # what the user reads: the figure with its currency (or in days), and the
+        # documents and amounts behind it
+        unit = e["currency"] or reporting
+        said = (
+            f"{expected.quantize(Decimal('0.01'))} days"
+            if e["metric"] == "dso"
+            else f"{unit} {expected:,.2f}"
+        )
+        missing = [t for t in (said, *e.get("expect_text", ())) if t not in answer.text]
+        if missing:
+            return False, f"the text does not say {missing}: " + answer.text[:200]
     return True, ""
 
 
@@ -264,7 +326,7 @@ def test_the_evaluation_set_is_big_enough_and_half_colloquial():
         kinds[q["kind"]] += 1
     assert len(QUESTIONS) >= 150
     assert abs(kinds["plain"] - kinds["colloquial"]) <= 0.1 * len(QUESTIONS)
-    assert {q["world"] for q in QUESTIONS} == {"demo", "second"}
+    assert {q["world"] for q in QUESTIONS} == {"demo", "second", "settled"}
 
 
 def test_demo_world_answers_state_the_expected_figure_and_restatement(settings, tmp_path):
@@ -310,3 +372,14 @@ def test_second_world_answers_state_the_expected_figure_and_restatement(settings
     settings.SMI_CHROMA_DIR = tmp_path / "chroma"
     build_world2(settings, tmp_path)
     _check(score("second", person("aud", "auditor"), "GBP"))
+
+
+def test_settlement_questions_state_the_figure_in_the_text(settings, tmp_path):
+    """Owed to us, overdue (with the invoices), paid and invoiced over a month, cash in
+    against what fell due, DSO and realised FX, on the second world billed and partly paid
+    (``world_settled.py``), plain and colloquial; the figure read off the text."""
+    settings.SMI_CHROMA_DIR = tmp_path / "chroma"
+    build_settled_world(settings, tmp_path)
+    results = score("settled", person("aud", "auditor"), "GBP")
+    assert sum(len(rows) for rows in results.values()) >= 24
+    _check(results)

@@ -197,3 +197,52 @@ def test_a_name_with_one_typing_slip_is_still_found(question, wanted):
 def test_a_word_two_slips_from_any_name_is_no_name():
     assert keys(first("inventory value of the stores")) == set()
     assert keys(first("total stock value")) == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "metric", "filters"),
+    [
+        ("how much does City Mart owe us?", "receivable", {("buyer", "city-mart")}),
+        ("how much do we owe Acme Supply?", "owed", {("supplier", "acme-supply")}),
+        ("which invoices are overdue?", "overdue", set()),
+        ("what did Demo Retail pay in November?", "paid", {("buyer", "demo-retail")}),
+        ("what do we still have to pay Acme Supply?", None, {("supplier", "acme-supply")}),
+        ("DSO for City Mart as of 24 Nov", "dso", {("buyer", "city-mart")}),
+        ("days sales outstanding", "dso", set()),
+        ("realised FX gain or loss on EUR invoices", "realised_fx", {("currency", "EUR")}),
+        ("what is the FX gain or loss?", "fx_adjustment", set()),
+        ("how much cash came in against what was due?", "cash_in", set()),
+        ("how much cash goes out in the next four weeks?", "cash_out", set()),
+        ("what did we bill City Mart last month?", "invoiced", {("buyer", "city-mart")}),
+    ],
+)
+def test_settlement_questions_read_as_the_settlement_metrics(question, metric, filters):
+    parsed = parse(question, vocab(), today=TODAY)
+
+    if metric is None:  # "have to pay" is not a payment received: no rule fires
+        assert parsed.metric_from in ("", "examples") or not parsed.readings
+        return
+    query = parsed.readings[0].query
+    assert (query.metric, keys(query)) == (metric, filters)
+
+
+def test_a_month_of_payments_is_a_period_and_the_dso_day_is_the_as_of_day():
+    paid = first("what did Demo Retail pay in November?")
+    dso = first("DSO for City Mart as of 24 Nov")
+
+    assert (paid.start, paid.end) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert dso.as_of == date(2026, 11, 24) and dso.start is None
+
+
+def test_the_settlement_restatement_names_the_currency_filter_and_the_rates_used():
+    fx = first("realised FX gain or loss on EUR invoices")
+    cash = first("how much cash came in against what was due?")
+
+    assert restatement(fx, reporting="USD") == (
+        "Realised FX gain or loss on settlement payments, converted to USD at closing rates, "
+        "denominated in EUR, each payment at its payment date's rate against its invoice "
+        "date's, as of 2026-11-25"
+    )
+    assert "over the 30 days from 2026-10-27, as of 2026-11-25" in restatement(
+        cash, reporting="USD"
+    )
