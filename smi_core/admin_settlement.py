@@ -5,10 +5,12 @@ Everything is read-only here: settlements change only through the services."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from smi_core.admin_audit import ReadOnly as ReadOnlyAdmin
 from smi_core.exceptions import ApplicationError
@@ -46,20 +48,56 @@ def _scoped(request, qs, *fields: str):
     return qs.filter(condition)
 
 
+def price(value, currency: str) -> str:
+    """A unit price as agreed: at least two decimals, more only when it has them
+    (``USD 2.40``, ``USD 28.125``)."""
+    places = max(2, -value.normalize().as_tuple().exponent)
+    return f"{currency} {value:,.{places}f}"
+
+
+def _nowrap(text: str):
+    return format_html('<span style="white-space: nowrap">{}</span>', text)
+
+
+def _when(value) -> str:
+    from django.utils import timezone
+
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else "—"
+
+
 class SettlementLineInline(admin.TabularInline):
     model = SettlementLine
     extra = 0
     can_delete = False
-    fields = ["line_number", "item", "location", "quantity_text", "unit_price", "amount", "sets"]
+    fields = [
+        "line_number",
+        "item",
+        "location",
+        "quantity_text",
+        "price_text",
+        "amount_text",
+        "sets",
+    ]
     readonly_fields = fields
 
     @admin.display(description="quantity")
     def quantity_text(self, obj):
         return f"{quantity(obj.quantity)} {obj.unit}"
 
+    @admin.display(description="unit price")
+    def price_text(self, obj):
+        return price(obj.unit_price, obj.invoice.currency)
+
+    @admin.display(description="amount")
+    def amount_text(self, obj):
+        return money(obj.amount, obj.invoice.currency)
+
     @admin.display(description="852 sets")
     def sets(self, obj):
         return ", ".join(f"#{s}" for s in obj.source_sets) or "—"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice", "item", "location")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -72,22 +110,40 @@ class SettlementLineInline(admin.TabularInline):
 class SettlementInvoiceAdmin(admin.ModelAdmin):
     change_form_template = "admin/smi_core/settlementinvoice/change_form.html"
     list_display = [
-        "number",
+        "number_text",
         "kind",
         "buyer_code",
         "cycle",
         "total_money",
         "balance_money",
         "status",
-        "due_date",
-        "age",
+        "due",
     ]
-    list_filter = ["status", "kind", "method", "buyer", "supplier", "currency"]
+    list_filter = [
+        "status",
+        "kind",
+        "method",
+        ("buyer", admin.RelatedOnlyFieldListFilter),
+        ("supplier", admin.RelatedOnlyFieldListFilter),
+        "currency",
+    ]
     list_select_related = ["buyer", "supplier"]
     search_fields = ["number", "buyer__code", "agreement__code", "original__number"]
     date_hierarchy = "cycle_start"
     inlines = [SettlementLineInline]
-    readonly_fields = [f.name for f in SettlementInvoice._meta.fields]
+    readonly_fields = [
+        *(f.name for f in SettlementInvoice._meta.fields),
+        "cycle",
+        "invoice_and_due",
+        "total_money",
+        "paid_money",
+        "balance_money",
+        "prepared",
+        "approved",
+        "issued",
+        "notes_text",
+        "sets",
+    ]
     fieldsets = [
         (
             "Settlement",
@@ -95,24 +151,15 @@ class SettlementInvoiceAdmin(admin.ModelAdmin):
                 "fields": [
                     ("number", "kind", "method", "status"),
                     ("agreement", "buyer", "supplier"),
-                    ("cycle_start", "cycle_end", "currency"),
-                    ("total", "paid"),
-                    ("invoice_date", "due_date", "document"),
+                    ("cycle", "currency"),
+                    ("total_money", "paid_money", "balance_money"),
+                    ("invoice_and_due", "document"),
                     ("original", "reason"),
                 ]
             },
         ),
-        (
-            "Who",
-            {
-                "fields": [
-                    ("prepared_by", "prepared_at"),
-                    ("approved_by", "approved_at"),
-                    ("issued_by", "issued_at"),
-                ]
-            },
-        ),
-        ("Worked out from", {"fields": ["notes", "source_sets"]}),
+        ("Who", {"fields": ["prepared", "approved", "issued"]}),
+        ("Worked out from", {"fields": ["notes_text", "sets"]}),
     ]
 
     def get_queryset(self, request):
@@ -122,17 +169,74 @@ class SettlementInvoiceAdmin(admin.ModelAdmin):
     def buyer_code(self, obj):
         return obj.buyer.code
 
+    @admin.display(description="number", ordering="number")
+    def number_text(self, obj):
+        return _nowrap(obj.number)
+
     @admin.display(description="cycle", ordering="cycle_start")
     def cycle(self, obj):
-        return f"{obj.cycle_start:%Y-%m-%d} to {obj.cycle_end:%Y-%m-%d}"
+        month = obj.cycle_start.month == obj.cycle_end.month
+        if month and obj.cycle_start.day == 1 and (obj.cycle_end + timedelta(days=1)).day == 1:
+            return _nowrap(f"{obj.cycle_start:%B %Y}")  # a calendar month
+        return format_html(
+            "{} to {}", _nowrap(f"{obj.cycle_start:%Y-%m-%d}"), _nowrap(f"{obj.cycle_end:%Y-%m-%d}")
+        )
 
     @admin.display(description="total", ordering="total")
     def total_money(self, obj):
-        return money(obj.total, obj.currency)
+        return _nowrap(money(obj.total, obj.currency))
+
+    @admin.display(description="paid")
+    def paid_money(self, obj):
+        return _nowrap(money(obj.paid, obj.currency))
 
     @admin.display(description="open")
     def balance_money(self, obj):
-        return money(obj.balance, obj.currency)
+        return _nowrap(money(obj.balance, obj.currency))
+
+    @admin.display(description="due", ordering="due_date")
+    def due(self, obj):
+        if obj.due_date is None:
+            return "—"
+        age = self.age(obj)
+        if age == "—":
+            return _nowrap(f"{obj.due_date:%Y-%m-%d}")
+        return format_html(
+            '{}<br><small class="smi-age">{}</small>', _nowrap(f"{obj.due_date:%Y-%m-%d}"), age
+        )
+
+    @admin.display(description="invoice date")
+    def invoice_and_due(self, obj):
+        if obj.invoice_date is None:
+            return "— (set when issued)"
+        return f"{obj.invoice_date:%Y-%m-%d}, due {obj.due_date:%Y-%m-%d}"
+
+    def _who(self, user, at):
+        if at is None:
+            return "—"
+        return f"{user.username if user else 'the system'} on {_when(at)}"
+
+    @admin.display(description="prepared by")
+    def prepared(self, obj):
+        return self._who(obj.prepared_by, obj.prepared_at)
+
+    @admin.display(description="approved by")
+    def approved(self, obj):
+        return self._who(obj.approved_by, obj.approved_at)
+
+    @admin.display(description="issued by")
+    def issued(self, obj):
+        return self._who(obj.issued_by, obj.issued_at)
+
+    @admin.display(description="notes")
+    def notes_text(self, obj):
+        if not obj.notes:
+            return "none: every consumed item-location was priced and reported to the end"
+        return format_html_join("", "<p>{}</p>", ((note,) for note in obj.notes))
+
+    @admin.display(description="852 sets")
+    def sets(self, obj):
+        return ", ".join(f"#{s}" for s in obj.source_sets) or "—"
 
     @admin.display(description="days past due")
     def age(self, obj):
@@ -141,7 +245,7 @@ class SettlementInvoiceAdmin(admin.ModelAdmin):
         if obj.due_date is None or obj.status not in (S.ISSUED, S.PARTIALLY_PAID):
             return "—"
         days = (timezone.localdate() - obj.due_date).days
-        return f"{bucket_for(days)}" if days > 0 else "not yet due"
+        return f"{bucket_for(days)} days late" if days > 0 else "not yet due"
 
     def has_add_permission(self, request):
         return False
@@ -228,6 +332,7 @@ class SettlementInvoiceAdmin(admin.ModelAdmin):
                 "settlement": obj,
                 "total_text": money(obj.total, obj.currency),
                 "balance_text": money(obj.balance, obj.currency),
+                "paid_text": money(obj.paid, obj.currency),
                 "sod_breaches": breaches,
                 "can_approve": obj.status == S.PROPOSED,
                 "can_issue": obj.status == S.APPROVED and SETTLEMENT_ROLE in roles,
@@ -242,7 +347,8 @@ class SettlementInvoiceAdmin(admin.ModelAdmin):
                         "paid": money(p.paid, obj.currency),
                         "matched_by": p.get_matched_by_display(),
                         "adjustments": "; ".join(
-                            f"{a['reason']} {a['amount']}" for a in p.adjustments
+                            f"{a['reason']} {money(a['amount'], obj.currency)}"
+                            for a in p.adjustments
                         ),
                     }
                     for p in payments

@@ -47,7 +47,10 @@ def _charts(figures: dict, currency: str) -> dict:
         "settlement": bar_chart(
             f"Owed by buyers, by days past due ({currency}, closing rate)",
             [
-                (label, sum((_reporting(r, key) for r in owed["rows"]), Decimal(0)))
+                (
+                    "not yet due" if label == "current" else f"{label} days late",
+                    sum((_reporting(r, key) for r in owed["rows"]), Decimal(0)),
+                )
                 for label, key in owed["buckets"].items()
             ],
             unit=currency,

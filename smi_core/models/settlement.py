@@ -115,7 +115,7 @@ class SettlementInvoice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.number} ({self.currency} {self.total})"
+        return f"{self.get_kind_display()} {self.number} ({self.currency} {self.total:,.2f})"
 
     @property
     def balance(self):
@@ -148,7 +148,8 @@ class SettlementLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice.number}/{self.line_number}: {self.quantity} x {self.unit_price}"
+        quantity = f"{self.quantity.normalize():f}"
+        return f"{self.invoice.number} line {self.line_number}: {quantity} {self.unit}"
 
 
 class SettlementStatusChange(models.Model):
@@ -197,7 +198,7 @@ class Remittance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.trace_number}: {self.currency} {self.amount} on {self.payment_date}"
+        return f"{self.trace_number}: {self.currency} {self.amount:,.2f} on {self.payment_date}"
 
 
 class PaymentApplication(models.Model):
@@ -233,4 +234,4 @@ class PaymentApplication(models.Model):
         ordering = ["remittance", "id"]
 
     def __str__(self) -> str:
-        return f"{self.reference or '?'}: {self.paid} ({self.get_matched_by_display()})"
+        return f"{self.reference or '?'}: {self.paid:,.2f} ({self.get_matched_by_display()})"

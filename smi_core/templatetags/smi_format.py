@@ -189,7 +189,7 @@ COLUMNS: dict[str, tuple[str, str] | None] = {
     "aged_31_60": ("31-60 days late", "money"),
     "aged_61_90": ("61-90 days late", "money"),
     "aged_over_90": ("Over 90 days late", "money"),
-    "dso_days": ("Days sales outstanding", "days"),
+    "dso_days": ("DSO", "days"),
     # working capital: the two periods compared
     "baseline_start": ("Baseline from", "date"),
     "baseline_end": ("Baseline to", "date"),

@@ -35,6 +35,15 @@ def _fits(page) -> None:
     assert width <= 1366, f"{page.url} is {width} px wide at 1366"
 
 
+def _table_fits(page, selector: str) -> None:
+    """The table is not wider than the box it scrolls in (every column visible)."""
+    table, box = page.evaluate(
+        f"(() => {{ const t = document.querySelector('{selector}'); "
+        "return [t.scrollWidth, t.parentElement.clientWidth]; })()"
+    )
+    assert table <= box, f"{selector} is {table} px in a {box} px box"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_settlement_is_approved_and_issued_in_the_admin_at_1366_px(
     browser,
@@ -62,9 +71,19 @@ def test_a_settlement_is_approved_and_issued_in_the_admin_at_1366_px(
     _fits(page)
     row = page.inner_text("#result_list tbody tr")
     assert invoice.number in row and "USD 428.25" in row
+    assert "February 2027" in row  # a calendar-month cycle in words
+    _table_fits(page, "#result_list")  # no column hidden behind the filter panel
     page.goto(change)
     _fits(page)
     assert page.inner_text("#settlement-total") == "USD 428.25"
+    # the fields as a person reads them: money with its currency, ISO dates, who in
+    # words, notes as text (not a JSON list), lines priced with the currency
+    assert page.inner_text(".field-total_money .readonly") == "USD 428.25"
+    assert page.inner_text(".field-prepared .readonly").startswith("pat on 20")
+    assert page.inner_text(".field-sets .readonly").startswith("#")
+    lines = page.inner_text("#lines-group")
+    assert "USD 4.25" in lines and "USD 191.25" in lines and "45 EA" in lines
+    assert "x 4.2500" not in lines  # no per-row caption of raw decimals
     page.click("#approve-button")
     assert "approved" in page.inner_text(".messagelist")
     page.click("#issue-button")
@@ -91,6 +110,8 @@ def test_a_settlement_is_approved_and_issued_in_the_admin_at_1366_px(
     page.goto(f"{live_server.url}/finance/?as_of=2027-04-30")
     _fits(page)
     section = page.inner_text("#settlement")
+    _table_fits(page, "#settlement table")
+    assert "DSO (owed / invoiced over the 90 days x 90)" in section
     assert "north" in section and "128.25" in section
     assert page.locator("svg#chart-settlement").count() == 1
     assert SettlementInvoice.objects.count() == 1

@@ -214,7 +214,7 @@ def test_finance_report_prints_cash_dso_and_realised_fx_for_a_person(world):  # 
 
     text = " ".join(out.getvalue().split())
     # the DSO as worked: 128.25 owed / 428.25 invoiced x 90 = 26.9527, shown to a tenth
-    assert "Days sales outstanding 27.0 days" in text
+    assert "DSO 27.0 days" in text
     assert "DSO EUR: owed EUR 128.25 / invoiced in the 90 days EUR 428.25 x 90 = 27.0 days" in text
     # cash in the window against what fell due and the forecast
     assert "Cash 2027-04-01 to 2027-04-30 (forecast made 2027-04-01)" in text
