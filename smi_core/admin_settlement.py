@@ -346,15 +346,17 @@ class SettlementInvoiceAdmin(admin.ModelAdmin):
                         "date": p.remittance.payment_date,
                         "paid": money(p.paid, obj.currency),
                         "matched_by": p.get_matched_by_display(),
-                        "adjustments": "; ".join(
-                            f"{a['reason']} {money(a['amount'], obj.currency)}"
-                            for a in p.adjustments
-                        ),
+                        "adjustments": _adjustments(p.adjustments, obj.currency),
                     }
                     for p in payments
                 ],
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _adjustments(adjustments: list, currency: str) -> str:
+    """``[{"amount": "-28.25", "reason": "20 (Damaged)"}]`` -> ``20 (Damaged) USD -28.25``."""
+    return "; ".join(f"{a['reason']} {money(a['amount'], currency)}" for a in adjustments) or "—"
 
 
 class PaymentApplicationInline(admin.TabularInline):
@@ -365,12 +367,34 @@ class PaymentApplicationInline(admin.TabularInline):
         "reference",
         "invoice",
         "matched_by",
-        "paid",
-        "invoice_amount",
-        "discount",
-        "adjustments",
+        "paid_text",
+        "invoice_amount_text",
+        "discount_text",
+        "adjustments_text",
     ]
     readonly_fields = fields
+
+    def _money(self, obj, value):
+        return "—" if value is None else _nowrap(money(value, obj.remittance.currency))
+
+    @admin.display(description="paid")
+    def paid_text(self, obj):
+        return self._money(obj, obj.paid)
+
+    @admin.display(description="invoice amount (the buyer's)")
+    def invoice_amount_text(self, obj):
+        return self._money(obj, obj.invoice_amount)
+
+    @admin.display(description="discount")
+    def discount_text(self, obj):
+        return self._money(obj, obj.discount or None)
+
+    @admin.display(description="adjustments (reason code and meaning, amount)")
+    def adjustments_text(self, obj):
+        return _adjustments(obj.adjustments, obj.remittance.currency)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("remittance", "invoice")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -385,15 +409,36 @@ class RemittanceAdmin(ReadOnlyAdmin):
         "trace_number",
         "payer",
         "payee",
-        "payment_date",
+        "payment_date_text",
         "amount_money",
         "method",
-        "received_at",
+        "received_at_text",
     ]
-    list_filter = ["payer", "payee", "currency", "method"]
+    list_filter = [
+        ("payer", admin.RelatedOnlyFieldListFilter),
+        ("payee", admin.RelatedOnlyFieldListFilter),
+        "currency",
+        "method",
+    ]
     search_fields = ["trace_number", "lines__reference"]
     date_hierarchy = "payment_date"
     inlines = [PaymentApplicationInline]
+    fields = [
+        ("payer", "payee"),
+        ("trace_number", "method"),
+        ("payment_date_text", "amount_money"),
+        "source_set",
+        "received_at_text",
+    ]
+    readonly_fields = ["payment_date_text", "amount_money", "received_at_text"]
+
+    @admin.display(description="payment date", ordering="payment_date")
+    def payment_date_text(self, obj):
+        return f"{obj.payment_date:%Y-%m-%d}"
+
+    @admin.display(description="received", ordering="received_at")
+    def received_at_text(self, obj):
+        return _when(obj.received_at)
 
     def get_queryset(self, request):
         return _scoped(request, super().get_queryset(request), "payer_id", "payee_id")

@@ -27,7 +27,7 @@ from smi_edi.models import InboundSet, Interchange, OutboundDocument
 from smi_edi.services.order_documents import product_ids
 from smi_edi.services.outbound import outbound_create, partner_for
 from smi_edi.x12.ts810 import Invoice810, InvoiceLine810, Party810, segments_810
-from smi_edi.x12.ts820 import Adjustment820, Remittance820, read_820
+from smi_edi.x12.ts820 import REASON_CODES, Adjustment820, Remittance820, read_820
 
 D = OutboundDocument
 K = SettlementInvoice.Kind
@@ -126,7 +126,8 @@ def settlement_issued(*, event: str, invoice_id: int) -> None:
 
 
 def _adjustment(adjustment: Adjustment820) -> Adjustment:
-    return Adjustment(adjustment.amount, f"{adjustment.reason} ({adjustment.reason_text})")
+    meaning = REASON_CODES.get(adjustment.reason, "a code our list does not name")
+    return Adjustment(adjustment.amount, f"{adjustment.reason} ({meaning})")
 
 
 def remittance_in(advice: Remittance820, *, payer: Party, payee: Party, received) -> RemittanceIn:

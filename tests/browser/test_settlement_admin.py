@@ -107,6 +107,11 @@ def test_a_settlement_is_approved_and_issued_in_the_admin_at_1366_px(
     page.goto(change)
     assert "T-BROWSER" in page.inner_text("#settlement-payments")
     assert page.inner_text("#settlement-balance") == "USD 128.25"
+    page.click("#settlement-payments a")  # the remittance, as a person reads it
+    _fits(page)
+    assert page.inner_text(".fieldBox.field-amount_money .readonly") == "USD 300.00"
+    assert page.inner_text(".fieldBox.field-payment_date_text .readonly") == "2027-04-05"
+    assert "USD 300.00" in page.inner_text(".inline-group")
     page.goto(f"{live_server.url}/finance/?as_of=2027-04-30")
     _fits(page)
     section = page.inner_text("#settlement")

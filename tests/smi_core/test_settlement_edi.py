@@ -78,6 +78,8 @@ def test_an_820_pays_our_invoice_and_lists_its_deduction(world):  # noqa: F811
     assert (invoice.balance, invoice.status) == (D("28.25"), "partially_paid")
     deduction = ExceptionItem.objects.get(kind="payment_deduction")
     assert deduction.details["adjustments"] == [{"amount": "-28.25", "reason": "20 (Damaged)"}]
+    # the reason code and what it means, in the queue's message too
+    assert "(reason codes: 20 (Damaged) -28.25)" in deduction.message
     short = ExceptionItem.objects.get(kind="payment_short")
     assert short.details["unexplained"] == "0.00"
     # Both name the 820 set they came from.
@@ -88,3 +90,13 @@ def test_an_820_pays_our_invoice_and_lists_its_deduction(world):  # noqa: F811
     assert Remittance.objects.count() == 1
     invoice.refresh_from_db()
     assert invoice.paid == D("400.00")
+
+
+def test_a_reason_code_is_kept_with_its_meaning_or_said_to_be_unknown():
+    from smi_edi.services.settlement_documents import _adjustment
+
+    assert _adjustment(Adjustment820(D("-5.00"), "AX")).reason == "AX (Freight deduction)"
+    # a code our list does not name is kept as sent, and said so (not "Q7 (reason Q7)")
+    assert _adjustment(Adjustment820(D("-5.00"), "Q7")).reason == (
+        "Q7 (a code our list does not name)"
+    )
