@@ -196,6 +196,26 @@ def test_a_eur_invoice_paid_at_another_rate_realises_fx(world, settings):  # noq
     )
 
 
+def test_a_eur_invoice_paid_when_the_euro_fell_is_a_loss(world, settings):  # noqa: F811
+    # the sign, held: at the payment date's rate minus at the invoice date's
+    fx_load(
+        text="currency,quote,date,rate\nEUR,USD,2027-03-10,1.10\nEUR,USD,2027-04-05,1.05\n",
+        actor=Actor.system("test"),
+    )
+    invoice = issued(world, currency="EUR")
+    line = RemittanceLineIn(reference=invoice.number, paid=D("428.25"))
+    remittance_apply(advice=advice(world, "F3", "428.25", line, currency="EUR"), actor=BUYER)
+
+    figures = settlement_figures(
+        scope=FinanceScope.everything(), filters=Filters(), as_of=date(2027, 4, 30)
+    )
+
+    # EUR 428.25 at 1.05 = USD 449.6625 -> 449.66; 449.66 - 471.08 = -21.42, a loss
+    (payment,) = figures["realised_fx"]["payments"]
+    assert (payment["at_invoice_rate"], payment["at_payment_rate"]) == ("471.08", "449.66")
+    assert figures["realised_fx"]["total"] == payment["gain_loss"] == "-21.42"
+
+
 def test_finance_report_prints_cash_dso_and_realised_fx_for_a_person(world):  # noqa: F811
     import io
 
