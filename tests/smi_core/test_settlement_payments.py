@@ -241,7 +241,7 @@ def test_finance_report_prints_cash_dso_and_realised_fx_for_a_person(world):  # 
     assert "EUR EUR 428.25 EUR 300.00 EUR -128.25" in text
     # EUR 300.00 at 1.10 = USD 330.00, at 1.15 = USD 345.00: a USD 15.00 gain
     assert "Realised FX at the payment date's rate against the invoice date's: USD 15.00" in text
-    assert "S1-20270201 EUR 300.00 2027-03-10 1.1 2027-04-05 1.15 USD 15.00" in text
+    assert f"{invoice.number} EUR 300.00 2027-03-10 1.1 2027-04-05 1.15 USD 15.00" in text
     assert "None" not in out.getvalue() and "{" not in out.getvalue()
 
 
