@@ -157,3 +157,19 @@ def test_bad_agreement_fields_are_named(parties, change, message):
 
     with pytest.raises(CommandError, match=message):
         call_command("agreements_import", str(parties / "agreements.json"))
+
+
+def test_a_consignment_agreement_names_the_buyers_standing_order(parties):
+    data = json.loads((parties / "agreements.json").read_text())
+    data["agreements"][0]["settlement_po_number"] = "4500009000"
+    (parties / "agreements.json").write_text(json.dumps(data))
+
+    call_command("agreements_import", str(parties / "agreements.json"))
+
+    code = data["agreements"][0]["code"]
+    assert SupplyAgreement.objects.get(code=code).settlement_po_number == "4500009000"
+    # BIG04 carries 22 characters at most
+    data["agreements"][0]["settlement_po_number"] = "P" * 23
+    (parties / "agreements.json").write_text(json.dumps(data))
+    with pytest.raises(CommandError, match=r"settlement_po_number: .*22"):
+        call_command("agreements_import", str(parties / "agreements.json"))
