@@ -2,9 +2,10 @@
 
 It places a purchase order with our supplier, then receives our 810 invoice for it (and a
 credit memo) by HTTP POST on 127.0.0.1 from our outbound delivery, exactly as a partner's
-endpoint gets an 855. Its own validation checks every segment against its dictionary; the
-test names each finding it reports and why it is its dictionary's (narrower than X12) and
-not our error. mock-edi does not write 820s (it only receives them, as the payee), so the
+endpoint gets an 855; and, the whole way, a consignment month prepared, approved by
+another user and issued in the hub, whose 810 our outbound delivery posts to it. Its own
+validation checks every segment against its dictionary; the test names each finding it
+reports and why it is its dictionary's (narrower than X12) and not our error. mock-edi does not write 820s (it only receives them, as the payee), so the
 820 check runs the other way: an advice our writer produces, paying the mock's invoice,
 goes to mock-edi, which reads it and files the payment against that invoice."""
 
