@@ -169,24 +169,30 @@ def activity_partitions_ensure(
     created, moved = [], 0
     for month in sorted(wanted - existing):
         name, rows = _create_month(month)
-        created.append(name)
+        if name is not None:
+            created.append(name)
         moved += rows
     return {"created": created, "moved": moved}
 
 
-def _create_month(month: date) -> tuple[str, int]:
+def _create_month(month: date) -> tuple[str | None, int]:
     """Make the month's partition as a plain table, move the default's rows of that month
     into it, then attach it, in one short transaction.
 
     ATTACH takes only SHARE UPDATE EXCLUSIVE on the parent (ingests keep writing other
     months) and checks the default holds no row of the month; the default is locked first
     so none arrives between the move and the attach. The CHECK constraint spares the attach
-    a scan of the new partition. Returns the partition's name and the rows moved."""
+    a scan of the new partition. Returns the partition's name and the rows moved, or
+    ``(None, 0)`` when the month has its partition already: another run (two ingests of a
+    new month each queue the task) made it while this one waited for the lock."""
     start, end = month, month_add(month, 1)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        name = _free_name(cursor, partition_name(month))
         cursor.execute(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
+        # Checked under the lock: whoever held it before has committed its partition.
+        if any(p.start == start for p in activity_partitions()):
+            return None, 0
+        name = _free_name(cursor, partition_name(month))
         cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING STORAGE)")
         cursor.execute(
             f"WITH moved AS (DELETE FROM {DEFAULT} WHERE period_end >= %s AND period_end < %s "

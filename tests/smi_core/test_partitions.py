@@ -30,6 +30,7 @@ from smi_core.models import (
 from smi_core.services.partitions import (
     DEFAULT,
     PartitionError,
+    _create_month,
     activity_archive_plan,
     activity_archive_verify,
     activity_is_partitioned,
@@ -121,6 +122,22 @@ def test_a_new_month_goes_to_the_default_then_gets_its_partition(stock):
     assert {home(r.pk) for r in rows} == {"smi_core_productactivity_p2031_07"}
     assert sorted(ProductActivity.objects.values_list("quantity", flat=True)) == [5, 7]
     assert activity_partitions_ensure(today=date(2031, 7, 1), ahead_months=0)["created"] == []
+
+
+def test_a_second_run_that_listed_the_partitions_before_the_first_made_the_month_skips_it(
+    require_postgres,
+):
+    # Two ingests of a new month each queue the ensure task; the second listed the
+    # partitions before the first committed the month's, then waited for the default's
+    # lock. It finds the month made and leaves it, instead of failing on the overlap.
+    month = date(2037, 3, 1)
+    assert activity_partitions_ensure(today=month, ahead_months=0)["created"] == [
+        "smi_core_productactivity_p2037_03"
+    ]
+    before = attached()
+
+    assert _create_month(month) == (None, 0)
+    assert attached() == before
 
 
 def test_ensure_creates_the_months_ahead(require_postgres):
