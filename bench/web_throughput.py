@@ -30,9 +30,7 @@ import argparse
 import http.client
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -47,11 +45,7 @@ SAMPLE = ROOT / "samples" / "852" / "demo-retail-20261122.edi"
 KINDS = ["finance page", "positions API", "health ready", "852 upload", "health live"]
 REFERENCE = "health live"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.smi_ops.production import free_port, gunicorn_serving  # noqa: E402
 
 
 def prepare() -> tuple[str, str]:
@@ -160,7 +154,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=15, help="seconds a phase")
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     args = parser.parse_args()
     url = os.environ.get("SMI_BENCH_WEB_DATABASE_URL") or DEFAULT_DB
     broker = os.environ.get("SMI_BENCH_WEB_BROKER") or DEFAULT_BROKER
@@ -189,42 +183,22 @@ def main() -> None:
     }
     log_path = ROOT / "bench" / "out" / "web_throughput-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     results: dict[str, tuple] = {}
     try:
-        for _ in range(300):  # up to 60 s for the workers to boot
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn exited; its log is {log_path}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/health/live")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit(f"gunicorn did not answer; its log is {log_path}")
-        uploads = Uploads()
-        phases = [(kind, [kind]) for kind in KINDS] + [("mixed", KINDS)]
-        with progress_bar(
-            sys.stderr, "web tier", round(args.seconds) * len(phases), unit="s"
-        ) as advance:
-            for name, kinds in phases:
-                advance(0, description=f"{args.clients} clients: {name}")
-                results[name] = run_phase(
-                    port, session, token, uploads, kinds, args.seconds, args.clients, advance
-                )
+        with gunicorn_serving(env, log_path):
+            uploads = Uploads()
+            phases = [(kind, [kind]) for kind in KINDS] + [("mixed", KINDS)]
+            with progress_bar(
+                sys.stderr, "web tier", round(args.seconds) * len(phases), unit="s"
+            ) as advance:
+                for name, kinds in phases:
+                    advance(0, description=f"{args.clients} clients: {name}")
+                    results[name] = run_phase(
+                        port, session, token, uploads, kinds, args.seconds, args.clients, advance
+                    )
+    except RuntimeError as exc:  # gunicorn exited or did not answer
+        raise SystemExit(str(exc)) from None
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
         import redis
 
         redis.Redis.from_url(broker).flushdb()  # the queued ingestions: no worker here

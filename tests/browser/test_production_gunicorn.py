@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.smi_ops.production import ROOT, free_port, production_env
+from tests.smi_ops.production import ROOT, free_port, gunicorn_serving, production_env
 
 pytestmark = pytest.mark.slow
 
@@ -66,36 +65,8 @@ def gunicorn(tmp_path_factory):
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")
     _manage(env, "createsuperuser", "--noinput", "--username", "ops", "--email", "ops@example.com")
-    log = open(var / "gunicorn.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited: {(var / 'gunicorn.log').read_text()[-3000:]}")
-            try:
-                if get(f"{base}/health/live")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"gunicorn did not answer: {(var / 'gunicorn.log').read_text()[-3000:]}")
+    with gunicorn_serving(env, var / "gunicorn.log", timeout=90) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def test_plain_http_is_sent_to_https_but_probes_are_answered(gunicorn):

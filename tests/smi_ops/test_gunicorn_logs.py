@@ -11,9 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
-
-from tests.smi_ops.production import ROOT, free_port, production_env
+from tests.smi_ops.production import ROOT, free_port, gunicorn_serving, production_env
 
 
 def _without_secret(tmp_path) -> dict:
@@ -100,33 +98,10 @@ def _serve_and_log(tmp_path, requests: list[tuple[str, dict]], **env_overrides) 
         **env_overrides,
     )
     log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"gunicorn exited: {log_path.read_text()[-3000:]}")
-                try:
-                    if _get(f"{base}/health/live") == 200:
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"gunicorn did not answer: {log_path.read_text()[-3000:]}")
-                    time.sleep(0.2)
-            for path, headers in requests:
-                _get(base + path, headers)
-            time.sleep(0.5)  # the access line is written after the response
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with gunicorn_serving(env, log_path) as base:
+        for path, headers in requests:
+            _get(base + path, headers)
+        time.sleep(0.5)  # the access line is written after the response
     return log_path.read_text()
 
 
