@@ -718,8 +718,16 @@ def _structure_852(five: bool) -> list:
     ]
 
 
-def _sac_loop(repeat: int | str) -> Loop:
-    return loop("SAC", "O", repeat, seg("SAC", "M"), seg("CUR", "O", 1), name="Allowance or Charge")
+def _sac_loop(repeat: int | str, after: Seg | None = None) -> Loop:
+    """SAC and the segment after it: CUR (850, 852, 855) unless ``after`` says (810: TXI)."""
+    return loop(
+        "SAC",
+        "O",
+        repeat,
+        seg("SAC", "M"),
+        after or seg("CUR", "O", 1),
+        name="Allowance or Charge",
+    )
 
 
 def _n9_loop(repeat: int | str) -> Loop:
@@ -1190,12 +1198,6 @@ def _structure_850(five: bool) -> list:
 
 def _structure_810(five: bool) -> list:
     """The 810 of the X12 tables, less the rarely used BAL, LM, N9, V1 and FA1 groups."""
-
-    def sac_loop() -> Loop:
-        return loop(
-            "SAC", "O", 25, seg("SAC", "M"), seg("TXI", "O", 10), name="Allowance or Charge"
-        )
-
     return [
         seg("ST", "M"),
         seg("BIG", "M"),
@@ -1241,7 +1243,7 @@ def _structure_810(five: bool) -> list:
             seg("CAD", "O", N),
             seg("L7", "O", N),
             seg("SR", "O", 1),
-            sac_loop(),
+            _sac_loop(25, seg("TXI", "O", 10)),
             loop(
                 "SLN",
                 "O",
@@ -1262,7 +1264,7 @@ def _structure_810(five: bool) -> list:
         seg("TXI", "O", 10),
         seg("CAD", "O", 1),
         seg("AMT", "O", N),
-        sac_loop(),
+        _sac_loop(25, seg("TXI", "O", 10)),
         loop("ISS", "O", N, seg("ISS", "M"), seg("PID", "O", 1), name="Invoice Shipment Summary"),
         seg("CTT", "O"),
         seg("SE", "M"),
