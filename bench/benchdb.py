@@ -28,3 +28,65 @@ def setup_django(url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def truncate(models) -> None:
+    """Empty the models' tables (TRUNCATE: no dead rows left behind), ids restarted."""
+    from django.db import connection
+
+    tables = ", ".join(m._meta.db_table for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+def vacuum_analyze(*tables: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def bench_parties(*, supplier_isa: str, buyer_isa: str):
+    """The bench supplier's and buyer's parties (partners made when missing), with none
+    of the supplier's items or the buyer's locations left."""
+    from smi_core.models import Item, Location
+    from smi_edi.services.partners import partner_add
+
+    supplier, _ = partner_add(
+        code="bench-supplier",
+        name="Bench Supplier",
+        isa=supplier_isa,
+        role="supplier",
+        with_token=False,
+    )
+    buyer, _ = partner_add(code="bench-buyer", name="Bench Buyer", isa=buyer_isa, with_token=False)
+    Item.objects.filter(supplier=supplier.party).delete()
+    Location.objects.filter(party=buyer.party).delete()
+    return supplier.party, buyer.party
+
+
+def bench_agreement(code: str, *, buyer, supplier, items, batch_size: int | None = None):
+    """An agreement from 2026-01-01 (lead time 7 days, sigma 1) with a term per item at
+    2.50, at most 400, so planning covers every item."""
+    from datetime import date
+
+    from smi_core.models import AgreementTerm, SupplyAgreement
+
+    agreement = SupplyAgreement.objects.create(
+        code=code,
+        buyer=buyer,
+        supplier=supplier,
+        currency="USD",
+        effective_from=date(2026, 1, 1),
+        lead_time_days=7,
+        lead_time_sigma_days=1,
+    )
+    AgreementTerm.objects.bulk_create(
+        [
+            AgreementTerm(agreement=agreement, item=i, unit_cost="2.50", max_quantity=400)
+            for i in items
+        ],
+        batch_size=batch_size,
+    )
+    return agreement

@@ -127,27 +127,17 @@ class Progress:
 
 
 def clean_slate() -> None:
-    """Empty what an ingest writes, without dead rows: the activity, the stock ledger
-    (StockLevel, else a run would keep the last run's rows, their set ids reused after the
-    restart of the identities), positions, exceptions, sets and interchanges."""
-    from django.db import connection
+    """Empty what an ingest writes: the activity, the stock ledger (StockLevel, else a run
+    would keep the last run's rows, their set ids reused after the restart of the
+    identities), positions, exceptions, sets and interchanges."""
+    from benchdb import truncate
 
     from smi_core.models import ExceptionItem, InventoryPosition, ProductActivity, StockLevel
     from smi_edi.models import InboundSet, Interchange
 
-    tables = ", ".join(
-        m._meta.db_table
-        for m in (
-            ProductActivity,
-            StockLevel,
-            InventoryPosition,
-            ExceptionItem,
-            InboundSet,
-            Interchange,
-        )
+    truncate(
+        (ProductActivity, StockLevel, InventoryPosition, ExceptionItem, InboundSet, Interchange)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 def peak_rss_mb() -> float:
@@ -299,36 +289,24 @@ def main() -> None:
 def setup(args, files, connection, transaction) -> None:
     """A clean slate: no activity, ledger, positions or interchanges; the partners, items
     and locations of the files."""
+    from benchdb import bench_parties, vacuum_analyze
+
     from smi_core.models import Item, Location
-    from smi_edi.services.partners import partner_add
 
     with transaction.atomic():
         clean_slate()
-        supplier, _ = partner_add(
-            code="bench-supplier",
-            name="Bench Supplier",
-            isa="ZZ:SMIHUB",
-            role="supplier",
-            with_token=False,
-        )
-        buyer, _ = partner_add(
-            code="bench-buyer", name="Bench Buyer", isa="ZZ:DEMOBUYER", with_token=False
-        )
-        Item.objects.filter(supplier=supplier.party).delete()
-        Location.objects.filter(party=buyer.party).delete()
+        supplier, buyer = bench_parties(supplier_isa="ZZ:SMIHUB", buyer_isa="ZZ:DEMOBUYER")
         Item.objects.bulk_create(
             [
-                Item(supplier=supplier.party, vendor_item=f"V-{i:06d}", gtin=f"{i:014d}")
+                Item(supplier=supplier, vendor_item=f"V-{i:06d}", gtin=f"{i:014d}")
                 for i in range(1, files[0][1]["items"] + 1)
             ],
             batch_size=5000,
         )
         Location.objects.bulk_create(
-            [Location(party=buyer.party, code=f"S{s:04d}") for s in range(args.stores)]
+            [Location(party=buyer, code=f"S{s:04d}") for s in range(args.stores)]
         )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE smi_core_item")
-        cursor.execute("VACUUM ANALYZE smi_core_location")
+    vacuum_analyze("smi_core_item", "smi_core_location")
 
 
 def exception_counts(model) -> dict[str, int]:

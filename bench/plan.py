@@ -31,6 +31,7 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
     """A supplier, a buyer with 100 stores, item_locations / 100 items, an agreement with a
     term per item, a position per item-location and 52 weekly QS rows per item-location.
     ``advance(n)`` hears of each item's item-locations as they are written."""
+    from benchdb import bench_agreement, bench_parties
     from django.db import connection, transaction
 
     from smi_core.models import (
@@ -47,7 +48,6 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
         SupplyAgreement,
     )
     from smi_edi.models import InboundSet, Interchange
-    from smi_edi.services.partners import partner_add
 
     items = item_locations // STORES
     rnd = random.Random(42)
@@ -66,42 +66,14 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
             Interchange,
         ):
             model.objects.all().delete()
-        supplier, _ = partner_add(
-            code="bench-supplier",
-            name="Bench Supplier",
-            isa="ZZ:BENCHSUP",
-            role="supplier",
-            with_token=False,
-        )
-        buyer, _ = partner_add(
-            code="bench-buyer", name="Bench Buyer", isa="ZZ:BENCHBUY", with_token=False
-        )
-        Item.objects.filter(supplier=supplier.party).delete()
-        Location.objects.filter(party=buyer.party).delete()
+        supplier, buyer = bench_parties(supplier_isa="ZZ:BENCHSUP", buyer_isa="ZZ:BENCHBUY")
         item_objs = Item.objects.bulk_create(
-            [
-                Item(supplier=supplier.party, vendor_item=f"B-{i:06d}", pack_size=6)
-                for i in range(items)
-            ]
+            [Item(supplier=supplier, vendor_item=f"B-{i:06d}", pack_size=6) for i in range(items)]
         )
         loc_objs = Location.objects.bulk_create(
-            [Location(party=buyer.party, code=f"S{s:03d}") for s in range(STORES)]
+            [Location(party=buyer, code=f"S{s:03d}") for s in range(STORES)]
         )
-        agreement = SupplyAgreement.objects.create(
-            code="bench",
-            buyer=buyer.party,
-            supplier=supplier.party,
-            currency="USD",
-            effective_from=date(2026, 1, 1),
-            lead_time_days=7,
-            lead_time_sigma_days=1,
-        )
-        AgreementTerm.objects.bulk_create(
-            [
-                AgreementTerm(agreement=agreement, item=i, unit_cost="2.50", max_quantity=400)
-                for i in item_objs
-            ]
-        )
+        bench_agreement("bench", buyer=buyer, supplier=supplier, items=item_objs)
         interchange = Interchange.objects.create(
             transport="cli", sha256="bench", size=0, raw_file="bench", status="applied"
         )

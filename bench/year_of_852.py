@@ -63,8 +63,8 @@ def set_layout(layout: str) -> str:
 
 
 def clean_slate() -> None:
-    """Empty what ingestion and planning write (TRUNCATE: no dead rows left behind)."""
-    from django.db import connection
+    """Empty what ingestion and planning write."""
+    from benchdb import truncate
 
     from smi_core.models import (
         AgreementTerm,
@@ -80,81 +80,47 @@ def clean_slate() -> None:
     )
     from smi_edi.models import InboundSet, Interchange
 
-    models = (
-        ProductActivity,
-        StockLevel,
-        InventoryPosition,
-        ExceptionItem,
-        ProposalLine,
-        ReplenishmentProposal,
-        SeriesForecast,
-        PlanRun,
-        AgreementTerm,
-        SupplyAgreement,
-        InboundSet,
-        Interchange,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"TRUNCATE {', '.join(m._meta.db_table for m in models)} RESTART IDENTITY CASCADE"
+    truncate(
+        (
+            ProductActivity,
+            StockLevel,
+            InventoryPosition,
+            ExceptionItem,
+            ProposalLine,
+            ReplenishmentProposal,
+            SeriesForecast,
+            PlanRun,
+            AgreementTerm,
+            SupplyAgreement,
+            InboundSet,
+            Interchange,
         )
+    )
 
 
 def setup_world(items: int, stores: int) -> None:
     """Partners, items, stores, and an agreement with a term per item (so planning covers
     every item-location)."""
-    from datetime import date
+    from benchdb import bench_agreement, bench_parties, vacuum_analyze
+    from django.db import transaction
 
-    from django.db import connection, transaction
-
-    from smi_core.models import AgreementTerm, Item, Location, SupplyAgreement
-    from smi_edi.services.partners import partner_add
+    from smi_core.models import Item, Location
 
     with transaction.atomic():
         clean_slate()
-        supplier, _ = partner_add(
-            code="bench-supplier",
-            name="Bench Supplier",
-            isa="ZZ:SMIHUB",
-            role="supplier",
-            with_token=False,
-        )
-        buyer, _ = partner_add(
-            code="bench-buyer", name="Bench Buyer", isa="ZZ:DEMOBUYER", with_token=False
-        )
-        Item.objects.filter(supplier=supplier.party).delete()
-        Location.objects.filter(party=buyer.party).delete()
+        supplier, buyer = bench_parties(supplier_isa="ZZ:SMIHUB", buyer_isa="ZZ:DEMOBUYER")
         made = Item.objects.bulk_create(
             [
-                Item(
-                    supplier=supplier.party, vendor_item=f"V-{i:06d}", gtin=f"{i:014d}", pack_size=6
-                )
+                Item(supplier=supplier, vendor_item=f"V-{i:06d}", gtin=f"{i:014d}", pack_size=6)
                 for i in range(1, items + 1)
             ],
             batch_size=5000,
         )
         Location.objects.bulk_create(
-            [Location(party=buyer.party, code=f"S{s:04d}") for s in range(stores)]
+            [Location(party=buyer, code=f"S{s:04d}") for s in range(stores)]
         )
-        agreement = SupplyAgreement.objects.create(
-            code="bench-year",
-            buyer=buyer.party,
-            supplier=supplier.party,
-            currency="USD",
-            effective_from=date(2026, 1, 1),
-            lead_time_days=7,
-            lead_time_sigma_days=1,
-        )
-        AgreementTerm.objects.bulk_create(
-            [
-                AgreementTerm(agreement=agreement, item=i, unit_cost="2.50", max_quantity=400)
-                for i in made
-            ],
-            batch_size=5000,
-        )
-    with connection.cursor() as cursor:
-        for table in ("smi_core_item", "smi_core_location", "smi_core_agreementterm"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
+        bench_agreement("bench-year", buyer=buyer, supplier=supplier, items=made, batch_size=5000)
+    vacuum_analyze("smi_core_item", "smi_core_location", "smi_core_agreementterm")
 
 
 class CpuClock:
