@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .ts855 import number, product_id_elements, product_id_pairs
+
 FUNCTIONAL_ID = "IN"
 CENT = Decimal("0.01")
 TRANSACTION_TYPES = {"": "Invoice", "CR": "Credit memo", "DR": "Debit memo"}
@@ -179,14 +181,6 @@ def _check(invoice: Invoice810) -> None:
             raise ValueError(f"terms days {days} must be 0 to 999")
 
 
-def number(value: Decimal) -> str:
-    """An X12 R value: no exponent, no trailing zeros ("10", "2.5", "0")."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 def cents(value: Decimal) -> str:
     """An N2 value: the amount in cents, no decimal point ("12345" is 123.45)."""
     return str(int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
@@ -261,9 +255,6 @@ def segments_810(invoice: Invoice810, *, version: str = "004010") -> list[list]:
         segments.append(["DTM", PERIOD_END, d8(invoice.period_end)])
     hash_total = Decimal(0)
     for line in invoice.lines:
-        ids: list = []
-        for qualifier, value in line.product_ids:
-            ids += [qualifier, value]
         segments.append(
             [
                 "IT1",
@@ -272,7 +263,7 @@ def segments_810(invoice: Invoice810, *, version: str = "004010") -> list[list]:
                 line.unit,
                 number(line.unit_price),
                 None,
-                *ids,
+                *product_id_elements(line.product_ids),
             ]
         )
         for chunk in _pid_chunks(line.description) if line.description else []:
@@ -364,16 +355,13 @@ def read_810(segments: Iterable[Sequence[str]]) -> Invoice810:
             key = "period_start" if element_at(elements, 1) == PERIOD_START else "period_end"
             head[key] = parse_d8(element_at(elements, 2), f"DTM*{element_at(elements, 1)}")
         elif tag == "IT1":
-            ids = list(elements[6:])
             lines.append(
                 {
                     "line_number": element_at(elements, 1),
                     "quantity": parse_number(element_at(elements, 2), "IT102"),
                     "unit": element_at(elements, 3),
                     "unit_price": parse_number(element_at(elements, 4) or "0", "IT104"),
-                    "product_ids": tuple(
-                        (ids[i], ids[i + 1]) for i in range(0, len(ids) - 1, 2) if ids[i]
-                    ),
+                    "product_ids": product_id_pairs(elements[6:]),
                     "description": [],
                 }
             )

@@ -33,7 +33,7 @@ for a damaged-goods deduction), ``reason`` str (ADX02, X12 426 adjustment reason
 e.g. "01" pricing error, "04" item not received, "CS" adjustment, "20" damaged), and
 ``reference_qualifier``/``reference`` (ADX03/ADX04, optional).
 
-``Party820``: ``name`` (N102), ``qualifier`` (N103, default "92"), ``id`` (N104).
+``Party820`` is ts810's ``Party810``: ``id`` (N104), ``name`` (N102), ``qualifier`` (N103, default "92").
 
 ``REASON_CODES`` names the common 426 codes for messages; others are kept as sent.
 
@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .ts810 import d8, element_at, number, parse_d8, parse_number
+from .ts810 import Party810, d8, element_at, number, parse_d8, parse_number
 
 FUNCTIONAL_ID = "RA"
 INVOICE_DATE = "003"
@@ -83,11 +83,8 @@ REASON_CODES = {
 }
 
 
-@dataclass(frozen=True)
-class Party820:
-    id: str
-    name: str = ""
-    qualifier: str = "92"
+# The N1 party (N104 id, N102 name, N103 qualifier) is the 810's.
+Party820 = Party810
 
 
 @dataclass(frozen=True)

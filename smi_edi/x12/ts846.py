@@ -57,7 +57,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from . import ts810
+from . import ts855
+from .ts810 import d8, element_at
 from .ts852 import ActivityQuantity, Header852, LineItem, PartyRef, Problem, parse_date
 from .ts852 import parse_quantity as _quantity
 
@@ -143,20 +144,17 @@ def segments_846(report: InventoryReport846, *, version: str = "004010") -> list
             report.purpose,
             report.report_type,
             report.report_number,
-            report.report_date.strftime("%Y%m%d"),
+            d8(report.report_date),
         ]
     ]
     for role, party in (("RL", report.location), ("SU", report.supplier)):
         if party:
             segments.append(["N1", role, None, party[0], party[1]])
     for index, item in enumerate(report.items, start=1):
-        ids: list = []
-        for qualifier, value in item.product_ids:
-            ids += [qualifier, value]
-        segments.append(["LIN", str(index), *ids])
+        segments.append(["LIN", str(index), *ts855.product_id_elements(item.product_ids)])
         for quantity in item.quantities:
             segments.append(
-                ["QTY", quantity.qualifier, ts810.number(quantity.quantity), quantity.unit]
+                ["QTY", quantity.qualifier, ts855.number(quantity.quantity), quantity.unit]
             )
         if item.location:
             segments.append(["N1", "RL", None, item.location[0], item.location[1]])
@@ -239,19 +237,21 @@ class Activity846:
                 if tag == "N1":
                     self.header.parties.append(_party(elements, number))
                 elif tag == "REF":
-                    self.header.references[f"REF*{_get(elements, 1)}"] = _get(elements, 2)
+                    self.header.references[f"REF*{element_at(elements, 1)}"] = element_at(
+                        elements, 2
+                    )
             elif tag == "QTY":
                 in_qty = True
                 row = self._qty(elements, number)
                 if row is not None:
                     current.quantities.append(row)
             elif tag == "DTM":
-                when = parse_date(_get(elements, 2))
+                when = parse_date(element_at(elements, 2))
                 if in_qty and current.quantities:
                     last = current.quantities[-1]
-                    last.date_qualifier, last.when = _get(elements, 1).strip(), when
+                    last.date_qualifier, last.when = element_at(elements, 1).strip(), when
                 elif not in_qty:
-                    current.date_qualifier, current.when = _get(elements, 1).strip(), when
+                    current.date_qualifier, current.when = element_at(elements, 1).strip(), when
             elif tag == "SDQ":
                 current.sdq.append(self._sdq(elements, number))
             elif tag == "N1":
@@ -325,30 +325,32 @@ class Activity846:
                 )
 
     def _bia(self, elements: list[str], number: int) -> None:
-        self.header.purpose = _get(elements, 1)
-        self.report_type = _get(elements, 2)
-        self.report_number = _get(elements, 3)
-        when = parse_date(_get(elements, 4))
+        self.header.purpose = element_at(elements, 1)
+        self.report_type = element_at(elements, 2)
+        self.report_number = element_at(elements, 3)
+        when = parse_date(element_at(elements, 4))
         self.header.period_start = self.header.period_end = when
         if when is None:
-            self.problems.append(Problem(number, f"BIA04 {_get(elements, 4)!r} is not a date"))
+            self.problems.append(
+                Problem(number, f"BIA04 {element_at(elements, 4)!r} is not a date")
+            )
 
     def _qty(self, elements: list[str], number: int) -> _Qty | None:
-        qualifier = _get(elements, 1).strip()
+        qualifier = element_at(elements, 1).strip()
         code = QUALIFIER_CODES.get(qualifier)
         if code is None:
             self._unknown.setdefault(qualifier, []).append(number)
             return None
-        raw = _get(elements, 2)
+        raw = element_at(elements, 2)
         quantity = _quantity(raw)
         if quantity is None:
             self.problems.append(Problem(number, f"QTY02 {raw!r} is not a number"))
             return None
-        unit = _leading_code(_get(elements, 3))  # C001-01, whatever the component separator
+        unit = _leading_code(element_at(elements, 3))  # C001-01, whatever the component separator
         return _Qty(qualifier, code, quantity, unit, "", None, number)
 
     def _sdq(self, elements: list[str], number: int) -> _Sdq:
-        sdq = _Sdq(_get(elements, 1).strip(), _get(elements, 2).strip(), [], number)
+        sdq = _Sdq(element_at(elements, 1).strip(), element_at(elements, 2).strip(), [], number)
         position = 0
         for i in range(3, min(len(elements), 23), 2):
             location_id = elements[i].strip()
@@ -379,12 +381,12 @@ def _leading_code(value: str) -> str:
 
 def _party(elements: list[str], number: int) -> PartyRef:
     return PartyRef(
-        _get(elements, 1), _get(elements, 2), _get(elements, 3), _get(elements, 4), number
+        element_at(elements, 1),
+        element_at(elements, 2),
+        element_at(elements, 3),
+        element_at(elements, 4),
+        number,
     )
-
-
-def _get(elements: Sequence[str], index: int) -> str:
-    return elements[index] if len(elements) > index else ""
 
 
 def read_846(segments: Iterable[Sequence[str]]) -> InventoryReport846:

@@ -120,11 +120,23 @@ def number(value: Decimal) -> str:
     text = format(value, "f")  # plain digits whatever the exponent: 1E+3 -> "1000"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text
+    return "0" if text == "-0" else text
 
 
 def _d8(value: date) -> str:
     return value.strftime("%Y%m%d")
+
+
+def product_id_elements(product_ids: Iterable[tuple[str, str]]) -> list[str]:
+    """(qualifier, value) pairs as the elements of a PO1, IT1 or LIN: qualifier, value, ..."""
+    return [element for pair in product_ids for element in pair]
+
+
+def product_id_pairs(elements: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """The (qualifier, value) pairs of those elements, a pair with no qualifier left out."""
+    return tuple(
+        (elements[i], elements[i + 1]) for i in range(0, len(elements) - 1, 2) if elements[i]
+    )
 
 
 def segments_855(ack: Acknowledgment855, *, version: str = "004010") -> list[list]:
@@ -147,9 +159,6 @@ def segments_855(ack: Acknowledgment855, *, version: str = "004010") -> list[lis
         segments.append(["N1", "ST", None, ack.ship_to[0], ack.ship_to[1]])
     total = Decimal(0)
     for line in ack.lines:
-        ids: list = []
-        for qualifier, value in line.product_ids:
-            ids += [qualifier, value]
         segments.append(
             [
                 "PO1",
@@ -158,7 +167,7 @@ def segments_855(ack: Acknowledgment855, *, version: str = "004010") -> list[lis
                 line.unit,
                 number(line.unit_price) if line.unit_price is not None else None,
                 None,
-                *ids,
+                *product_id_elements(line.product_ids),
             ]
         )
         ack_segment = ["ACK", line.ack_code, number(line.ack_quantity), line.unit]
@@ -206,16 +215,13 @@ def read_855(segments: Iterable[Sequence[str]]) -> Acknowledgment855:
             head["ship_to"] = (_at(elements, 3), _at(elements, 4))
         elif tag == "PO1":
             close()
-            ids = list(elements[6:])
             price = _at(elements, 4)
             current = {
                 "line_number": _at(elements, 1),
                 "ordered_quantity": Decimal(_at(elements, 2)),
                 "unit": _at(elements, 3),
                 "unit_price": Decimal(price) if price else None,
-                "product_ids": tuple(
-                    (ids[i], ids[i + 1]) for i in range(0, len(ids) - 1, 2) if ids[i]
-                ),
+                "product_ids": product_id_pairs(elements[6:]),
                 "ack_code": "",
                 "ack_quantity": Decimal(0),
                 "ack_date": None,

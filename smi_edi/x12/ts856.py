@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from smi_edi.gs1 import sscc_valid
-from smi_edi.x12.ts855 import number
+from smi_edi.x12.ts855 import number, product_id_elements, product_id_pairs
 
 STRUCTURE_SOPI = "0001"
 
@@ -117,11 +117,10 @@ def segments_856(shipment: Shipment856, *, version: str = "004010") -> list[list
             out.append(["MAN", "GM", pack.sscc])
             for item in pack.items:
                 hl += 1
-                ids: list = []
-                for qualifier, value in item.product_ids:
-                    ids += [qualifier, value]
                 out.append(["HL", str(hl), str(pack_hl), "I", "0"])
-                out.append(["LIN", item.line_number or None, *ids])
+                out.append(
+                    ["LIN", item.line_number or None, *product_id_elements(item.product_ids)]
+                )
                 out.append(["SN1", None, number(item.quantity), item.unit])
                 total += item.quantity
     out.append(["CTT", str(hl), number(total)])
@@ -182,11 +181,7 @@ def read_856(segments: Iterable[Sequence[str]]) -> Shipment856:
         elif tag == "MAN" and _at(elements, 1) == "GM":
             current["sscc"] = _at(elements, 2)
         elif tag == "LIN":
-            ids = list(elements[2:])
-            current.update(
-                line_number=_at(elements, 1),
-                ids=tuple((ids[i], ids[i + 1]) for i in range(0, len(ids) - 1, 2) if ids[i]),
-            )
+            current.update(line_number=_at(elements, 1), ids=product_id_pairs(elements[2:]))
         elif tag == "SN1":
             current.update(quantity=Decimal(_at(elements, 2)), unit=_at(elements, 3))
     children: dict[str, list[str]] = {}
