@@ -91,6 +91,9 @@ SUPPORTED: dict[tuple[str, str], tuple[str, str]] = {
     ("999", "4"): ("FA", "005010X231A1"),
     ("999", "5"): ("FA", "005010X231A1"),
 }
+_TAKEN = sorted({set_id for set_id, _ in SUPPORTED})
+# "810, 820, ... 997 and 999", for the message refusing any other set
+TAKEN_TEXT = f"{', '.join(_TAKEN[:-1])} and {_TAKEN[-1]}"
 
 # --------------------------------------------------------------------------------------
 # pyx12 plumbing: silence its logging; get hold of the error tree x12n_document builds.
@@ -354,7 +357,7 @@ def _planner(maps: MapDirectory):
                 set_code="1",
                 message=(
                     f"transaction set {set_id} is not one we validate or process "
-                    "(we take 810, 820, 846, 850, 852, 855, 856, 997 and 999)"
+                    f"(we take {TAKEN_TEXT})"
                 ),
             )
         fic, vriic = wanted

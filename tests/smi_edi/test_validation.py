@@ -398,6 +398,8 @@ def test_a_set_we_have_no_map_for_is_rejected_as_not_supported():
     assert set_result.status is SetStatus.REJECTED
     assert set_result.set_errors == ["1"]
     assert "transaction set 860 is not one we validate" in set_result.messages[0]
+    # the sets we do take, named from validation.SUPPORTED
+    assert "(we take 810, 820, 846, 850, 852, 855, 856, 997 and 999)" in set_result.messages[0]
 
 
 def test_a_set_of_another_kind_in_a_group_is_rejected_and_the_others_validated():
