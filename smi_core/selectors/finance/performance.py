@@ -13,6 +13,7 @@ lost are estimated at the series' average sales in periods with stock.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -209,6 +210,34 @@ def _window(
     return _window_python(rows, start=start, end=end, rates=rates, target=target)
 
 
+# The window queries' planner settings: room to hash the window's rows by item-location and
+# group them in memory (the default 4 MB spills a year's window to disk), hash joins rather
+# than sorting the rows for a merge or probing the ledger once per item-location, and no
+# JIT or parallel workers, whose start-up costs more than these queries on a small machine.
+_PLANNER = {
+    "work_mem": "64MB",
+    "enable_mergejoin": "off",
+    "enable_nestloop": "off",
+    "jit": "off",
+    "max_parallel_workers_per_gather": "0",
+}
+_SHOW = "SELECT " + ", ".join(f"current_setting('{n}')" for n in _PLANNER)
+_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in _PLANNER)
+
+
+@contextmanager
+def _planned_cursor():
+    """A cursor with ``_PLANNER`` set for the queries run on it, and put back as it was
+    after them: SET LOCAL lasts to the end of the transaction, and releasing the savepoint
+    of an ``atomic`` nested in a longer one keeps it (an error rolls it back)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_SHOW)
+        before = cursor.fetchone()
+        cursor.execute(_SET_LOCAL, list(_PLANNER.values()))
+        yield cursor
+        cursor.execute(_SET_LOCAL, list(before))
+
+
 # Per item-location, from the ledger alone (no join with the figure's item-locations):
 # counts and sums, and per foreign currency the units and positive on-hand converted at
 # the rate on each period end (``r``: one row per period end, a column per currency).
@@ -277,15 +306,11 @@ def _window_sql(rows, *, start, end, rates, target):
             for n in range(len(currencies))
         ),
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(f'current_setting({n!r})' for n in _PLANNER)}")
-        before = cursor.fetchone()
-        cursor.execute(_SET_LOCAL, list(_PLANNER.values()))
+    with _planned_cursor() as cursor:
         cursor.execute(sql, [days, *columns, start, end])
         per_key_rows = cursor.fetchall()
         cursor.execute(_PER_PERIOD_SQL.format(ledger=ledger, location=location), [start, end])
         per_period_rows = cursor.fetchall()
-        cursor.execute(_SET_LOCAL, list(before))  # as they were, for the rest of the transaction
     currency_column = {c: n for n, c in enumerate(currencies)}
     per_key: dict[tuple[int, int], _Window] = {}
     # Per (item, buyer): the item-location of the figure whose unit cost all of them in the
@@ -437,16 +462,6 @@ GROUP BY GROUPING SETS ((w.item_id, w.location_id), (w.sup, w.cur, w.period_star
 """
 
 
-_PLANNER = {
-    "work_mem": "64MB",
-    "enable_mergejoin": "off",
-    "enable_nestloop": "off",
-    "jit": "off",
-    "max_parallel_workers_per_gather": "0",
-}
-_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in _PLANNER)
-
-
 def _window_sql_joined(rows, *, start, end, rates, target):
     ledger = StockLevel._meta.db_table
     if not rows:
@@ -482,16 +497,7 @@ def _window_sql_joined(rows, *, start, end, rates, target):
                         r_cur.append(cur_index[currency])
                         r_day.append(day)
                         r_rate.append(found.rate)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # For this query only (reset after it, even inside a longer transaction): room to
-        # hash the window's rows by item-location and group them in memory (the default
-        # 4 MB spills a year's window to disk), and a hash join of the window's rows (read
-        # by period_end) with the item-locations, rather than sorting them for a merge or
-        # probing the ledger once per item-location; no JIT or parallel workers, whose
-        # start-up costs more than this query on a small machine.
-        cursor.execute(f"SELECT {', '.join(f'current_setting({n!r})' for n in _PLANNER)}")
-        before = cursor.fetchone()
-        cursor.execute(_SET_LOCAL, list(_PLANNER.values()))
+    with _planned_cursor() as cursor:
         cursor.execute(
             _WINDOW_SQL.format(ledger=ledger),
             # The item-locations as comma-separated text, one parameter per column: a
@@ -510,7 +516,6 @@ def _window_sql_joined(rows, *, start, end, rates, target):
             ],
         )
         found_rows = cursor.fetchall()
-        cursor.execute(_SET_LOCAL, list(before))  # as they were, for the rest of the transaction
     per_key: dict[tuple[int, int], _Window] = {}
     spans: dict[tuple[str, str, date, date], _Span] = {}
     for (
