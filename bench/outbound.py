@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--orders", type=int, default=10)
+    parser.add_argument("--orders", type=int, default=10, help="orders in the shipment")
     parser.add_argument("--packs", type=int, default=100, help="packs per order")
     parser.add_argument("--items", type=int, default=10, help="items per pack")
     parser.add_argument("--repeat", type=int, default=3, help="generation runs (best is kept)")
