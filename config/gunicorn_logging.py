@@ -1,8 +1,8 @@
 """gunicorn's logs as JSON lines, like the app's own with SMI_LOG_JSON=1 (config/gunicorn.py
 selects this logger class then). An access line carries the method, path, query, status,
 duration in milliseconds, bytes sent, the client's address and the request id a proxy in
-front passed in X-Request-ID (or the app set on the response), when there is one. gunicorn's
-own lines (booting, worker restarts) are JSON too."""
+front passed in X-Request-ID (or X-Correlation-ID), when there is one. gunicorn's own lines
+(booting, worker restarts) are JSON too."""
 
 from __future__ import annotations
 
@@ -29,9 +29,7 @@ def access_entry(resp, req, environ, request_time) -> dict:
         status = status.split(None, 1)[0]
     if str(status).isdigit():
         status = int(status)
-    request_id = _header(getattr(req, "headers", None), REQUEST_ID_HEADERS) or _header(
-        getattr(resp, "headers", None), REQUEST_ID_HEADERS
-    )
+    request_id = _header(getattr(req, "headers", None), REQUEST_ID_HEADERS)
     entry = {
         "method": environ.get("REQUEST_METHOD"),
         "path": environ.get("PATH_INFO"),
