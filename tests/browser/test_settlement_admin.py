@@ -120,3 +120,63 @@ def test_a_settlement_is_approved_and_issued_in_the_admin_at_1366_px(
     assert "north" in section and "128.25" in section
     assert page.locator("svg#chart-settlement").count() == 1
     assert SettlementInvoice.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demos_issued_settlement_lists_every_column_at_1366_px(
+    browser, live_server, settings, tmp_path
+):
+    """The demo's invoice runs to thousands of dollars; issued, part paid and corrected by
+    a credit memo, its row has a due date and its age and the memo's number is longer, and
+    still every column shows beside the filter panel."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from smi_core.services.settlement import (
+        MemoLine,
+        settlement_approve,
+        settlement_issue,
+        settlement_memo_create,
+    )
+
+    settings.VAR_DIR = tmp_path
+    settings.SMI_RAW_STORE_DIR = tmp_path / "raw"
+    settings.SMI_OUTBOX_DIR = tmp_path / "outbox"
+    call_command("demo_load", verbosity=0)
+    finance = get_user_model().objects.get(username="finance")
+    finance.set_password("pw")
+    finance.save()
+    invoice = SettlementInvoice.objects.get()
+    settlement_approve(invoice_id=invoice.pk, user=finance)
+    invoice = settlement_issue(invoice_id=invoice.pk, user=finance)
+    remittance_apply(
+        advice=RemittanceIn(
+            payer=invoice.buyer,
+            payee=invoice.supplier,
+            trace_number="T-DEMO",
+            payment_date=invoice.invoice_date,
+            amount=Decimal("1000.00"),
+            currency=invoice.currency,
+            lines=(RemittanceLineIn(reference=invoice.number, paid=Decimal("1000.00")),),
+        ),
+        actor=Actor.partner(invoice.buyer.code),
+    )
+    line = invoice.lines.first()
+    memo = settlement_memo_create(
+        original_id=invoice.pk,
+        kind="credit_memo",
+        lines=[MemoLine(line.item_id, line.location_id, line.quantity, line.unit_price)],
+        reason="returned damaged",
+        user=finance,
+    )
+
+    page = _login(browser, live_server, "finance")
+    page.goto(f"{live_server.url}/admin/smi_core/settlementinvoice/")
+    memo_row, invoice_row = (
+        page.inner_text(f"#result_list tbody tr:nth-child({n})") for n in (1, 2)
+    )
+    assert memo.number in memo_row and "Credit memo" in memo_row
+    assert invoice_row.startswith(invoice.number) and "Partially paid" in invoice_row
+    assert f"{invoice.due_date:%Y-%m-%d}" in invoice_row and "not yet due" in invoice_row
+    _fits(page)
+    _table_fits(page, "#result_list")
