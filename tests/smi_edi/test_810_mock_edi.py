@@ -32,11 +32,10 @@ from smi_edi.x12.ts820 import (
     read_820,
     segments_820,
 )
-from smi_edi.x12.writer import CountingControlNumbers, GroupSpec, Party, TransactionSetSpec
-from smi_edi.x12.writer import write_interchange as write
 from tests.factories import ItemFactory, LocationFactory
 from tests.finance_world import week
 from tests.smi_core.test_settlement import person
+from tests.smi_edi.x12_sets import body_of, one_set
 
 mockedi = pytest.importorskip("mockedi.testing", reason="mock-edi is in the dev extra")
 
@@ -224,13 +223,8 @@ def test_our_820_pays_mock_edis_invoice_and_mock_edi_files_the_payment(buyer_moc
             ),
         ),
     )
-    group = GroupSpec("RA", "PAYINGBUYER", "DEMORETAIL", "004010", [])
-    group.sets.append(TransactionSetSpec("820", segments_820(advice)))
-    data = write(
-        [group],
-        sender=Party("ZZ", "PAYINGBUYER"),
-        receiver=Party("ZZ", "DEMORETAIL"),
-        control_numbers=CountingControlNumbers(),
+    data = one_set(
+        "820", segments_820(advice), "004010", sender="PAYINGBUYER", receiver="DEMORETAIL"
     )
 
     summary = mock.send(data.decode("ascii"))
@@ -254,10 +248,7 @@ def test_our_820_pays_mock_edis_invoice_and_mock_edi_files_the_payment(buyer_moc
     ]
     assert mock.get("/_mock/disagreements").body == []
     # and what mock-edi read is what our reader reads
-    ours = read_820(
-        [s.split("*") for s in data.decode("ascii").split("~")[3:-3]]  # ST..SE
-    )
-    assert ours == advice
+    assert read_820(body_of(data)) == advice
 
 
 def test_mock_edi_would_catch_a_total_that_is_not_its_lines(partners, buyer_mock):
