@@ -17,6 +17,7 @@ from smi_edi.x12.ts810 import (
     InvoiceLine810,
     Party810,
     cents,
+    number,
     read_810,
     segments_810,
 )
@@ -93,6 +94,8 @@ def test_the_total_is_the_rounded_lines_less_allowances_plus_charges():
     assert [line.amount for line in invoice.lines] == [D("88.80"), D("140.63")]
     assert invoice.total == D("219.43")
     assert cents(D("0.005")) == "1" and cents(D("1234.5")) == "123450"
+    # a unit price of -0.00 passes the check (not below zero) and is written 0, not -0
+    assert number(D("-0.00")) == "0" and number(D("1E+3")) == "1000"
     stated = Invoice810(**{**november().__dict__, "total": D("200.00")})
     assert stated.total == D("200.00")  # a total given is the one written
 
