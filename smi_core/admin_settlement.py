@@ -233,6 +233,8 @@ class SettlementInvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="notes")
     def notes_text(self, obj):
+        if obj.kind != SettlementInvoice.Kind.INVOICE:
+            return "— (a memo's lines are entered with its reason, not worked out from 852s)"
         if not obj.notes:
             return "none: every consumed item-location was priced and reported to the end"
         return format_html_join("", "<p>{}</p>", ((note,) for note in obj.notes))
