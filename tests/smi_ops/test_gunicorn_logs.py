@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.smi_ops.production import ROOT, free_port, gunicorn_serving, production_env
 
 
@@ -29,43 +31,22 @@ def _assert_one_clear_line(result: subprocess.CompletedProcess) -> None:
     assert "export DJANGO_SECRET_KEY=" in lines[0]  # how to set it
 
 
-def test_manage_py_without_a_secret_says_so_in_one_line(tmp_path):
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["manage.py", "check"], id="manage.py"),
+        pytest.param(
+            ["-m", "gunicorn", "-c", "config/gunicorn.py", "--check-config", "config.wsgi"],
+            id="gunicorn",
+        ),
+        pytest.param(
+            ["-m", "celery", "-A", "config", "worker", "--pool", "solo"], id="celery worker"
+        ),
+    ],
+)
+def test_a_process_without_a_secret_says_so_in_one_line(tmp_path, command):
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=_without_secret(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    _assert_one_clear_line(result)
-
-
-def test_gunicorn_without_a_secret_says_so_in_one_line(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "config/gunicorn.py",
-            "--check-config",
-            "config.wsgi",
-        ],
-        cwd=ROOT,
-        env=_without_secret(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    _assert_one_clear_line(result)
-
-
-def test_a_celery_worker_without_a_secret_says_so_in_one_line(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"],
+        [sys.executable, *command],
         cwd=ROOT,
         env=_without_secret(tmp_path),
         capture_output=True,
