@@ -87,3 +87,42 @@ def test_one_820_applied_at_once_pays_once(world, require_postgres):  # noqa: F8
     assert [created for _, created in results].count(True) == 1
     invoice.refresh_from_db()
     assert (invoice.paid, invoice.status) == (Decimal("300.00"), "partially_paid")
+
+
+def test_two_820s_at_once_on_one_invoice_both_count(world, require_postgres):  # noqa: F811
+    """Different payments (trace numbers) of the same invoice applied by workers at the
+    same moment: each locks the invoice before adding to what is paid, so none is lost."""
+    invoice, _ = settlement_prepare(
+        agreement_id=world["agreement"].pk,
+        day=date(2027, 2, 15),
+        user=world["preparer"],
+        today=TODAY,
+    )
+    settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+    settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+    traces = iter(f"PART-{n}" for n in range(COPIES))
+    lock = threading.Lock()
+
+    def pay():
+        with lock:
+            trace = next(traces)
+        return remittance_apply(
+            advice=RemittanceIn(
+                payer=world["buyer"].party,
+                payee=world["supplier"].party,
+                trace_number=trace,
+                payment_date=date(2027, 4, 5),
+                amount=Decimal("100.00"),
+                currency="USD",
+                lines=(RemittanceLineIn(reference=invoice.number, paid=Decimal("100.00")),),
+            ),
+            actor=Actor.partner("north"),
+        )
+
+    results, errors = _at_once(pay)
+
+    assert errors == []
+    assert [created for _, created in results] == [True] * COPIES
+    invoice.refresh_from_db()
+    assert (invoice.paid, invoice.status) == (Decimal("400.00"), "partially_paid")
+    assert invoice.status_changes.filter(to_status="partially_paid").count() == 1
