@@ -1,9 +1,9 @@
 """The evaluation set (``reporting_assistant/eval/figures.json``, 150+ questions over the
 demo data, a second generated world with other names, codes and currencies, and that world
 with its consumption billed and partly paid for the settlement questions): each answer must
-state the expected figure and open with a restatement of the expected query; in the
-settled world the figure must also be in the text the user reads, with its currency, and
-so must the invoices and amounts an entry's ``expect_text`` names.
+state the expected figure, in the text the user reads as well as in its facts, and open
+with a restatement of the expected query; in the settled world the figure must be stated
+with its currency, and so must the invoices and amounts an entry's ``expect_text`` names.
 Expected figures are computed here from the selectors with the expected query's
 parameters, never by the assistant. Targets: 95 % of plain, 90 % of colloquial questions."""
 
@@ -255,6 +255,15 @@ def _right_without_figure(answer, e: dict) -> tuple[bool, str]:
 ORDER = re.compile(r"\b[A-Z]{3}\d{7}\b")
 
 
+def _shown(expected: Decimal, text: str) -> bool:
+    """The expected figure as a reader sees it in ``text``: grouped, to two places
+    ("12,703.00", "-50.00", "71.25"), or a whole count without them ("1,250")."""
+    forms = {f"{expected.quantize(Decimal('0.01')):,}"}
+    if expected == expected.to_integral_value():
+        forms.add(f"{expected.to_integral_value():,}")
+    return any(re.search(rf"(?<![\d,.-]){re.escape(f)}(?![\d,]|\.\d)", text) for f in forms)
+
+
 def _right(answer, e: dict, reporting: str) -> tuple[bool, str]:
     if e.get("expect"):
         return _right_without_figure(answer, e)
@@ -285,6 +294,9 @@ def _right(answer, e: dict, reporting: str) -> tuple[bool, str]:
         return False, f"figure {stated} != {expected}"
     if not answer.text.startswith(answer.restatement) or e["as_of"] not in answer.restatement:
         return False, "the answer does not open with its restatement"
+    if expected is not None and not _shown(expected, answer.text):
+        # the fact behind the answer is not enough: the user reads the text
+        return False, f"the text does not state {expected}: " + answer.text[:200]
     if e["world"] == "settled":
         # what the user reads: the figure with its currency (or in days), and the
         # documents and amounts behind it
