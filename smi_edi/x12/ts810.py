@@ -313,6 +313,24 @@ def parse_number(value: str, where: str) -> Decimal:
     return result
 
 
+def n1_party(elements: Sequence[str]) -> Party810:
+    """The party of an N1 segment: N104 id, N102 name, N103 qualifier."""
+    return Party810(
+        id=element_at(elements, 4), name=element_at(elements, 2), qualifier=element_at(elements, 3)
+    )
+
+
+def required_parties(
+    parties: dict[str, Party810], roles: tuple[str, ...], set_id: str
+) -> list[Party810]:
+    """The parties of ``roles`` (N101 codes) in that order; ValueError naming those missing.
+    Shared by the 810 and 820 readers."""
+    missing = [role for role in roles if role not in parties]
+    if missing:
+        raise ValueError(f"the {set_id} has no N1 loop for {' and '.join(missing)}")
+    return [parties[role] for role in roles]
+
+
 def _from_cents(value: str, where: str) -> Decimal:
     return (parse_number(value, where) / 100).quantize(CENT)
 
@@ -339,11 +357,7 @@ def read_810(segments: Iterable[Sequence[str]]) -> Invoice810:
         elif tag == "REF" and element_at(elements, 1) == "OI":
             head["original_invoice"] = element_at(elements, 2)
         elif tag == "N1" and not lines:
-            parties[element_at(elements, 1)] = Party810(
-                id=element_at(elements, 4),
-                name=element_at(elements, 2),
-                qualifier=element_at(elements, 3),
-            )
+            parties[element_at(elements, 1)] = n1_party(elements)
         elif tag == "ITD" and not lines:
             if element_at(elements, 3):
                 head["terms_discount_percent"] = parse_number(element_at(elements, 3), "ITD03")
@@ -382,12 +396,10 @@ def read_810(segments: Iterable[Sequence[str]]) -> Invoice810:
         raise ValueError("the 810 has no BIG segment")
     if "total" not in head:
         raise ValueError("the 810 has no TDS segment")
-    missing = [role for role in ("SE", "BY") if role not in parties]
-    if missing:
-        raise ValueError(f"the 810 has no N1 loop for {' and '.join(missing)}")
+    seller, buyer = required_parties(parties, ("SE", "BY"), "810")
     return Invoice810(
-        seller=parties["SE"],
-        buyer=parties["BY"],
+        seller=seller,
+        buyer=buyer,
         lines=tuple(
             InvoiceLine810(**{**line, "description": " ".join(line["description"])})
             for line in lines

@@ -51,7 +51,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .ts810 import Party810, d8, element_at, number, parse_d8, parse_number
+from .ts810 import (
+    Party810,
+    d8,
+    element_at,
+    n1_party,
+    number,
+    parse_d8,
+    parse_number,
+    required_parties,
+)
 
 FUNCTIONAL_ID = "RA"
 INVOICE_DATE = "003"
@@ -280,14 +289,7 @@ def read_820(segments: Iterable[Sequence[str]]) -> Remittance820:
         elif tag == "CUR" and element_at(elements, 2):
             head["currency"] = element_at(elements, 2)
         elif tag == "N1":
-            parties.setdefault(
-                element_at(elements, 1),
-                Party820(
-                    id=element_at(elements, 4),
-                    name=element_at(elements, 2),
-                    qualifier=element_at(elements, 3),
-                ),
-            )
+            parties.setdefault(element_at(elements, 1), n1_party(elements))
         elif tag == "ENT":
             in_rmr = False
         elif tag == "RMR":
@@ -317,12 +319,10 @@ def read_820(segments: Iterable[Sequence[str]]) -> Remittance820:
         raise ValueError("the 820 has no BPR segment")
     if "trace_number" not in head:
         raise ValueError("the 820 has no TRN segment: the payment has no trace number")
-    missing = [role for role in ("PR", "PE") if role not in parties]
-    if missing:
-        raise ValueError(f"the 820 has no N1 loop for {' and '.join(missing)}")
+    payer, payee = required_parties(parties, ("PR", "PE"), "820")
     return Remittance820(
-        payer=parties["PR"],
-        payee=parties["PE"],
+        payer=payer,
+        payee=payee,
         items=tuple(
             RemittanceItem820(**{**item, "adjustments": tuple(item["adjustments"])})
             for item in items
