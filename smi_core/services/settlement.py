@@ -47,7 +47,7 @@ from smi_core.models import (
 )
 from smi_core.services.audit import Actor, audit_record
 from smi_core.services.hooks import settlement_event
-from smi_core.services.roles import role_names
+from smi_core.services.roles import exclusive_role_conflicts, role_names
 from smi_core.services.sod import Breach, SodViolation
 
 S = SettlementInvoice.Status
@@ -540,7 +540,8 @@ def settlement_transition(
 def approval_breaches(*, invoice: SettlementInvoice, user) -> list[Breach]:
     """Every rule approving ``invoice`` by ``user`` would break. Superusers are not exempt."""
     breaches = []
-    if SETTLEMENT_ROLE not in role_names(user):
+    roles = role_names(user)
+    if SETTLEMENT_ROLE not in roles:
         breaches.append(
             Breach("ROLE", f"{user.get_username()} does not hold the {SETTLEMENT_ROLE} role")
         )
@@ -549,6 +550,9 @@ def approval_breaches(*, invoice: SettlementInvoice, user) -> list[Breach]:
             breaches.append(
                 Breach(rule.code, f"{user.get_username()} prepared {invoice.number}. {rule.reason}")
             )
+    # as for proposals: roles a rule forbids together, held anyway (given before the rule)
+    for code, reason in exclusive_role_conflicts(roles):
+        breaches.append(Breach(code, f"{user.get_username()} holds both roles. {reason}"))
     return breaches
 
 

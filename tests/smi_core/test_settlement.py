@@ -273,6 +273,28 @@ def test_the_preparer_may_not_approve(world, superuser):
     assert denial.rule_codes == ["SOD-06"] and denial.actor == "boss"
 
 
+def test_roles_a_rule_forbids_together_refuse_the_approval_as_for_proposals(world):
+    """A rule added after someone was given both roles: they may not approve (the same
+    check as a proposal's approval)."""
+    from smi_core.models import SodRule
+
+    both = person("both", "finance", "agreement_manager")
+    SodRule.objects.create(
+        code="SOD-PRICE",
+        kind=SodRule.Kind.EXCLUSIVE_ROLES,
+        parameters={"roles": ["finance", "agreement_manager"]},
+        reason="Whoever sets the prices may not approve the bills.",
+    )
+    invoice, _ = _prepare(world)
+
+    with pytest.raises(SodViolation) as refused:
+        settlement_approve(invoice_id=invoice.pk, user=both)
+
+    assert refused.value.rule_codes == ["SOD-PRICE"]
+    invoice.refresh_from_db()
+    assert invoice.status == "proposed"
+
+
 def test_approving_needs_the_finance_role_even_for_a_superuser(world):
     invoice, _ = _prepare(world)
     root = person("root", superuser=True)
