@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
-CASH_WINDOW_DAYS = 30  # the settlement figure's cash window, up to the as-of day
+CASH_WINDOW_DAYS = 30  # the settlement figure's cash window, up to the as-of day (a test holds them equal)
 DIMENSIONS = ("supplier", "buyer", "owner", "item", "location", "agreement", "week")
 
 

@@ -403,3 +403,18 @@ def test_settlement_questions_state_the_figure_in_the_text(settings, tmp_path, m
     results = score("settled", person("aud", "auditor"), "GBP")
     assert sum(len(rows) for rows in results.values()) >= 24
     _check(results)
+
+
+def test_the_cash_in_restatement_names_the_settlement_figure_s_own_window():
+    """The query model is framework-free and keeps its own copy of the cash window's
+    length: what it restates must be the window the settlement figure sums."""
+    from reporting_assistant.query.model import Query, restatement
+
+    day = date(2026, 11, 25)
+    start, end = figure_compute(
+        "settlement", scope=FinanceScope.everything(), params={"as_of": day.isoformat()}
+    )["cash"]["window"]
+
+    said = restatement(Query("cash_in", as_of=day), reporting="USD")
+
+    assert f"from {start}, as of {end}" in said
