@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
-CASH_WINDOW_DAYS = 30  # the settlement figure's cash window, up to the as-of day (a test holds them equal)
+# The settlement figure's cash window, up to the as-of day (a test holds the two equal).
+CASH_WINDOW_DAYS = 30
 DIMENSIONS = ("supplier", "buyer", "owner", "item", "location", "agreement", "week")
 
 
