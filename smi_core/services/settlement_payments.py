@@ -28,6 +28,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from smi_core.exceptions import ApplicationError
 from smi_core.models import Party, PaymentApplication, Remittance, SettlementInvoice
@@ -171,6 +172,17 @@ def _apply_lines(remittance: Remittance, advice: RemittanceIn) -> list[dict]:
     trace = advice.trace_number
     applied = []
     taken: set[int] = set()
+    # Every settlement a line may be matched to, locked up front in one order: two 820s
+    # naming the same invoices in different orders would otherwise each hold one and wait
+    # for the other (a deadlock the database breaks by failing one of them).
+    references = [line.reference for line in advice.lines if line.reference]
+    list(
+        SettlementInvoice.objects.select_for_update()
+        .filter(buyer=advice.payer, supplier=advice.payee, currency=advice.currency)
+        .filter(Q(status__in=OPEN) | Q(number__in=references))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     allocated = sum((line.paid for line in advice.lines), ZERO) + sum(
         (a.amount for a in advice.adjustments), ZERO
     )

@@ -126,3 +126,51 @@ def test_two_820s_at_once_on_one_invoice_both_count(world, require_postgres):  #
     invoice.refresh_from_db()
     assert (invoice.paid, invoice.status) == (Decimal("400.00"), "partially_paid")
     assert invoice.status_changes.filter(to_status="partially_paid").count() == 1
+
+
+def test_820s_naming_two_invoices_in_opposite_orders_at_once_all_apply(
+    world,  # noqa: F811
+    require_postgres,
+):
+    """One 820 pays January then February, another February then January, at the same
+    moment: the invoices are locked in one order up front, so neither waits for the other
+    in a deadlock the database would break by failing one of them."""
+    invoices = []
+    for day in (date(2027, 1, 15), date(2027, 2, 15)):
+        invoice, _ = settlement_prepare(
+            agreement_id=world["agreement"].pk, day=day, user=world["preparer"], today=TODAY
+        )
+        settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+        settlement_issue(invoice_id=invoice.pk, user=world["approver"], today=TODAY)
+        invoices.append(invoice)
+    numbers = [invoice.number for invoice in invoices]
+    orders = iter(enumerate([numbers, numbers[::-1]] * (COPIES // 2)))
+    lock = threading.Lock()
+
+    def pay():
+        with lock:
+            n, order = next(orders)
+        trace = f"CROSS-{n}"
+        return remittance_apply(
+            advice=RemittanceIn(
+                payer=world["buyer"].party,
+                payee=world["supplier"].party,
+                trace_number=trace,
+                payment_date=date(2027, 4, 5),
+                amount=Decimal("20.00"),
+                currency="USD",
+                lines=tuple(
+                    RemittanceLineIn(reference=number, paid=Decimal("10.00")) for number in order
+                ),
+            ),
+            actor=Actor.partner("north"),
+        )
+
+    results, errors = _at_once(pay)
+
+    assert errors == []
+    assert [created for _, created in results] == [True] * COPIES
+    assert Remittance.objects.count() == COPIES
+    for invoice in invoices:
+        invoice.refresh_from_db()
+        assert invoice.paid == Decimal("10.00") * COPIES
