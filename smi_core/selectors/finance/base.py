@@ -212,6 +212,21 @@ def stale_after_days(cadence: str) -> int:
     return CADENCE_DAYS.get(cadence, 7) + int(grace)
 
 
+# What a position's agreement (None: none in force) decides: the cadence its data is judged
+# by, the currency it is valued in, and whether the supplier owns the stock (consignment).
+# Per agreement, so the bulk paths can work them out once per (supplier, buyer).
+def _cadence(agreement: SupplyAgreement | None) -> str:
+    return agreement.cadence if agreement else "weekly"
+
+
+def _currency(agreement: SupplyAgreement | None) -> str:
+    return agreement.currency if agreement else settings.SMI_REPORTING_CURRENCY
+
+
+def _consigned(agreement: SupplyAgreement | None) -> bool:
+    return bool(agreement and agreement.ownership == SupplyAgreement.Ownership.CONSIGNMENT)
+
+
 @dataclass(slots=True)
 class CostedPosition:
     """An item-location as of a date: ``position`` holds the levels of the latest ledger row
@@ -236,7 +251,7 @@ class CostedPosition:
 
     @property
     def cadence(self) -> str:
-        return self.agreement.cadence if self.agreement else "weekly"
+        return _cadence(self.agreement)
 
     @property
     def stale(self) -> bool:
@@ -244,13 +259,11 @@ class CostedPosition:
 
     @property
     def currency(self) -> str:
-        return self.agreement.currency if self.agreement else settings.SMI_REPORTING_CURRENCY
+        return _currency(self.agreement)
 
     @property
     def consignment(self) -> bool:
-        return bool(
-            self.agreement and self.agreement.ownership == SupplyAgreement.Ownership.CONSIGNMENT
-        )
+        return _consigned(self.agreement)
 
     @property
     def owner_kind(self) -> str:
@@ -368,13 +381,11 @@ def costed_positions(*, scope: FinanceScope, filters: Filters, as_of: date) -> l
     # or on the agreement and the item (its general term), worked out once, not per row.
     item_supplier = {pk: i.supplier_id for pk, i in items.items()}
     location_party = {pk: loc.party_id for pk, loc in locations.items()}
-    reporting = settings.SMI_REPORTING_CURRENCY
 
     def kept(agreement: SupplyAgreement | None) -> bool:
-        currency = agreement.currency if agreement else reporting
-        consigned = bool(agreement and agreement.ownership == SupplyAgreement.Ownership.CONSIGNMENT)
+        consigned = _consigned(agreement)
         return not (
-            (filters.currency and currency != filters.currency)
+            (filters.currency and _currency(agreement) != filters.currency)
             or (filters.owner and ("supplier" if consigned else "buyer") != filters.owner)
         )
 
@@ -462,7 +473,7 @@ def data_age(rows: list[CostedPosition], as_of: date) -> list[dict]:
         code = codes.get(p.location_id)
         if code is None:
             code = codes[p.location_id] = p.location.party.code
-        cadence = row.agreement.cadence if row.agreement is not None else "weekly"
+        cadence = _cadence(row.agreement)
         key = (code, cadence, p.as_of)
         counts[key] = counts.get(key, 0) + 1
     partners: dict[str, dict] = {}
