@@ -19,6 +19,7 @@ from smi_core.models import (
     AgreementTerm,
     AuditEvent,
     ExceptionItem,
+    Remittance,
     SettlementInvoice,
     SupplyAgreement,
 )
@@ -587,6 +588,12 @@ def test_the_settle_command_prepares_approves_issues_and_lists(world, monkeypatc
             "settle", "pay", "--invoice", invoice.number, "--trace", "X", "--date",
             "2027-04-02", "--amount", "-5",
         )  # fmt: skip
+    with pytest.raises(CommandError, match="is a code of 1 to 3 letters"):
+        call_command(
+            "settle", "pay", "--invoice", invoice.number, "--trace", "X", "--date",
+            "2027-04-02", "--amount", "5", "--method", "CHEQUE",
+        )  # fmt: skip
+    assert not Remittance.objects.filter(trace_number="X").exists()
     assert f"{invoice.number} proposed: north owes USD 428.25" in text
     assert f"{invoice.number} approved by ann" in text
     assert f"{invoice.number} issued, due 2027-04-09; 810 ISA13" in text

@@ -162,6 +162,9 @@ class Command(BaseCommand):
             raise CommandError(f"--amount {o['amount']!r} is not a number") from None
         if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
             raise CommandError(f"--amount {o['amount']} must be above 0, in cents at most")
+        method = o["method"].upper()
+        if not (1 <= len(method) <= 3 and method.isalnum()):
+            raise CommandError(f"--method {o['method']!r} is a code of 1 to 3 letters (BPR04)")
         _, created = remittance_apply(
             advice=RemittanceIn(
                 payer=invoice.buyer,
@@ -170,7 +173,7 @@ class Command(BaseCommand):
                 payment_date=day,
                 amount=amount,
                 currency=invoice.currency,
-                method=o["method"][:3],
+                method=method,
                 lines=(RemittanceLineIn(reference=invoice.number, paid=amount),),
             ),
             actor=actor,
