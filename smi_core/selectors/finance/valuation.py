@@ -90,13 +90,12 @@ class _RateDicts:
         self._seen: dict[tuple[str, date], tuple] = {}
 
     def on(self, currency: str, day: date) -> tuple:
-        """(rate, its dict, its key ``pair@date``)."""
+        """(rate, its dict)."""
         key = (currency, day)
         found = self._seen.get(key)
         if found is None:
             rate = self.rates.on(currency, self.target, day)
-            as_dict = rate.as_dict()
-            found = self._seen[key] = (rate.rate, as_dict, f"{as_dict['pair']}@{as_dict['date']}")
+            found = self._seen[key] = (rate.rate, rate.as_dict())
         return found
 
 
@@ -145,8 +144,8 @@ def valued_positions(
         quantity = p.on_hand if p.on_hand >= ZERO else ZERO  # negative: valued at zero (listed)
         historical_day = row.stock_since or as_of
         currency = row.currency
-        historical, historical_dict, _ = dicts.on(currency, historical_day)
-        closing, closing_dict, _ = dicts.on(currency, as_of)
+        historical, historical_dict = dicts.on(currency, historical_day)
+        closing, closing_dict = dicts.on(currency, as_of)
         value = value_historical = value_closing = nrv = write_down = None
         if row.unit_cost is not None:
             value = money(quantity * row.unit_cost)
