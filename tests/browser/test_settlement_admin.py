@@ -182,7 +182,8 @@ def test_the_demos_issued_settlement_lists_every_column_at_1366_px(
     _table_fits(page, "#result_list")
     page.goto(f"{live_server.url}/admin/smi_core/settlementinvoice/{memo.pk}/change/")
     _fits(page)
-    assert page.inner_text("#settlement-summary strong:has-text('S1-')") == invoice.number
+    corrects = page.inner_text("#settlement-summary div:has(> span:text-is('corrects')) strong")
+    assert corrects == invoice.number
     # a memo is entered, not worked out from 852s: its notes do not claim otherwise
     notes = page.inner_text(".field-notes_text .readonly")
     assert "not worked out from 852s" in notes and "every consumed" not in notes
