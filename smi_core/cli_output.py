@@ -36,7 +36,8 @@ def human_table_print(out: Console, table: dict, *, title: str = "", limit: int 
     if not table["rows"]:
         out.print("  (nothing)")
         return
-    if len(table["headings"]) > 11 and len(table["rows"]) <= 4:
+    measures, rows = len(table["headings"]), len(table["rows"])
+    if (measures > 11 and rows <= 4) or (measures > 8 and rows == 1):
         # many measures of few rows (turnover, working capital): one line per measure
         grid = Table(box=box.SIMPLE_HEAD)
         grid.add_column("")
@@ -57,11 +58,12 @@ def human_table_print(out: Console, table: dict, *, title: str = "", limit: int 
             out.print("  Exchange rates used: " + "; ".join(table["rates"]), soft_wrap=True)
         return
     grid = Table(title=title or None, title_justify="left", box=box.SIMPLE_HEAD)
-    for h in table["headings"]:
+    for n, h in enumerate(table["headings"]):
         if h["numeric"]:
             grid.add_column(h["text"], justify="right", no_wrap=True)
-        else:
-            grid.add_column(h["text"], overflow="fold", max_width=32)
+        else:  # short values (dates, codes) stay whole; long text folds
+            longest = max((len(row[n]["text"]) for row in table["rows"][:limit]), default=0)
+            grid.add_column(h["text"], overflow="fold", max_width=32, no_wrap=longest <= 12)
     for row in table["rows"][:limit]:
         grid.add_row(*(cell["text"] for cell in row))
     out.print(grid)
