@@ -393,7 +393,9 @@ def settlement_prepare(
             existing.lines.all().delete()
             _lines_create(existing, lines)
             existing.total, existing.notes, existing.source_sets = total, notes, sets
-            existing.save(update_fields=["total", "notes", "source_sets"])
+            if user is not None:  # the figures now on it are this user's (SOD-06); a system
+                existing.prepared_by = user  # run keeps the person who prepared it
+            existing.save(update_fields=["total", "notes", "source_sets", "prepared_by"])
             audit_record(
                 actor=actor,
                 action="settlement.recompute",

@@ -274,6 +274,30 @@ def test_the_preparer_may_not_approve(world, superuser):
     assert denial.rule_codes == ["SOD-06"] and denial.actor == "boss"
 
 
+def test_whoever_worked_the_figures_out_again_is_their_preparer(world):
+    """Pat prepares; a late 852 comes in and Ann prepares the cycle again: the figures now
+    on the invoice are Ann's, so Ann may not approve it and Pat may."""
+    invoice, _ = _prepare(world)
+    report("NORTH", "20270222", "20270228", "S1", {"X": ["ZA*QS*20*EA"], "Y": ["ZA*QS*2*EA"]})
+    again, _ = _prepare(world, user=world["approver"])
+    assert again.prepared_by == world["approver"]
+
+    with pytest.raises(SodViolation) as refused:
+        settlement_approve(invoice_id=invoice.pk, user=world["approver"])
+    assert refused.value.rule_codes == ["SOD-06"]
+    approved = settlement_approve(invoice_id=invoice.pk, user=world["preparer"])
+    assert approved.status == "approved"
+
+
+def test_an_unchanged_or_system_run_leaves_the_preparer_as_it_is(world):
+    invoice, _ = _prepare(world)
+    _prepare(world, user=world["approver"])  # same data: nothing worked out again
+    report("NORTH", "20270222", "20270228", "S1", {"X": ["ZA*QS*20*EA"], "Y": ["ZA*QS*2*EA"]})
+    settlement_prepare(agreement_id=world["agreement"].pk, day=date(2027, 2, 15), today=TODAY)
+    invoice.refresh_from_db()
+    assert invoice.prepared_by == world["preparer"]
+
+
 def test_roles_a_rule_forbids_together_refuse_the_approval_as_for_proposals(world):
     """A rule added after someone was given both roles: they may not approve (the same
     check as a proposal's approval)."""
