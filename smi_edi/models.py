@@ -337,7 +337,7 @@ class OutboundDocument(models.Model):
         OVERDUE = "overdue", "Overdue"
 
     partner = models.ForeignKey(TradingPartner, on_delete=models.PROTECT, related_name="outbound")
-    set_id = models.CharField("type", max_length=3, help_text="ST01: 855 or 856.")
+    set_id = models.CharField("type", max_length=3, help_text="ST01: 810, 855 or 856.")
     order = models.ForeignKey(
         "smi_core.ReplenishmentProposal",
         on_delete=models.PROTECT,
@@ -351,6 +351,14 @@ class OutboundDocument(models.Model):
         null=True,
         blank=True,
         related_name="outbound_documents",
+    )
+    settlement = models.ForeignKey(
+        "smi_core.SettlementInvoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbound_documents",
+        help_text="The settlement an 810 carries (its first send and every resend).",
     )
     functional_id = models.CharField("GS01", max_length=2)
     version = models.CharField("GS08", max_length=12)

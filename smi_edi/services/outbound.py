@@ -29,7 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from smi_core.exceptions import ApplicationError
-from smi_core.models import ReplenishmentProposal, Shipment
+from smi_core.models import ReplenishmentProposal, SettlementInvoice, Shipment
 from smi_core.services.audit import Actor, audit_record
 from smi_core.services.exceptions import exception_raise
 from smi_edi.models import DeliveryAttempt, OutboundDocument, TradingPartner
@@ -96,6 +96,7 @@ def outbound_create(
     actor: Actor,
     order: ReplenishmentProposal | None = None,
     shipment: Shipment | None = None,
+    settlement: SettlementInvoice | None = None,
     resent_from: OutboundDocument | None = None,
     now: datetime | None = None,
 ) -> OutboundDocument:
@@ -129,7 +130,12 @@ def outbound_create(
         set_control_number=st02,
         segments=segments,
         actor=actor,
-        extra={"order": order, "shipment": shipment, "resent_from": resent_from},
+        extra={
+            "order": order,
+            "shipment": shipment,
+            "settlement": settlement,
+            "resent_from": resent_from,
+        },
     )
 
 
@@ -451,12 +457,11 @@ def outbound_resend(*, document_id: int, actor: Actor) -> OutboundDocument:
             actor=actor,
             order=original.order,
             shipment=original.shipment,
+            settlement=original.settlement,
             resent_from=original,
         )
-        if original.set_id == "810":  # the settlement it carries now points to the new one
-            from smi_core.models import SettlementInvoice
-
-            SettlementInvoice.objects.filter(document=original).update(document=document)
+        if original.settlement_id:  # the settlement's current 810 is the new one
+            SettlementInvoice.objects.filter(pk=original.settlement_id).update(document=document)
         audit_record(
             actor=actor,
             action="outbound.resend",
@@ -468,20 +473,12 @@ def outbound_resend(*, document_id: int, actor: Actor) -> OutboundDocument:
 
 
 def _sender_of(document: OutboundDocument) -> TradingPartner:
-    party = (
-        document.order.supplier
-        if document.order_id
-        else document.shipment.supplier
-        if document.shipment_id
-        else None
-    )
-    if party is None:  # an 810: the settlement it carries names the supplier
-        from smi_core.models import SettlementInvoice
-
-        settlement = SettlementInvoice.objects.filter(document=document).first()
-        party = settlement.supplier if settlement else None
-    if party is None:
-        raise PartnerNotConfigured(f"document #{document.pk} belongs to no order or shipment")
+    carrier = document.order or document.shipment or document.settlement
+    if carrier is None:
+        raise PartnerNotConfigured(
+            f"document #{document.pk} belongs to no order, shipment or settlement"
+        )
+    party = carrier.supplier
     return partner_for(party)
 
 

@@ -102,6 +102,7 @@ def settlement_send(*, invoice_id: int, actor: Actor) -> OutboundDocument | None
         set_id="810",
         segments=segments,
         actor=actor,
+        settlement=invoice,
     )
     if document.status == D.Status.INVALID:
         raise SettlementDocumentInvalid(

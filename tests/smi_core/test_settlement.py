@@ -715,3 +715,10 @@ def test_a_resent_810_is_the_settlements_document(world):
     third = outbound_resend(document_id=again.pk, actor=Actor.system("test"))
     invoice.refresh_from_db()
     assert invoice.document_id == third.pk
+    # every send names its settlement, so the first can be resent once more too
+    fourth = outbound_resend(document_id=first.pk, actor=Actor.system("test"))
+    invoice.refresh_from_db()
+    assert invoice.document_id == fourth.pk
+    assert set(invoice.outbound_documents.values_list("pk", flat=True)) == {
+        d.pk for d in (first, again, third, fourth)
+    }
