@@ -94,13 +94,13 @@ class Command(BaseCommand):
             for agreement in agreements:
                 for start, end in settlement_cycles_due(agreement=agreement, today=today):
                     try:
-                        invoice, _ = settlement_prepare(
+                        invoice, created = settlement_prepare(
                             agreement_id=agreement.pk, day=start, user=user, actor=actor
                         )
                     except NothingToSettle:
                         self.stdout.write(f"{agreement.code} {start} to {end}: nothing consumed")
                         continue
-                    self._said(invoice, True)
+                    self._said(invoice, created)
             return
         if not o["agreement"] or not o["day"]:
             raise CommandError("give --agreement CODE and --day YYYY-MM-DD, or --due")
