@@ -18,22 +18,30 @@ def link_810s(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('smi_core', '0021_agreement_settlement_po_number'),
-        ('smi_edi', '0008_as2'),
+        ("smi_core", "0021_agreement_settlement_po_number"),
+        ("smi_edi", "0008_as2"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outbounddocument',
-            name='settlement',
-            field=models.ForeignKey(blank=True, help_text='The settlement an 810 carries (its first send and every resend).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='outbound_documents', to='smi_core.settlementinvoice'),
+            model_name="outbounddocument",
+            name="settlement",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The settlement an 810 carries (its first send and every resend).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="outbound_documents",
+                to="smi_core.settlementinvoice",
+            ),
         ),
         migrations.AlterField(
-            model_name='outbounddocument',
-            name='set_id',
-            field=models.CharField(help_text='ST01: 810, 855 or 856.', max_length=3, verbose_name='type'),
+            model_name="outbounddocument",
+            name="set_id",
+            field=models.CharField(
+                help_text="ST01: 810, 855 or 856.", max_length=3, verbose_name="type"
+            ),
         ),
         migrations.RunPython(link_810s, migrations.RunPython.noop),
     ]
