@@ -31,7 +31,7 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
     """A supplier, a buyer with 100 stores, item_locations / 100 items, an agreement with a
     term per item, a position per item-location and 52 weekly QS rows per item-location.
     ``advance(n)`` hears of each item's item-locations as they are written."""
-    from benchdb import bench_agreement, bench_parties
+    from benchdb import bench_agreement, bench_parties, copy_activity
     from django.db import connection, transaction
 
     from smi_core.models import (
@@ -119,11 +119,12 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
                 "sold_last_period, as_of, source_set_id, updated_at) FROM STDIN"
             ) as copy:
                 copy.write(positions.getvalue())
-            with raw.copy(
-                "COPY smi_core_productactivity (period_start, period_end, source_set_id, item_id, location_id, "
-                "activity_code, quantity, unit, date_qualifier, activity_date, segment_number, position) FROM STDIN"
-            ) as copy:
-                copy.write(activity.getvalue())
+            copy_activity(
+                raw,
+                "period_start, period_end, source_set_id, item_id, location_id, activity_code, "
+                "quantity, unit, date_qualifier, activity_date, segment_number, position",
+                activity.getvalue(),
+            )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

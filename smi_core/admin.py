@@ -99,6 +99,9 @@ class ProductActivityAdmin(ReadOnlyAdmin):
     search_fields = ["item__vendor_item", "item__gtin", "location__code"]
     list_select_related = ["location__party", "item", "source_set"]
     show_full_result_count = False
+    # Newest set first, in file order: on PostgreSQL the view's rows come in this order
+    # from the segment table's key, so a page reads its rows only (no sort of the history).
+    ordering = ["-source_set", "-segment_number", "-period_end", "position"]
 
 
 @admin.register(InventoryPosition)

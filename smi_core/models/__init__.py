@@ -2,6 +2,7 @@
 agreements, planning and the exceptions queue. Quantities are Decimal (X12 R type);
 datetimes are UTC."""
 
+from .activity_segments import ActivitySegment
 from .agreements import AgreementTerm, SupplierCapacity, SupplyAgreement
 from .approvals import Approval, ProposalStatusChange, SodOverride, SodRule
 from .audit import AuditEvent
@@ -24,6 +25,7 @@ __all__ = [
     "QUANTITY",
     "ZERO",
     "ActivityArchive",
+    "ActivitySegment",
     "AgreementTerm",
     "Approval",
     "AuditEvent",

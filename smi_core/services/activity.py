@@ -2,7 +2,8 @@
 
 Runs inside the caller's transaction (one per set), so a set applies completely or not at
 all. Set-based: items and locations are loaded once into dictionaries, rows are written
-with COPY on PostgreSQL (bulk INSERT elsewhere), positions with one upsert per batch.
+with COPY on PostgreSQL (one row per segment, see ActivitySegment; bulk INSERT of a row
+per quantity elsewhere), positions with one upsert per batch.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import DatabaseError, DataError, connection, transaction
 from django.utils import timezone
 
 from smi_core.models import (
+    ActivitySegment,
     ExceptionItem,
     InventoryPosition,
     Item,
@@ -40,6 +42,7 @@ STOCK_FIELDS = {"QA": "on_hand", "QP": "on_order", "QI": "in_transit", "QC": "co
 FLOW_FIELDS = {"QS": "sold_last_period"}
 POSITION_FIELDS = ("on_hand", "on_order", "in_transit", "committed", "sold_last_period")
 BATCH = 5000
+SEGMENT_BATCH = 500  # segment rows (of up to 10 quantities) per write to the open COPY
 JUMP_FACTOR = Decimal(10)
 JUMP_FLOOR = Decimal(100)
 
@@ -144,14 +147,16 @@ def _apply_portable(mapper, segments, writer, resolver, inbound_set, buyer) -> A
 
 
 def _batches(mapper, segments) -> Iterator[SegmentQuantities]:
-    """The mapper's quantities segment by segment: its own ``batches()``, or each quantity
-    of ``quantities()`` as a batch of one."""
+    """The mapper's quantities segment by segment: its own ``batches()``, or the quantities
+    of ``quantities()`` grouped as they come, one batch per run of quantities of the same
+    segment (an 846 SDQ's pairs come one by one; PostgreSQL stores a segment as one row)."""
     if hasattr(mapper, "batches"):
         yield from mapper.batches(segments)
         return
     problems = mapper.problems
+    batch: SegmentQuantities | None = None
     for q in mapper.quantities(segments):
-        yield SegmentQuantities(
+        shared = (
             q.line,
             q.code,
             q.location_qualifier,
@@ -159,14 +164,24 @@ def _batches(mapper, segments) -> Iterator[SegmentQuantities]:
             q.date_qualifier,
             q.activity_date,
             q.segment_number,
-            [(q.position, q.location_id, str(q.quantity))],
-            len(problems),
         )
+        if batch is not None and tuple(batch[:7]) == shared:
+            batch.pairs.append((q.position, q.location_id, str(q.quantity)))
+            continue
+        if batch is not None:
+            yield batch
+        batch = SegmentQuantities(
+            *shared, [(q.position, q.location_id, str(q.quantity))], len(problems)
+        )
+    if batch is not None:
+        yield batch
 
 
 def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> ApplyOutcome:
-    """PostgreSQL: segment by segment, each row written in COPY's binary format straight
-    from the segment's values (no object per quantity); the figures of each LIN spooled as COPY text
+    """PostgreSQL: segment by segment, each segment one row of the segment table
+    (:class:`~smi_core.models.ActivitySegment`: its quantities in arrays, read one per row
+    through the ProductActivity view) written in COPY's binary format straight from the
+    segment's values (no object per quantity); the figures of each LIN spooled as COPY text
     too, then loaded once and merged by SQL into the stock ledger and the positions. The
     same results as :func:`_apply_portable`."""
     outcome = ApplyOutcome()
@@ -217,9 +232,11 @@ def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> A
                     resolver.location(qualifier, location_id)  # counted, or registered
             outcome.skipped += count
             continue
-        shared = writer.segment_prefix(code, unit, date_qualifier, stamp, number, item_id)
         found: list[int] = []
         texts: list[str] = []
+        location_bytes: list[bytes] = []
+        number_bytes: list[bytes] = []
+        position_bytes: list[bytes] = []
         for position, location_id, text in pairs:
             location = locations.get(location_id)
             if location is None:
@@ -227,19 +244,23 @@ def _apply_postgres(mapper, segments, writer, resolver, inbound_set, buyer) -> A
                 if location is None:
                     outcome.skipped += 1
                     continue
-            # one row of binary COPY: the segment's fields, then location, quantity, position
-            rows.append(
-                shared
-                + (location_fields.get(location) or writer.location_field(location))
-                + (number_fields.get(text) or writer.number_field(text))
-                + (position_fields.get(position) or writer.position_field(position))
-            )
+            location_bytes.append(location_fields.get(location) or writer.location_field(location))
+            number_bytes.append(number_fields.get(text) or writer.number_field(text))
+            position_bytes.append(position_fields.get(position) or writer.position_field(position))
             found.append(location)
             texts.append(text)
-        if len(rows) >= BATCH:
-            writer.write_buffered()
         if not found:
             continue
+        # one row of binary COPY per segment: its fields, then three arrays
+        rows.append(
+            writer.segment_prefix(code, unit, date_qualifier, stamp, number, item_id)
+            + _array_field(_INT8_ARRAY, location_bytes)
+            + _array_field(_NUMERIC_ARRAY, number_bytes)
+            + _array_field(_INT2_ARRAY, position_bytes)
+        )
+        writer.pending += len(found)
+        if len(rows) >= SEGMENT_BATCH:
+            writer.write_buffered()
         if code == "QR":
             received.update((item_id, location) for location in found)
         if unit and unit != item_unit:
@@ -568,6 +589,21 @@ _INT4 = struct.Struct(">ii")
 _INT8 = struct.Struct(">iq")
 
 
+# The segment table's three arrays (one dimension, no NULL, the element type's OID), each
+# element as its own binary field: the same bytes as a column of that type.
+_SEGMENT_COLUMNS = (*_ROW_COLUMNS[:-3], "locations", "quantities", "positions")
+_INT8_ARRAY = struct.pack(">iii", 1, 0, 20)
+_NUMERIC_ARRAY = struct.pack(">iii", 1, 0, 1700)
+_INT2_ARRAY = struct.pack(">iii", 1, 0, 21)
+_ARRAY_DIMENSION = struct.Struct(">ii")  # its length, its lower bound
+_LENGTH = struct.Struct(">i")
+
+
+def _array_field(header: bytes, elements: list[bytes]) -> bytes:
+    body = header + _ARRAY_DIMENSION.pack(len(elements), 1) + b"".join(elements)
+    return _LENGTH.pack(len(body)) + body
+
+
 def _date_field(value: date | None) -> bytes:
     return _BINARY_NULL if value is None else _INT4.pack(4, value.toordinal() - _POSTGRES_EPOCH)
 
@@ -611,9 +647,10 @@ def numeric_field(text: str) -> bytes:
 class _RowWriter:
     """Buffers activity rows and writes them in batches.
 
-    On PostgreSQL the rows are binary COPY rows (:meth:`segment_prefix` plus the
-    location, quantity and position fields, appended to ``rows`` by the caller; the fields
-    met before come from small caches) and one COPY stays open while they stream in, so the server
+    On PostgreSQL the rows are binary COPY rows of the segment table (:meth:`segment_prefix`
+    plus the arrays of locations, quantities and positions, appended to ``rows`` by the
+    caller, which counts their quantities in ``pending``; the fields met before come from
+    small caches) and one COPY stays open while they stream in, so the server
     stores a batch while Python maps the next; ``pause`` ends it before any other query on
     the connection (auto-registering an item). Elsewhere, tuples by bulk INSERT.
     """
@@ -718,13 +755,12 @@ class _RowWriter:
                 self._cursor = connection.cursor()
                 raw = self._cursor.cursor  # the psycopg cursor under Django's wrapper
                 self._copy_cm = raw.copy(
-                    f"COPY {ProductActivity._meta.db_table} ({', '.join(_ROW_COLUMNS)}) "
+                    f"COPY {ActivitySegment._meta.db_table} ({', '.join(_SEGMENT_COLUMNS)}) "
                     "FROM STDIN (FORMAT binary)"
                 )
                 self._copy = self._copy_cm.__enter__()
                 self._copy.write(_BINARY_SIGNATURE)
-            self._copy.write(b"".join(rows))
-            self.pending += len(rows)
+            self._copy.write(b"".join(rows))  # segments: the caller counted their quantities
         else:
             ProductActivity.objects.bulk_create(
                 [ProductActivity(**dict(zip(_ROW_COLUMNS, row, strict=True))) for row in rows],

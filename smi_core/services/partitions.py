@@ -1,8 +1,10 @@
 """The 852 activity history partitioned by month on PostgreSQL: partitions made ahead, rows
 moved out of the DEFAULT partition, old months archived to files and detached.
 
-Migration 0018 makes ``smi_core_productactivity`` a table partitioned by range of
-``period_end``, one partition per calendar month (``smi_core_productactivity_pYYYY_MM``)
+The activity is stored in ``smi_core_activity_segment`` (one row per 852 segment, its
+quantities in arrays; migration 0022), read one row per quantity through the
+``smi_core_productactivity`` view. The segment table is partitioned by range of
+``period_end``, one partition per calendar month (``smi_core_activity_segment_pYYYY_MM``)
 and a DEFAULT partition that takes a row of any month without one, so an 852 is never
 refused for a missing partition. :func:`activity_partitions_ensure` creates the months
 ahead (the beat task runs it daily) and the month of every row found in the default,
@@ -33,7 +35,8 @@ from django.utils import timezone
 
 from smi_core.exceptions import ApplicationError
 
-TABLE = "smi_core_productactivity"
+TABLE = "smi_core_activity_segment"
+VIEW = "smi_core_productactivity"  # one row per quantity: what the archive files hold
 DEFAULT = f"{TABLE}_default"
 AHEAD_MONTHS = 3
 # Planning reads the 52 weeks before its date (selectors.planning.weekly_demand): a month
@@ -109,7 +112,7 @@ def _require_partitioned() -> None:
     if not activity_is_partitioned():
         raise PartitionError(
             "the activity table is not partitioned here: partitions exist on PostgreSQL "
-            f"only (this database is {connection.vendor}), after migration smi_core 0018"
+            f"only (this database is {connection.vendor}), after migration smi_core 0022"
         )
 
 
@@ -196,10 +199,11 @@ def _create_month(month: date) -> tuple[str | None, int]:
         cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING STORAGE)")
         cursor.execute(
             f"WITH moved AS (DELETE FROM {DEFAULT} WHERE period_end >= %s AND period_end < %s "
-            f"RETURNING *) INSERT INTO {name} SELECT * FROM moved",
+            f"RETURNING *), put AS (INSERT INTO {name} SELECT * FROM moved RETURNING positions) "
+            "SELECT COALESCE(SUM(cardinality(positions)), 0) FROM put",
             [start, end],
         )
-        moved = cursor.rowcount
+        moved = cursor.fetchone()[0]  # quantities (activity rows), not segments
         cursor.execute(
             f"ALTER TABLE {name} ADD CONSTRAINT {name}_range "
             f"CHECK (period_end >= '{start}' AND period_end < '{end}')"
@@ -250,9 +254,16 @@ def activity_archive_plan(*, older_than_months: int, today: date | None = None) 
 
 
 def _count(name: str) -> int:
+    """The quantities (activity rows) a partition holds."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {name}")
+        cursor.execute(f"SELECT COALESCE(SUM(cardinality(positions)), 0) FROM {name}")
         return cursor.fetchone()[0]
+
+
+def _rows_in(part: Partition) -> str:
+    """A query of a month partition's rows, one per quantity, through the view (which the
+    partition bounds restrict to that partition)."""
+    return f"SELECT * FROM {VIEW} WHERE period_end >= '{part.start}' AND period_end < '{part.end}'"
 
 
 def _open_shipments_from() -> date | None:
@@ -299,7 +310,7 @@ def _blockers(part: Partition, shipments_from, settlements_from) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*) FROM (SELECT DISTINCT a.item_id, a.location_id, a.period_end "
-            f"FROM {part.name} a JOIN {Item._meta.db_table} i ON i.id = a.item_id "
+            f"FROM ({_rows_in(part)}) a JOIN {Item._meta.db_table} i ON i.id = a.item_id "
             "WHERE a.activity_code IN ('QA', 'QP', 'QI', 'QC', 'QS', 'QR') "
             "AND (a.unit = '' OR a.unit = i.unit)) s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {StockLevel._meta.db_table} l "
@@ -356,9 +367,9 @@ def activity_partition_archive(
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         # No row may change between the copy and the detach.
         cursor.execute(f"LOCK TABLE {part.name} IN SHARE MODE")
-        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(quantity), 0) FROM {part.name}")
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(quantity), 0) FROM ({_rows_in(part)}) a")
         rows, quantity_total = cursor.fetchone()
-        written = _write(cursor, part.name, path, progress)
+        written = _write(cursor, part, path, progress)
         digest, size = _sha256(path)
         checked_rows, checked_total = _read_back(path)
         if (written, checked_rows, checked_total) != (rows, rows, quantity_total):
@@ -368,7 +379,8 @@ def activity_partition_archive(
                 f"units; file {checked_rows} rows, {checked_total} units. Nothing detached."
             )
         manifest = {
-            "table": TABLE,
+            "table": VIEW,
+            "stored_in": TABLE,
             "partition": part.name,
             "period_end_from": str(part.start),
             "period_end_before": str(part.end),
@@ -381,7 +393,7 @@ def activity_partition_archive(
             "bytes": size,
             "archived_at": timezone.now().isoformat(),
             "restore": (
-                f'gunzip -c {path.name} | psql -c "\\copy {TABLE} ({", ".join(COLUMNS)}) '
+                f'gunzip -c {path.name} | psql -c "\\copy {VIEW} ({", ".join(COLUMNS)}) '
                 'FROM pstdin"'
             ),
         }
@@ -403,13 +415,14 @@ def activity_partition_archive(
     return record
 
 
-def _write(cursor, name: str, path: Path, progress) -> int:
+def _write(cursor, part: Partition, path: Path, progress) -> int:
     rows = 0
     tmp = path.with_suffix(".part")
     with (
         gzip.open(tmp, "wb", compresslevel=6) as out,
         cursor.cursor.copy(
-            f"COPY (SELECT {', '.join(COLUMNS)} FROM {name} ORDER BY id) TO STDOUT"
+            f"COPY (SELECT {', '.join(COLUMNS)} FROM ({_rows_in(part)}) a "
+            "ORDER BY source_set_id, segment_number, position) TO STDOUT"
         ) as copy,
     ):
         for chunk in copy:

@@ -20,6 +20,7 @@ from django.db import connection
 
 from smi_core.models import (
     ActivityArchive,
+    ActivitySegment,
     InventoryPosition,
     ProductActivity,
     Shipment,
@@ -84,11 +85,13 @@ def add_rows(item, stores, end: date, *, set_id: int, quantities=(5, 7), code="Q
 
 
 def home(pk: int) -> str:
-    """The partition holding the activity row ``pk``."""
+    """The partition holding the activity row ``pk`` (its segment's row: the view's id is
+    the set id, the segment number and the position)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT tableoid::regclass::text FROM {ProductActivity._meta.db_table} WHERE id = %s",
-            [pk],
+            f"SELECT tableoid::regclass::text FROM {ActivitySegment._meta.db_table} "
+            "WHERE source_set_id = %s AND segment_number = %s AND %s = ANY (positions)",
+            [pk >> 32, (pk >> 4) & 0xFFFFFFF, pk & 0xF],
         )
         return cursor.fetchone()[0]
 
@@ -109,8 +112,8 @@ def test_rows_land_in_their_month_partition(stock):
     activity_partitions_ensure(today=TODAY, months=(date(2030, 1, 1), date(2030, 2, 1)))
     january = add_rows(item, stores, date(2030, 1, 31), set_id=1)
     february = add_rows(item, stores, date(2030, 2, 1), set_id=2)
-    assert {home(r.pk) for r in january} == {"smi_core_productactivity_p2030_01"}
-    assert {home(r.pk) for r in february} == {"smi_core_productactivity_p2030_02"}
+    assert {home(r.pk) for r in january} == {"smi_core_activity_segment_p2030_01"}
+    assert {home(r.pk) for r in february} == {"smi_core_activity_segment_p2030_02"}
 
 
 def test_a_new_month_goes_to_the_default_then_gets_its_partition(stock):
@@ -118,8 +121,8 @@ def test_a_new_month_goes_to_the_default_then_gets_its_partition(stock):
     rows = add_rows(item, stores, date(2031, 7, 15), set_id=3)
     assert {home(r.pk) for r in rows} == {DEFAULT}
     result = activity_partitions_ensure(today=date(2031, 7, 1), ahead_months=0)
-    assert result == {"created": ["smi_core_productactivity_p2031_07"], "moved": 2}
-    assert {home(r.pk) for r in rows} == {"smi_core_productactivity_p2031_07"}
+    assert result == {"created": ["smi_core_activity_segment_p2031_07"], "moved": 2}
+    assert {home(r.pk) for r in rows} == {"smi_core_activity_segment_p2031_07"}
     assert sorted(ProductActivity.objects.values_list("quantity", flat=True)) == [5, 7]
     assert activity_partitions_ensure(today=date(2031, 7, 1), ahead_months=0)["created"] == []
 
@@ -132,7 +135,7 @@ def test_a_second_run_that_listed_the_partitions_before_the_first_made_the_month
     # lock. It finds the month made and leaves it, instead of failing on the overlap.
     month = date(2037, 3, 1)
     assert activity_partitions_ensure(today=month, ahead_months=0)["created"] == [
-        "smi_core_productactivity_p2037_03"
+        "smi_core_activity_segment_p2037_03"
     ]
     before = attached()
 
@@ -143,9 +146,9 @@ def test_a_second_run_that_listed_the_partitions_before_the_first_made_the_month
 def test_ensure_creates_the_months_ahead(require_postgres):
     created = activity_partitions_ensure(today=date(2035, 11, 20), ahead_months=2)["created"]
     assert created == [
-        "smi_core_productactivity_p2035_11",
-        "smi_core_productactivity_p2035_12",
-        "smi_core_productactivity_p2036_01",
+        "smi_core_activity_segment_p2035_11",
+        "smi_core_activity_segment_p2035_12",
+        "smi_core_activity_segment_p2036_01",
     ]
 
 
@@ -177,7 +180,7 @@ def test_an_852_for_a_month_without_partition_is_applied_exactly_and_partitioned
         ("QS", "S002", 4),
     ]
     # The hook queued the partition task (eager here): the month exists, the default is empty.
-    assert {home(r.pk) for r in rows} == {"smi_core_productactivity_p2032_03"}
+    assert {home(r.pk) for r in rows} == {"smi_core_activity_segment_p2032_03"}
     assert InventoryPosition.objects.get(location__code="S002").on_hand == 18
 
 
@@ -192,7 +195,7 @@ def test_archive_writes_verifies_then_detaches(stock, tmp_path):
         )
 
     plan = {c.partition.name: c for c in activity_archive_plan(older_than_months=13, today=TODAY)}
-    january = plan["smi_core_productactivity_p2024_01"]
+    january = plan["smi_core_activity_segment_p2024_01"]
     assert january.ready and january.rows == 2
     assert partition_name(date(2026, 12, 1)) not in plan  # within the retention
 
@@ -212,9 +215,9 @@ def test_archive_writes_verifies_then_detaches(stock, tmp_path):
         date(2024, 1, 1),
         date(2024, 2, 1),
     )
-    assert "smi_core_productactivity_p2024_01" not in attached()
+    assert "smi_core_activity_segment_p2024_01" not in attached()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('smi_core_productactivity_p2024_01')")
+        cursor.execute("SELECT to_regclass('smi_core_activity_segment_p2024_01')")
         assert cursor.fetchone()[0] is None  # dropped after the verified archive
     # Every other row is still read through the table; the ledger keeps the month.
     assert ProductActivity.objects.count() == 4
@@ -233,16 +236,16 @@ def test_archive_can_keep_the_detached_table(stock, tmp_path):
         if c.partition.start == date(2024, 3, 1)
     ]
     activity_partition_archive(march, tmp_path, drop=False)
-    assert "smi_core_productactivity_p2024_03" not in attached()
+    assert "smi_core_activity_segment_p2024_03" not in attached()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM smi_core_productactivity_p2024_03")
+        cursor.execute("SELECT SUM(cardinality(positions)) FROM smi_core_activity_segment_p2024_03")
         assert cursor.fetchone()[0] == 2
     # A late report for that month: its partition is made again beside the kept table.
     (late,) = add_rows(item, stores[:1], date(2024, 3, 10), set_id=14)
     assert activity_partitions_ensure(today=TODAY, ahead_months=0)["created"] == [
-        "smi_core_productactivity_p2024_03_2"
+        "smi_core_activity_segment_p2024_03_2"
     ]
-    assert home(late.pk) == "smi_core_productactivity_p2024_03_2"
+    assert home(late.pk) == "smi_core_activity_segment_p2024_03_2"
 
 
 def blockers_of(month: date) -> list[str]:
@@ -276,7 +279,7 @@ def test_archive_keeps_months_still_needed(stock, tmp_path):
     candidate = activity_archive_plan(older_than_months=13, today=TODAY)[0]
     with pytest.raises(PartitionError, match="still needed"):
         activity_partition_archive(candidate, tmp_path)
-    assert "smi_core_productactivity_p2024_01" in attached()
+    assert "smi_core_activity_segment_p2024_01" in attached()
     assert not list(tmp_path.iterdir())
 
 
@@ -318,9 +321,9 @@ def test_command_archive_is_a_dry_run_by_default(stock, tmp_path):
         str(tmp_path),
         stdout=out,
     )
-    assert "would archive smi_core_productactivity_p2024_01" in out.getvalue()
+    assert "would archive smi_core_activity_segment_p2024_01" in out.getvalue()
     assert "dry run" in out.getvalue()
-    assert "smi_core_productactivity_p2024_01" in attached()
+    assert "smi_core_activity_segment_p2024_01" in attached()
     assert not list(tmp_path.iterdir()) and not ActivityArchive.objects.exists()
     out = StringIO()
     call_command(
@@ -333,11 +336,11 @@ def test_command_archive_is_a_dry_run_by_default(stock, tmp_path):
         "--execute",
         stdout=out,
     )
-    assert "archived smi_core_productactivity_p2024_01: 2 rows" in out.getvalue()
-    assert "smi_core_productactivity_p2024_01" not in attached()
+    assert "archived smi_core_activity_segment_p2024_01: 2 rows" in out.getvalue()
+    assert "smi_core_activity_segment_p2024_01" not in attached()
     out = StringIO()
     call_command("activity_partitions", "verify", stdout=out)
-    assert "smi_core_productactivity_p2024_01: intact" in out.getvalue()
+    assert "smi_core_activity_segment_p2024_01: intact" in out.getvalue()
     assert "2 archived month(s) verified" in out.getvalue()  # March, empty, too
 
 
@@ -360,7 +363,7 @@ def test_stock_ledger_rebuild_keeps_the_archived_months():
         first_reported=date(2024, 1, 28),
     )
     ActivityArchive.objects.create(
-        partition="smi_core_productactivity_p2024_01",
+        partition="smi_core_activity_segment_p2024_01",
         period_from=date(2024, 1, 1),
         period_to=date(2024, 2, 1),
         path="/archive/p2024_01.tsv.gz",
