@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from reporting_assistant.intent import FIGURE_WORDS, Intent, KnownParty, intent_for
 from reporting_assistant.models import AssistantQuestion
+from reporting_assistant.query.dates import when
 from smi_core.exceptions import ApplicationError
 from smi_core.finance.svg import bar_chart
 from smi_core.models import (
@@ -34,6 +35,7 @@ from smi_core.models import (
 from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
 from smi_core.selectors.finance.tables import columns, table_for
+from smi_core.selectors.reporting_date import ASKED, ReportingDay, reporting_day
 
 EXAMPLES = (
     "What is our inventory exposure to Acme in EUR?",
@@ -109,6 +111,8 @@ class Answer:
     restatement: str = ""
     query: dict | None = None  # the query model reading that was computed
     readings: list[dict] = field(default_factory=list)  # other readings, one-click changes
+    reporting_date: dict | None = None  # set when the figures are as of the reporting date
+    today_question: str = ""  # the same question as of today (one click on the chat page)
 
     def as_dict(self) -> dict:
         return {
@@ -124,6 +128,7 @@ class Answer:
             "model": self.model,
             "fallback_reason": self.fallback_reason,
             "id": self.record_id,
+            "reporting_date": self.reporting_date,
         }
 
 
@@ -845,12 +850,18 @@ def assistant_ask(
     started = time.monotonic()
     question = " ".join(question.split())[:1000]
     scope = FinanceScope.for_user(user)
-    as_of = as_of or timezone.localdate()
+    # ``as_of`` given: the day the question is asked on, and its answer's default. Else
+    # today, and a question naming no day is as of the site's reporting date, if set.
+    today = as_of or timezone.localdate()
+    day = reporting_day(today=today) if as_of is None else ReportingDay(today, ASKED, today)
+    moment = when(question, today, day.as_of)
+    on_reporting_date = day.pinned and not moment.given and moment.as_of == day.as_of
+    as_of = moment.as_of if not moment.given else today  # the intent path's default day
     party_ids = visible_party_ids(scope)
     parties = visible_parties(party_ids)
     items, locations = visible_codes(party_ids)
     intent = intent_for(question, parties, items=items, locations=locations)
-    parsed, vocab = question_parse(question, party_ids=party_ids, today=as_of)
+    parsed, vocab = question_parse(question, party_ids=party_ids, today=today, default=day.as_of)
     answer = Answer(question=question, text="", intent=intent)
     sentences: list[str] = []
     filled_by = ""
@@ -858,7 +869,7 @@ def assistant_ask(
         # the optional LLM fills the same query model where the parser found no figure
         from reporting_assistant.query.llm_fill import llm_query
 
-        filled, reason = llm_query(llm, question, vocab=vocab, today=as_of)
+        filled, reason = llm_query(llm, question, vocab=vocab, today=today, default=day.as_of)
         if filled is not None:
             query, filled_by = filled.as_dict(), _model_name(llm)
         else:
@@ -974,6 +985,11 @@ def assistant_ask(
             answer.text, answer.model = phrased, _model_name(llm)
         else:
             answer.fallback_reason = reason
+    if on_reporting_date and query is None and answer.facts:
+        # said in our words after any phrasing, so an LLM cannot drop it
+        answer.reporting_date = day.as_dict()
+        answer.today_question = f"{question} as of today"
+        answer.text += f"\n\nFigures {day.statement()}; ask \u201cas of today\u201d for today's."
     record = AssistantQuestion.objects.create(
         user=user,
         question=question,

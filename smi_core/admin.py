@@ -1167,5 +1167,6 @@ class FinanceAccessAdmin(admin.ModelAdmin):
         finance_access_revoke(access_id=obj.pk, actor=Actor.user(request.user, request))
 
 
-# Settlement (invoices, memos, remittances) lives in its own module; importing it registers it.
-from smi_core import admin_settlement  # noqa: E402, F401
+# Settlement (invoices, memos, remittances) and the reporting date (what reports default
+# to) live in their own modules; importing them registers them.
+from smi_core import admin_reporting, admin_settlement  # noqa: E402, F401

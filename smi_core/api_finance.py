@@ -28,7 +28,12 @@ from smi_core.services.fx import fx_load
 
 _GROUP = "(item|location|supplier|buyer|currency|owner)"
 PARAMETERS = [
-    OpenApiParameter("as_of", OpenApiTypes.DATE, description="YYYY-MM-DD (default today)"),
+    OpenApiParameter(
+        "as_of",
+        OpenApiTypes.DATE,
+        description="YYYY-MM-DD (default the site's reporting date, else today; the answer's "
+        "`reporting_date` says which)",
+    ),
     OpenApiParameter(
         "start", OpenApiTypes.DATE, description="period start (default 13 weeks before end)"
     ),
@@ -59,13 +64,18 @@ PARAMETERS = [
 LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object"}}
 
 
-def csv_response(name: str, rows: list[dict]) -> HttpResponse:
+def csv_response(name: str, rows: list[dict], day: dict | None = None) -> HttpResponse:
+    """The figure's table as CSV; ``day`` (the figure's ``reporting_date``) names the date
+    in the file name and states it in the ``X-SMI-As-Of`` header (the rows stay plain CSV)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns(rows) or ["empty"])
     writer.writeheader()
     writer.writerows(rows)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="smi-finance-{name}.csv"'
+    dated = f"-{day['as_of']}" if day else ""
+    response["Content-Disposition"] = f'attachment; filename="smi-finance-{name}{dated}.csv"'
+    if day:
+        response["X-SMI-As-Of"] = " ".join(day["statement"].split())
     return response
 
 
@@ -105,7 +115,7 @@ class FinanceFigureView(ApiView):
             raise NotFound(f"no finance figure {name!r}; there are {', '.join(FIGURES)}")
         data = figure_compute(name, scope=scope, params=request.query_params)
         if request.query_params.get("export") == "csv":
-            return csv_response(name, table_for(name, data))
+            return csv_response(name, table_for(name, data), data.get("reporting_date"))
         return Response(data)
 
 

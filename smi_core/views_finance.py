@@ -14,8 +14,9 @@ from django.utils.safestring import mark_safe
 from smi_core.exceptions import ApplicationError
 from smi_core.finance.svg import bar_chart, time_chart
 from smi_core.selectors.finance import FinanceForbidden, FinanceScope
-from smi_core.selectors.finance.figures import figure_compute
+from smi_core.selectors.finance.figures import FIGURES, figure_compute, figure_day
 from smi_core.selectors.finance.tables import table_for
+from smi_core.selectors.reporting_date import reporting_day
 from smi_core.templatetags.smi_format import days, human_table, money, simulation_rows
 
 SECTIONS = ("valuation", "turnover", "cashflow", "fx", "intercompany", "settlement")
@@ -115,6 +116,29 @@ def _reporting(row: dict, key: str) -> Decimal:
     return Decimal(row[key]) * Decimal(rate["rate"]) if rate else Decimal(0)
 
 
+def _day_banner(request) -> dict:
+    """What the page says about its date, and the one-click links: as of today when the
+    reporting date is in force; back to the reporting date when another day was asked."""
+    try:
+        day = figure_day(FIGURES["valuation"], request.GET)
+    except ApplicationError:
+        day = reporting_day()  # a bad as_of: the error says so; the banner the default
+    today_query = request.GET.copy()
+    today_query["as_of"] = day.today.isoformat()
+    default_query = request.GET.copy()
+    default_query.pop("as_of", None)
+    return {
+        "statement": day.statement(),
+        "basis": day.basis,
+        "today_url": "?" + today_query.urlencode(),
+        "default_url": "?" + default_query.urlencode(),
+        # dates as dates (ISO), not in the template's locale format
+        "reporting_date": day.reporting_date.isoformat() if day.reporting_date else None,
+        "as_of": day.as_of.isoformat(),
+        "today": day.today.isoformat(),
+    }
+
+
 @login_required(login_url="/admin/login/")
 def finance_dashboard(request):
     try:
@@ -128,6 +152,7 @@ def finance_dashboard(request):
     except ApplicationError as exc:
         error = exc.message
     context = {"error": error, "params": request.GET, "scope": scope}
+    context["day"] = _day_banner(request)
     if figures:
         currency = figures["valuation"]["reporting_currency"]
         context.update(
@@ -144,8 +169,6 @@ def finance_dashboard(request):
 def finance_simulate(request):
     """Run a scenario (GET form) and show it beside the current policy."""
 
-    from django.utils import timezone
-
     from smi_core.selectors.finance import Filters
     from smi_core.selectors.simulation import simulation_run
 
@@ -154,8 +177,12 @@ def finance_simulate(request):
     except FinanceForbidden as exc:
         raise PermissionDenied(exc.message) from exc
     context: dict = {"params": request.GET, "result": None, "error": None}
+    context["day"] = _day_banner(request)
     if "weeks" in request.GET:
         try:
+            day = reporting_day(
+                date.fromisoformat(request.GET["as_of"]) if request.GET.get("as_of") else None
+            )
             weeks = int(request.GET["weeks"])
             if not 1 <= weeks <= 104:
                 raise ValueError("weeks must be 1 to 104")
@@ -164,9 +191,7 @@ def finance_simulate(request):
             result = simulation_run(
                 scope=scope,
                 filters=Filters(),
-                as_of=date.fromisoformat(request.GET["as_of"])
-                if request.GET.get("as_of")
-                else timezone.localdate(),
+                as_of=day.as_of,
                 weeks=weeks,
                 demand_factor=Decimal(request.GET.get("demand_factor") or "1"),
                 lead_time_days=Decimal(lead) if lead else None,

@@ -369,11 +369,13 @@ def vocabulary_cached(party_ids) -> Vocabulary:
     return found
 
 
-def question_parse(question: str, *, party_ids, today: date) -> tuple[Parse, Vocabulary]:
+def question_parse(
+    question: str, *, party_ids, today: date, default: date | None = None
+) -> tuple[Parse, Vocabulary]:
     vocab = vocabulary_cached(party_ids)
 
     def embed(text: str):
         found = examples_embedder()
         return found(text) if found else None
 
-    return parse(question, vocab, today=today, embed=embed), vocab
+    return parse(question, vocab, today=today, embed=embed, default=default), vocab

@@ -87,7 +87,9 @@ def _day_month(groups: tuple, today: date) -> date | None:
     return _safe(lambda: _year_for(MONTHS[m2[:3]], int(d2), year, today))
 
 
-def when(question: str, today: date) -> When:
+def when(question: str, today: date, default: date | None = None) -> When:
+    """What ``question`` says about time, relative to ``today``; a question that names no
+    day is as of ``default`` (the site's reporting date), else today."""
     text = " ".join(question.lower().split())
     match = WEEK_TO.search(text)
     if match and (end := _day_month(match.groups(), today)):
@@ -152,4 +154,4 @@ def when(question: str, today: date) -> When:
         return When(today - timedelta(days=1), said="yesterday")
     if re.search(r"\b(today|now|currently|right now)\b", text):
         return When(today, said="")
-    return When(today)
+    return When(default or today)

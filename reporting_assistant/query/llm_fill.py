@@ -46,8 +46,8 @@ SCHEMA = {
 }
 SYSTEM = (
     "Turn the finance question into one call of the finance_query tool. Use only the codes "
-    "listed; 'in euros' or 'in USD' is the currency to report in. Today is {today}. "
-    "Codes: {codes}"
+    "listed; 'in euros' or 'in USD' is the currency to report in. Today is {today}; a "
+    "question that names no date is as of {default}. Codes: {codes}"
 )
 
 
@@ -56,7 +56,9 @@ def _codes(vocab: Vocabulary) -> str:
     return ", ".join(list(seen)[:400])
 
 
-def llm_query(llm, question: str, *, vocab: Vocabulary, today: date) -> tuple[Query | None, str]:
+def llm_query(
+    llm, question: str, *, vocab: Vocabulary, today: date, default: date | None = None
+) -> tuple[Query | None, str]:
     """The query the LLM fills for ``question``, or None and the reason it was refused."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -64,7 +66,13 @@ def llm_query(llm, question: str, *, vocab: Vocabulary, today: date) -> tuple[Qu
         bound = llm.bind_tools([SCHEMA], tool_choice=TOOL)
         reply = bound.invoke(
             [
-                SystemMessage(SYSTEM.format(today=today.isoformat(), codes=_codes(vocab))),
+                SystemMessage(
+                    SYSTEM.format(
+                        today=today.isoformat(),
+                        default=(default or today).isoformat(),
+                        codes=_codes(vocab),
+                    )
+                ),
                 HumanMessage(question),
             ]
         )

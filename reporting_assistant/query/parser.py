@@ -551,7 +551,11 @@ def _best(terms: list[Term]) -> list[Term]:
     return list(seen.values())
 
 
-def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse:
+def parse(
+    question: str, vocab: Vocabulary, *, today: date, embed=None, default: date | None = None
+) -> Parse:
+    """``default``: the day a question naming none is as of (the site's reporting date;
+    None: ``today``); words such as "last week" or "today" count from ``today``."""
     text = " ".join(question.lower().split())
     result = Parse()
     audit = AUDIT.search(text)
@@ -568,7 +572,7 @@ def parse(question: str, vocab: Vocabulary, *, today: date, embed=None) -> Parse
     metrics, score, source = _metrics(text, embed)
     metric = metrics[0] if metrics else None
     result.metric_from = source
-    moment = when(text, today)
+    moment = when(text, today, default)
     currency = None
     currency_filter = None
     filters: list[list[Term]] = []
@@ -668,7 +672,8 @@ def period_for(metric: str, moment, today: date) -> tuple[date, date | None, dat
     elif spec.period and metric not in ("sold", "approvals"):
         start, end = as_of - timedelta(weeks=13) + timedelta(days=1), as_of
     elif spec.period and metric == "sold":
-        last = when("last week", moment.as_of if moment.given else today)
+        # the last full week up to the day said, else up to the default day
+        last = when("last week", moment.as_of)
         start, end = last.start, last.end
         as_of = end
     return as_of, start, end

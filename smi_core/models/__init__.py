@@ -7,7 +7,7 @@ from .agreements import AgreementTerm, SupplierCapacity, SupplyAgreement
 from .approvals import Approval, ProposalStatusChange, SodOverride, SodRule
 from .audit import AuditEvent
 from .exceptions import ExceptionItem
-from .finance import ExchangeRate, FinanceAccess
+from .finance import ExchangeRate, FinanceAccess, ReportingDate
 from .inventory import QUANTITY, ZERO, InventoryPosition, ProductActivity, StockLevel
 from .orders import Shipment, ShipmentLine, ShipmentPack
 from .parties import Item, ItemCrossReference, Location, Party
@@ -44,6 +44,7 @@ __all__ = [
     "ProposalStatusChange",
     "Remittance",
     "ReplenishmentProposal",
+    "ReportingDate",
     "SeriesForecast",
     "SettlementInvoice",
     "SettlementLine",

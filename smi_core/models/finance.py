@@ -1,4 +1,5 @@
-"""Exchange rates for finance figures, and which parties a finance user may see."""
+"""Exchange rates for finance figures, which parties a finance user may see, and the date
+reports default to."""
 
 from __future__ import annotations
 
@@ -51,3 +52,27 @@ class FinanceAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} sees {self.party.code}"
+
+
+class ReportingDate(models.Model):
+    """The date finance reports default to when a request names none (a month-end being
+    closed): one row for the whole site. Empty: today. Changed only through
+    ``reporting_date_set`` (audited); an explicit as-of date always wins over it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Reports, the API, finance_report and the assistant default to this date; "
+        "empty: today.",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Why, e.g. closing November.")
+    set_by = models.CharField(max_length=150, blank=True, editable=False)
+    set_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "reporting date"  # one, for the site
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_reporting_date")]
+
+    def __str__(self) -> str:
+        return f"reporting date {self.date}" if self.date else "reporting date: today"

@@ -85,6 +85,9 @@ ROLES: dict[str, list[str]] = {
         "smi_core.view_exchangerate",
         "smi_core.add_exchangerate",
         "smi_core.change_exchangerate",
+        # The reporting date (the date reports default to, e.g. a month-end being closed).
+        "smi_core.view_reportingdate",
+        "smi_core.change_reportingdate",
         # Settlements and remittances: the admin scopes them to the user's grants.
         "smi_core.view_settlementinvoice",
         "smi_core.view_settlementline",

@@ -24,6 +24,7 @@ from smi_core.selectors.finance import (
     valuation,
     working_capital,
 )
+from smi_core.selectors.reporting_date import reporting_day
 from smi_edi.services.partners import partner_add
 from tests.factories import ItemFactory, LocationFactory
 from tests.finance_world import week
@@ -552,7 +553,8 @@ def test_demo_load_plans_and_reports_as_of_its_latest_data(settings, tmp_path, c
     # The samples' last weeks end on 2026-11-22: as of that date no partner is stale, so
     # the first screen carries no stale-data exceptions and no stale flags.
     assert "planned as of 2026-11-22, the date of the latest 852 data" in out
-    assert "/finance/?as_of=2026-11-22" in out
+    assert "reporting date set to 2026-11-22: /finance/, the API, `finance_report`" in out
+    assert reporting_day().as_of == date(2026, 11, 22)  # what /finance/ opens as of
     stale = ExceptionItem.objects.filter(
         kind=ExceptionItem.Kind.STALE_DATA, status=ExceptionItem.Status.OPEN
     )

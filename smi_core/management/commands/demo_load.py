@@ -191,7 +191,8 @@ def _ingest_samples() -> list[str]:
 def _plan_as_of_latest_data() -> list[str]:
     """Plan again as of the date of the latest 852 data, not the day the demo is loaded: the
     samples are fixed weeks, so planning as of today would call every partner stale (those
-    exceptions are resolved by this run). Finance figures are shown as of the same date."""
+    exceptions are resolved by this run). Finance figures are shown as of the same date:
+    it becomes the reporting date, which every report without a date defaults to."""
     from django.db.models import Max
 
     from smi_core.models import StockLevel
@@ -201,11 +202,38 @@ def _plan_as_of_latest_data() -> list[str]:
     if latest is None:
         return ["no 852 data to plan from"]
     plan_replenishment(as_of=latest, actor="system:demo_load")
-    return [
-        f"planned as of {latest}, the date of the latest 852 data",
-        f"finance figures as of that date: /finance/?as_of={latest} or "
-        f"`python manage.py finance_report --as-of {latest}`",
-    ]
+    return [f"planned as of {latest}, the date of the latest 852 data", _reporting_date(latest)]
+
+
+DEMO_ACTOR = "demo_load"
+
+
+def _reporting_date(latest) -> str:
+    """The reporting date set to the latest data's date, so the first screens (and
+    ``finance_report`` and the assistant) report as of the samples' last week, not today.
+    Idempotent; newer data moves it. A date someone else set is left as it is."""
+    from django.utils import timezone
+
+    from smi_core.selectors.reporting_date import reporting_date_current
+    from smi_core.services.reporting_date import reporting_date_set
+
+    current = reporting_date_current()
+    if current and current.date and current.set_by != f"system:{DEMO_ACTOR}":
+        return (
+            f"reporting date left at {current.date} (set by {current.set_by}); the latest "
+            f"data is of {latest}: /finance/?as_of={latest}"
+        )
+    if latest > timezone.localdate():
+        return f"reporting date not set: the latest data ({latest}) is after today"
+    reporting_date_set(
+        day=latest,
+        note="the date of the demo's latest 852 data",
+        actor=Actor.system(DEMO_ACTOR),
+    )
+    return (
+        f"reporting date set to {latest}: /finance/, the API, `finance_report` and the "
+        "assistant report as of it unless asked for another day (admin: Reporting date)"
+    )
 
 
 def _demo_order() -> list[str]:

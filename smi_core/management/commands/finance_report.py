@@ -17,7 +17,11 @@ class Command(BaseCommand):
     help = "Print inventory value, FX, intercompany, turnover, service, continuity and cash-out figures."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default today)")
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            help="YYYY-MM-DD (default the reporting date set in the admin, else today)",
+        )
         parser.add_argument("--start", help="period start (default 13 weeks before --as-of)")
         parser.add_argument("--end", help="period end (default --as-of)")
         parser.add_argument("--supplier")
@@ -47,6 +51,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, indent=2, default=str))
             return
         out = console(self.stdout)
+        days_of = {d["reporting_date"]["statement"]: None for d in report.values()}
+        for statement in days_of:  # one line; two if a period's --end differs from --as-of
+            out.print(f"Figures {statement}.", soft_wrap=True, markup=False)
         ages = next((d["data_age"] for d in report.values() if d.get("data_age")), [])
         if ages:
             rows_print(

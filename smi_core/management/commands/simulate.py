@@ -5,10 +5,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from smi_core.cli_output import console, rows_print
 from smi_core.selectors.finance import Filters, FinanceScope
+from smi_core.selectors.reporting_date import reporting_day
 from smi_core.selectors.simulation import simulation_run
 from smi_core.templatetags.smi_format import simulation_rows
 
@@ -35,7 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("--lead-time-days", dest="lead_time_days")
         parser.add_argument("--service-level", dest="service_level")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--as-of", dest="as_of")
+        parser.add_argument(
+            "--as-of", dest="as_of", help="YYYY-MM-DD (default the reporting date, else today)"
+        )
         parser.add_argument("--supplier")
         parser.add_argument("--buyer")
         parser.add_argument("--json", action="store_true")
@@ -53,9 +55,10 @@ class Command(BaseCommand):
         if lead is not None and lead < 0:
             raise CommandError("--lead-time-days cannot be negative")
         try:
-            as_of = date.fromisoformat(o["as_of"]) if o["as_of"] else timezone.localdate()
+            day = reporting_day(date.fromisoformat(o["as_of"]) if o["as_of"] else None)
         except ValueError:
             raise CommandError(f"--as-of {o['as_of']!r} is not a date (YYYY-MM-DD)") from None
+        as_of = day.as_of
         result = simulation_run(
             scope=FinanceScope.everything(),
             filters=Filters(supplier=o["supplier"], buyer=o["buyer"]),
@@ -70,6 +73,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, indent=2))
             return
         out = console(self.stdout)
+        out.print(f"Simulated {day.statement()}.", soft_wrap=True, markup=False)
         assumptions = result["assumptions"]
         out.print(
             f"{result['series']} item-locations over {result['weeks']} weeks to "

@@ -22,6 +22,7 @@ from smi_core.selectors.finance.performance import (
 )
 from smi_core.selectors.finance.settlement import settlement_figures
 from smi_core.selectors.finance.valuation import GROUPS, fx_adjustments, intercompany, valuation
+from smi_core.selectors.reporting_date import ReportingDay, reporting_day
 
 
 class BadParameter(ApplicationError):
@@ -80,10 +81,11 @@ def _date(params: Mapping, name: str, default: date) -> date:
     return parsed
 
 
-def arguments(figure: Figure, params: Mapping[str, str]) -> dict:
+def arguments(figure: Figure, params: Mapping[str, str], default_as_of: date | None = None) -> dict:
     """Keyword arguments for ``figure`` from request-like parameters, with defaults: as_of
-    today, the period the last 13 weeks up to as_of, the baseline the 13 weeks before."""
-    as_of = _date(params, "as_of", timezone.localdate())
+    ``default_as_of`` (the reporting date, else today), the period the last 13 weeks up to
+    as_of, the baseline the 13 weeks before."""
+    as_of = _date(params, "as_of", default_as_of or timezone.localdate())
     end = _date(params, "end", as_of)
     start = _date(params, "start", end - timedelta(weeks=13) + timedelta(days=1))
     if start > end:
@@ -135,8 +137,25 @@ def filters_from(params: Mapping[str, str]) -> Filters:
     )
 
 
+def figure_day(figure: Figure | None, params: Mapping[str, str]) -> ReportingDay:
+    """The day ``figure`` is as of and why: the as_of asked for (for a figure over a period,
+    its end), else the site's reporting date, else today."""
+    asked = _date(params, "as_of", None)
+    if asked is None and (figure is None or "as_of" not in figure.params):
+        asked = _date(params, "end", None)
+    return reporting_day(asked)
+
+
 def figure_compute(name: str, *, scope: FinanceScope, params: Mapping[str, str]) -> dict:
+    """The figure ``name`` for ``params``, with ``reporting_date``: the day it is as of and
+    why (asked, the site's reporting date, or today), and that in a sentence."""
     figure = FIGURES.get(name)
     if figure is None:
         raise BadParameter(f"no finance figure {name!r}; there are {', '.join(FIGURES)}")
-    return figure.compute(scope=scope, filters=filters_from(params), **arguments(figure, params))
+    day = figure_day(figure, params)
+    # as_of not asked (a period's end may be): the reporting date, else today
+    default = day.reporting_date or day.today
+    data = figure.compute(
+        scope=scope, filters=filters_from(params), **arguments(figure, params, default)
+    )
+    return {**data, "reporting_date": day.as_dict()}

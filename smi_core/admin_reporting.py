@@ -1,0 +1,72 @@
+"""The reporting date in the admin: one page (no list, no add, no delete), changed through
+the audited service by users allowed to change it (the finance role, superusers)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+from smi_core.exceptions import ApplicationError
+from smi_core.models import ReportingDate
+from smi_core.selectors.reporting_date import reporting_day
+from smi_core.services.audit import Actor
+from smi_core.services.reporting_date import reporting_date_check, reporting_date_set
+
+
+class ReportingDateForm(forms.ModelForm):
+    class Meta:
+        model = ReportingDate
+        fields = ["date", "note"]
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        try:
+            reporting_date_check(day)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return day
+
+
+@admin.register(ReportingDate)
+class ReportingDateAdmin(admin.ModelAdmin):
+    form = ReportingDateForm
+    fields = ["date", "note", "in_effect", "set_by", "set_at"]
+    readonly_fields = ["in_effect", "set_by", "set_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_object(self, request, object_id, from_field=None):
+        # The one row, before anyone set it too: the page opens on an empty date.
+        if str(object_id) != "1":
+            return None
+        return ReportingDate.objects.filter(pk=1).first() or ReportingDate(pk=1)
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)
+        return HttpResponseRedirect(reverse("admin:smi_core_reportingdate_change", args=[1]))
+
+    @admin.display(description="reports default to")
+    def in_effect(self, obj):
+        day = reporting_day()
+        return f"{day.statement()}. An as-of date asked for always wins."
+
+    def save_model(self, request, obj, form, change):
+        saved = reporting_date_set(
+            day=form.cleaned_data.get("date"),
+            note=form.cleaned_data.get("note") or "",
+            actor=Actor.user(request.user, request),
+        )
+        obj.set_by, obj.set_at = saved.set_by, saved.set_at or timezone.now()
+
+    def response_change(self, request, obj):
+        # Back to the same page (there is no list), showing what is now in effect.
+        self.message_user(request, f"Reports now default to {reporting_day().statement()}.")
+        return HttpResponseRedirect(request.path)
