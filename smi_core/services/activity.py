@@ -981,8 +981,9 @@ LEFT JOIN {position} p ON p.item_id = s.item_id AND p.location_id = s.location_i
 WHERE {states}
 """
 # Positions that exist are updated by one join (in place where PostgreSQL can, see
-# smi_core 0010), new ones inserted; a position another transaction inserted meanwhile is
-# merged by ON CONFLICT.
+# smi_core 0010), new ones inserted by a plain INSERT (ON CONFLICT's speculative insertion
+# cost 13.5 s instead of 8 s for 932,000 new positions): the buyer's positions lock, taken
+# before the merge reads them, keeps any other writer of those positions out until commit.
 _UPDATE_SQL = """
 UPDATE {position} p SET {updates}, as_of = %(as_of)s, source_set_id = %(set)s,
        updated_at = %(now)s
@@ -991,13 +992,25 @@ WHERE NOT s.stale AND s.old_as_of IS NOT NULL
   AND p.item_id = s.item_id AND p.location_id = s.location_id
 RETURNING p.item_id, p.location_id
 """
-_UPSERT_SQL = """
+_INSERT_SQL = """
 INSERT INTO {position} (item_id, location_id, {fields}, as_of, source_set_id, updated_at)
 SELECT item_id, location_id, {fields}, %(as_of)s, %(set)s, %(now)s
 FROM _set_positions WHERE NOT stale AND old_as_of IS NULL
-ON CONFLICT (item_id, location_id) DO UPDATE SET {assignments}
 RETURNING item_id, location_id
 """
+# Advisory lock class of a buyer's positions (the audit chain's is 725_001): held to commit
+# by whoever writes them in bulk, so two sets of one buyer merge one after the other.
+POSITIONS_LOCK = 725_002
+
+
+def positions_lock(buyer_ids) -> None:
+    """Wait for, and hold until commit, the positions of these buyers (PostgreSQL; SQLite
+    serialises writers anyway). Taken in id order, so two holders never deadlock."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for buyer_id in sorted(set(buyer_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [POSITIONS_LOCK, buyer_id])
 
 
 def _update_positions_sql(
@@ -1007,9 +1020,7 @@ def _update_positions_sql(
     position = InventoryPosition._meta.db_table
     params = {"as_of": as_of, "set": inbound_set.pk, "now": timezone.now()}
     fields = ", ".join(POSITION_FIELDS)
-    assignments = ", ".join(
-        f"{c} = EXCLUDED.{c}" for c in (*POSITION_FIELDS, "as_of", "source_set_id", "updated_at")
-    )
+    positions_lock([buyer.pk])
     with connection.cursor() as cursor:
         cursor.execute(
             _MERGE_SQL.format(stated=staged.stated, position=position, states=_STATES_POSITION),
@@ -1028,9 +1039,7 @@ def _update_positions_sql(
         updates = ", ".join(f"{c} = s.{c}" for c in POSITION_FIELDS)
         cursor.execute(_UPDATE_SQL.format(position=position, updates=updates), params)
         changed = set(cursor)  # straight from the result, without a list in between
-        cursor.execute(
-            _UPSERT_SQL.format(position=position, fields=fields, assignments=assignments), params
-        )
+        cursor.execute(_INSERT_SQL.format(position=position, fields=fields), params)
         changed.update(cursor)
         cursor.execute("DROP TABLE _set_positions")
         staged.drop(cursor)

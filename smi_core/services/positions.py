@@ -8,13 +8,27 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from smi_core.models import InventoryPosition, Party, ProductActivity
-from smi_core.services.activity import POSITION_FIELDS, SetFigures, merge_position, upsert_positions
+from smi_core.services.activity import (
+    POSITION_FIELDS,
+    SetFigures,
+    merge_position,
+    positions_lock,
+    upsert_positions,
+)
 
 
 def positions_rebuild(*, buyer: Party | None = None) -> int:
     """Recompute every position (of ``buyer``, or all) from activity, as ingestion would have
     left them: per item-location the newest report period, its reports applied in order.
-    Returns the number of positions written."""
+    Returns the number of positions written. Holds the buyers' positions lock from the
+    first read to commit, so no 852 merges into them meanwhile."""
+    with transaction.atomic():
+        buyers = [buyer.pk] if buyer is not None else Party.objects.values_list("pk", flat=True)
+        positions_lock(buyers)
+        return _rebuild(buyer)
+
+
+def _rebuild(buyer: Party | None) -> int:
     activity = ProductActivity.objects.all()
     positions = InventoryPosition.objects.all()
     if buyer is not None:
@@ -53,7 +67,6 @@ def positions_rebuild(*, buyer: Party | None = None) -> int:
                 values = merge_position(current, stated, as_of=newest)
                 last_set = source_set_id
         out.append((item_id, location_id, *(values[f] for f in POSITION_FIELDS), newest, last_set))
-    with transaction.atomic():
-        positions.delete()
-        upsert_positions(out)
+    positions.delete()
+    upsert_positions(out)
     return len(out)

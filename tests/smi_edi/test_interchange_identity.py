@@ -7,6 +7,7 @@ duplicates with a reason."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -231,3 +232,49 @@ def test_the_same_file_sent_ten_times_at_once_is_applied_once(
         if copy.pk != winner.pk:
             assert (copy.status, copy.duplicate_of_id) == (S.REJECTED, winner.pk)
             assert f"duplicate of interchange #{winner.pk}" in copy.status_reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_weeks_of_one_buyer_applied_at_once_both_apply_and_the_newer_week_wins(
+    require_postgres, tmp_path, monkeypatch
+):
+    # Both files create the same new positions, and both sets reach the positions merge
+    # together (a barrier before the lock): the buyer's positions lock makes the second wait,
+    # then update what the first inserted (without it, its plain INSERT meets the first
+    # one's rows and the set fails).
+    import smi_core.services.activity as activity
+    from smi_core.models import InventoryPosition
+
+    lock, together = activity.positions_lock, threading.Barrier(2)
+
+    def lock_together(buyer_ids):
+        together.wait(timeout=60)
+        lock(buyer_ids)
+
+    monkeypatch.setattr(activity, "positions_lock", lock_together)
+
+    world = _world()
+    lines = {
+        week: [(f"VN*V-{i:03d}", _sdq("QA", i + 3 * (week - 1))) for i in range(BIG_ITEMS)]
+        for week in (1, 2)
+    }
+    files = {
+        1: interchange([report_852("20261102", "20261108", lines=lines[1])], control=31),
+        2: interchange([report_852("20261109", "20261115", lines=lines[2])], control=32),
+    }
+    paths = []
+    for week, data in files.items():
+        path = tmp_path / f"week-{week}.edi"
+        path.write_bytes(data)
+        paths.append(path)
+    jobs = [(lambda p=p: call_command("x12_ingest", str(p), stdout=StringIO())) for p in paths]
+
+    assert _at_once(jobs) == []
+
+    statuses = sorted(Interchange.objects.values_list("control_number", "status"))
+    assert statuses == [("000000031", S.APPLIED), ("000000032", S.APPLIED)]
+    positions = InventoryPosition.objects.filter(location__party=world["buyer"].party)
+    assert positions.count() == BIG_ITEMS * len(STORES)
+    assert set(positions.values_list("as_of", flat=True)) == {date(2026, 11, 15)}
+    first = positions.get(item__vendor_item="V-000", location__code="S001")
+    assert first.on_hand == 21  # week 2's (0 + 3) * 7 % 50, not week 1's 0
