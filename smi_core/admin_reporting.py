@@ -16,6 +16,11 @@ from smi_core.services.audit import Actor
 from smi_core.services.reporting_date import reporting_date_check, reporting_date_set
 
 
+def _in_effect() -> str:
+    """``Figures without a date are as of 2026-11-08, the reporting date set by ...``"""
+    return f"Figures without a date are {reporting_day().statement()}."
+
+
 class ReportingDateForm(forms.ModelForm):
     class Meta:
         model = ReportingDate
@@ -33,8 +38,8 @@ class ReportingDateForm(forms.ModelForm):
 @admin.register(ReportingDate)
 class ReportingDateAdmin(admin.ModelAdmin):
     form = ReportingDateForm
-    fields = ["date", "note", "in_effect", "set_by", "set_at"]
-    readonly_fields = ["in_effect", "set_by", "set_at"]
+    fields = ["date", "note", "in_effect", "set_by", "set_at_text"]
+    readonly_fields = ["in_effect", "set_by", "set_at_text"]
 
     def has_add_permission(self, request):
         return False
@@ -53,10 +58,13 @@ class ReportingDateAdmin(admin.ModelAdmin):
             return super().changelist_view(request, extra_context)
         return HttpResponseRedirect(reverse("admin:smi_core_reportingdate_change", args=[1]))
 
-    @admin.display(description="reports default to")
+    @admin.display(description="in effect")
     def in_effect(self, obj):
-        day = reporting_day()
-        return f"{day.statement()}. An as-of date asked for always wins."
+        return f"{_in_effect()} An as-of date asked for always wins."
+
+    @admin.display(description="set at")
+    def set_at_text(self, obj):
+        return timezone.localtime(obj.set_at).strftime("%Y-%m-%d %H:%M") if obj.set_at else "—"
 
     def save_model(self, request, obj, form, change):
         saved = reporting_date_set(
@@ -64,9 +72,9 @@ class ReportingDateAdmin(admin.ModelAdmin):
             note=form.cleaned_data.get("note") or "",
             actor=Actor.user(request.user, request),
         )
-        obj.set_by, obj.set_at = saved.set_by, saved.set_at or timezone.now()
+        obj.set_by, obj.set_at = saved.set_by, saved.set_at
 
     def response_change(self, request, obj):
         # Back to the same page (there is no list), showing what is now in effect.
-        self.message_user(request, f"Reports now default to {reporting_day().statement()}.")
+        self.message_user(request, f"Saved. {_in_effect()}")
         return HttpResponseRedirect(request.path)

@@ -36,7 +36,9 @@ def test_the_reporting_date_set_in_the_admin_is_the_dashboards_date_until_today_
     page.fill("#id_note", "closing October")
     page.click("input[name=_save]")
     page.wait_for_url("**/admin/smi_core/reportingdate/1/change/")
-    assert "Reports now default to as of 2026-11-08" in page.inner_text("body")
+    assert "Saved. Figures without a date are as of 2026-11-08, the reporting date" in (
+        page.inner_text("body")
+    )
     assert AuditEvent.objects.filter(action="reporting_date.set", actor="fin").count() == 1
 
     page.goto(f"{live_server.url}/")

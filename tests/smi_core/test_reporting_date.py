@@ -192,8 +192,10 @@ def test_the_finance_role_sets_it_in_the_admin_and_the_change_is_audited(client,
 
     page = client.get("/admin/smi_core/reportingdate/", follow=True)
     assert page.redirect_chain[-1][0] == "/admin/smi_core/reportingdate/1/change/"
-    assert "as of " in page.content.decode() and "today (no reporting date is set)" in (
-        page.content.decode()
+    today = timezone.localdate()
+    assert (
+        f"Figures without a date are as of {today}, today (no reporting date is set). An "
+        "as-of date asked for always wins." in page.content.decode()
     )
     response = client.post(
         "/admin/smi_core/reportingdate/1/change/",
@@ -260,7 +262,10 @@ def test_the_command_sets_it_only_as_a_user_allowed_to(world):
         call_command("reporting_date", "2026-11-08", "--as", "plan")
     call_command("reporting_date", "2026-11-08", "--as", "fin", stdout=out)
 
-    assert "Reports default to as of 2026-11-08, the reporting date set by fin" in out.getvalue()
+    assert (
+        "Figures without a date are as of 2026-11-08, the reporting date set by fin"
+        in out.getvalue()
+    )
     call_command("reporting_date", "--clear", "--as", "fin", stdout=out)
     assert reporting_day().basis == "today"
 

@@ -47,4 +47,4 @@ class Command(BaseCommand):
                 )
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
-        self.stdout.write(f"Reports default to {reporting_day().statement()}.")
+        self.stdout.write(f"Figures without a date are {reporting_day().statement()}.")
