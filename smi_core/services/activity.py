@@ -662,6 +662,7 @@ class _RowWriter:
         self.postgres = connection.vendor == "postgresql"
         self.common: tuple = ()
         self._prefix = b""
+        self._heads: dict[tuple, bytes] = {}
         self._cursor = None
         self._copy_cm = None
         self._copy = None
@@ -677,6 +678,7 @@ class _RowWriter:
         self._prefix = (
             _ROW_START + _date_field(period_start) + _date_field(period_end) + _INT8.pack(8, set_id)
         )
+        self._heads.clear()
 
     def segment_prefix(
         self,
@@ -687,17 +689,21 @@ class _RowWriter:
         number: int,
         item_id: int,
     ) -> bytes:
-        """The binary COPY fields a segment's rows share, up to the location: built once
-        per segment."""
-        return (
-            self._prefix
-            + _text_field(code)
-            + _text_field(unit)
-            + _text_field(date_qualifier)
-            + _date_field(stamp)
-            + _INT4.pack(4, number)
-            + _INT8.pack(8, item_id)
-        )
+        """The binary COPY fields of a segment's row before its arrays; the fields up to the
+        date come from a small cache (a report repeats a few codes, units and dates)."""
+        key = (code, unit, date_qualifier, stamp)
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) > 10_000:  # bounded: ZA dates may all differ
+                self._heads.clear()
+            head = self._heads[key] = (
+                self._prefix
+                + _text_field(code)
+                + _text_field(unit)
+                + _text_field(date_qualifier)
+                + _date_field(stamp)
+            )
+        return head + _INT4.pack(4, number) + _INT8.pack(8, item_id)
 
     def location_field(self, location_id: int) -> bytes:
         field = self.locations[location_id] = _INT8.pack(8, location_id)
