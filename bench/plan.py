@@ -31,7 +31,7 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
     """A supplier, a buyer with 100 stores, item_locations / 100 items, an agreement with a
     term per item, a position per item-location and 52 weekly QS rows per item-location.
     ``advance(n)`` hears of each item's item-locations as they are written."""
-    from benchdb import bench_agreement, bench_parties, copy_activity
+    from benchdb import bench_agreement, bench_parties, copy_activity, truncate
     from django.db import connection, transaction
 
     from smi_core.models import (
@@ -52,6 +52,7 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
     items = item_locations // STORES
     rnd = random.Random(42)
     with transaction.atomic():
+        truncate([ProductActivity])  # PostgreSQL: the segment table, not row by row
         for model in (
             ProposalLine,
             ReplenishmentProposal,
@@ -60,7 +61,6 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
             ExceptionItem,
             AgreementTerm,
             SupplyAgreement,
-            ProductActivity,
             InventoryPosition,
             InboundSet,
             Interchange,
@@ -92,24 +92,24 @@ def load(item_locations: int, advance=lambda amount: None) -> None:
         ]
         positions, activity = io.StringIO(), io.StringIO()
         now = "2026-11-24T00:00:00+00:00"
-        n = 0
-        for item in item_objs:
+        for i, item in enumerate(item_objs):
             base = rnd.uniform(1, 40)
             intermittent = rnd.random() < 0.3
-            for loc in loc_objs:
+            for s, loc in enumerate(loc_objs):
                 on_hand = rnd.randint(0, 80)
                 positions.write(
                     f"{item.pk}\t{loc.pk}\t{on_hand}\t0\t0\t0\t{int(base)}\t{weeks[0]}\t{source.pk}\t{now}\n"
                 )
-                for end in weeks:
+                for w, end in enumerate(weeks):
                     qty = (
                         0
                         if intermittent and rnd.random() < 0.7
                         else max(0, int(rnd.gauss(base, base / 4)))
                     )
-                    n += 1
+                    # as an 852 sends them: each week's stores 10 to an SDQ segment
+                    segment = ((i * 52 + w) * STORES + s) // 10 + 1
                     activity.write(
-                        f"{end - timedelta(days=6)}\t{end}\t{source.pk}\t{item.pk}\t{loc.pk}\tQS\t{qty}\tEA\t\t\\N\t{n}\t0\n"
+                        f"{end - timedelta(days=6)}\t{end}\t{source.pk}\t{item.pk}\t{loc.pk}\tQS\t{qty}\tEA\t\t\\N\t{segment}\t{s % 10 + 1}\n"
                     )
             advance(len(loc_objs))
         with connection.cursor() as cursor:
