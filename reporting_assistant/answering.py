@@ -36,6 +36,7 @@ from smi_core.selectors.finance import FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute
 from smi_core.selectors.finance.tables import columns, table_for
 from smi_core.selectors.reporting_date import ASKED, ReportingDay, reporting_day
+from smi_core.templatetags.smi_format import rate
 
 EXAMPLES = (
     "What is our inventory exposure to Acme in EUR?",
@@ -213,7 +214,7 @@ def _how(
     dated = [r for r in rates or () if r.get("date")]  # same-currency rates have none
     if dated:
         text += "; rates " + ", ".join(
-            f"{r['pair']} {Decimal(r['rate']).normalize()} of {r['date']}" for r in dated
+            f"{r['pair']} {rate(r['rate'])} of {r['date']}" for r in dated
         )
     return text
 
@@ -714,7 +715,7 @@ def _query_answer(question, intent, parsed, vocab, scope, query) -> Answer | Non
                 result.unit,
                 f"query model {part.query.metric} via the finance selectors"
                 + "".join(
-                    f"; rate {r['pair']} {r['rate']} of {r['date']}"
+                    f"; rate {r['pair']} {rate(r['rate'])} of {r['date']}"
                     for r in result.rates
                     if r.get("date")
                 ),

@@ -47,6 +47,18 @@ class ReportingDateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_fields(self, request, obj=None):
+        # A reader without the right to change it sees the date as a date (2026-11-22), as
+        # every page states it, not in the admin's locale format (Nov. 22, 2026).
+        if self.has_change_permission(request, obj):
+            return self.fields
+        return ["date_text", *self.fields[1:]]
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.readonly_fields
+        return self.get_fields(request, obj)
+
     def get_object(self, request, object_id, from_field=None):
         # The one row, before anyone set it too: the page opens on an empty date.
         if str(object_id) != "1":
@@ -61,6 +73,10 @@ class ReportingDateAdmin(admin.ModelAdmin):
     @admin.display(description="in effect")
     def in_effect(self, obj):
         return f"{_in_effect()} An as-of date asked for always wins."
+
+    @admin.display(description="date")
+    def date_text(self, obj):
+        return obj.date.isoformat() if obj.date else "— (today)"
 
     @admin.display(description="set at")
     def set_at_text(self, obj):

@@ -16,6 +16,7 @@ from smi_core.finance.svg import bar_chart, time_chart
 from smi_core.selectors.finance import FinanceForbidden, FinanceScope
 from smi_core.selectors.finance.figures import FIGURES, figure_compute, figure_day
 from smi_core.selectors.finance.tables import table_for
+from smi_core.selectors.finance.valuation import NOT_TESTED
 from smi_core.selectors.reporting_date import reporting_day
 from smi_core.templatetags.smi_format import days, human_table, money, simulation_rows
 
@@ -45,7 +46,10 @@ def _charts(figures: dict, currency: str) -> dict:
     ic = figures["intercompany"]
     owed = figures["settlement"]
     return {
-        "settlement": bar_chart(
+        # no invoice at all: no chart of zeros, the table's note says why
+        "settlement": ""
+        if not owed["rows"]
+        else bar_chart(
             f"Owed by buyers, by days past due ({currency}, closing rate)",
             [
                 (
@@ -98,10 +102,19 @@ def _charts(figures: dict, currency: str) -> dict:
         ),
         "fx": bar_chart(
             f"FX and intercompany adjustments ({currency} / agreement currency)",
-            [(f"write-down {r['currency']}", -Decimal(r["write_down"])) for r in fx["inventory"]]
-            + [("FX gain/loss on invoices", Decimal(fx["fx_gain_loss_total"]))]
+            # each bar says its currency: the write-down and the FX are in the reporting
+            # currency, an intercompany elimination in its agreement's
+            [
+                (f"write-down {r['currency']}", -Decimal(r["write_down"]), currency)
+                for r in fx["inventory"]
+            ]
+            + [("FX gain/loss on invoices", Decimal(fx["fx_gain_loss_total"]), currency)]
             + [
-                (f"IC elimination {r['agreement']}", -Decimal(r["unrealised_profit"]))
+                (
+                    f"IC elimination {r['agreement']}",
+                    -Decimal(r["unrealised_profit"]),
+                    r["currency"],
+                )
                 for r in ic["rows"]
             ],
             chart_id="chart-fx",
@@ -151,7 +164,7 @@ def finance_dashboard(request):
         figures = {name: figure_compute(name, scope=scope, params=request.GET) for name in SECTIONS}
     except ApplicationError as exc:
         error = exc.message
-    context = {"error": error, "params": request.GET, "scope": scope}
+    context = {"error": error, "params": request.GET, "scope": scope, "nrv_not_tested": NOT_TESTED}
     context["day"] = _day_banner(request)
     if figures:
         currency = figures["valuation"]["reporting_currency"]

@@ -10,7 +10,7 @@ from html import escape
 
 def bar_chart(
     title: str,
-    bars: list[tuple[str, Decimal]],
+    bars: list[tuple[str, Decimal]] | list[tuple[str, Decimal, str]],
     *,
     unit: str = "",
     width: int = 760,
@@ -19,10 +19,11 @@ def bar_chart(
     fmt=None,
 ) -> str:
     """Horizontal bars, one per (label, value), labelled with their values (``fmt`` formats
-    them); negative values draw to the left of the axis."""
+    them) and ``unit``, or a bar's own unit when it is given as (label, value, unit);
+    negative values draw to the left of the axis."""
     label_width, value_width, gap = 280, 120, 6
     plot = width - label_width - value_width
-    values = [float(v) for _, v in bars]
+    values = [float(bar[1]) for bar in bars]
     high = max([0.0, *values]) or 1.0
     low = min([0.0, *values])
     span = (high - low) or 1.0
@@ -34,12 +35,13 @@ def bar_chart(
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
-    for n, (label, value) in enumerate(bars):
+    for n, (label, value, *own_unit) in enumerate(bars):
+        bar_unit = own_unit[0] if own_unit else unit
         y = 28 + n * (bar_height + gap)
         length = plot * abs(float(value)) / span
         x = zero_x - length if value < 0 else zero_x
         colour = "#b5442c" if value < 0 else "#2c6fb5"
-        text = (fmt(value) if fmt else f"{value:,}") + (f" {unit}" if unit else "")
+        text = (fmt(value) if fmt else f"{value:,}") + (f" {bar_unit}" if bar_unit else "")
         parts += [
             f'<text x="{label_width - 8}" y="{y + bar_height * 0.7:.1f}" font-size="12" '
             f'text-anchor="end">{escape(label[:42])}</text>',

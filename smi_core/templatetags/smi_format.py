@@ -266,6 +266,23 @@ def cell(value) -> str:
     return quantity(value) if "." not in str(value) else decimal(value, 2)
 
 
+@register.filter
+def is_number(value) -> bool:
+    """Whether a breakdown cell holds a number (right-aligned) rather than text."""
+    return not isinstance(value, bool) and _decimal(value) is not None
+
+
+@register.filter
+def numeric_columns(table: dict) -> list[tuple[str, bool]]:
+    """A breakdown's columns, each with whether all its filled cells are numbers (its
+    heading then aligns right, over its figures)."""
+    out = []
+    for n, name in enumerate(table.get("columns") or []):
+        cells = [row[n] for row in table.get("rows") or [] if row[n] not in ("", None)]
+        out.append((name, bool(cells) and all(is_number(c) for c in cells)))
+    return out
+
+
 def format_value(value, kind: str, *, currency: str = "", reason: str = "") -> str:
     """One cell as a person reads it; a missing number is a dash with ``reason``."""
     if value is None or value == "" or str(value) == "None":
@@ -313,6 +330,23 @@ def _rates(text: str) -> list[str]:
 
 
 REASON_WIDTH = 40  # a longer reason in a number's cell is cut; the page shows it on hover
+# Columns holding a code (a party, an agreement, an item): one word that a page must not
+# break at its hyphens ("acme-" / "supply").
+CODE_COLUMNS = frozenset(
+    {"supplier", "owner", "buyer", "seller", "agreement", "item", "location", "currency"}
+)
+
+
+def _cut(text: str, width: int = REASON_WIDTH) -> str:
+    """``text`` cut to ``width`` at the last space or comma before it, so no code or word is
+    left half (``... for ACME-1001, …``, not ``... for ACME-1001, AC…``)."""
+    if len(text) <= width:
+        return text
+    head = text[:width]
+    space = head.rfind(" ")
+    if space > width // 2:
+        head = head[:space]
+    return head.rstrip(" ,;") + " …"
 
 
 def human_table(rows: list[dict], *, reporting_currency: str) -> dict:
@@ -348,16 +382,22 @@ def human_table(rows: list[dict], *, reporting_currency: str) -> dict:
                 currency = ""
             if kind == "reporting" and not reason and key == "nrv":
                 reason = row.get("nrv_status") or ""
+            if key == "write_down" and str(row.get("nrv_status") or "").startswith("not tested"):
+                # nothing tested: the write-down is not known (0.00 would read as passed);
+                # the NRV test column beside it says why
+                cells.append(
+                    {"text": DASH, "numeric": True, "code": False, "title": DASH, "reason": False}
+                )
+                continue
             if value in ("", None) and kind not in ("text",) and not reason:
                 reason = "" if key.startswith("amount_") else "not computed"
             full = format_value(value, kind, currency=currency, reason=reason)
-            text = (
-                full if len(full) <= REASON_WIDTH or kind == "text" else full[:REASON_WIDTH] + "…"
-            )
+            text = full if kind == "text" else _cut(full)
             cells.append(
                 {
                     "text": text,
                     "numeric": kind not in ("text", "date"),
+                    "code": key in CODE_COLUMNS,
                     "title": full,
                     "reason": kind not in ("text", "date") and full.startswith(DASH + " "),
                 }

@@ -14,8 +14,10 @@ from smi_core.templatetags.smi_format import (
     fraction_percent,
     heading,
     human_table,
+    is_number,
     missing,
     money,
+    numeric_columns,
     percent,
     quantity,
     rate,
@@ -144,4 +146,59 @@ def test_a_breakdown_cell_groups_numbers_and_keeps_text():
         "buyer:city-mart",
         "12",
         "\u2014",
+    ]
+
+
+def test_a_long_reason_is_cut_between_words_and_kept_whole_on_hover():
+    reason = "no net selling price for ACME-1001, ACME-1002, ACME-1003 in the terms"
+    rows = [{"supplier": "acme-supply", "gmroi": None, "gmroi_reason": reason}]
+
+    gmroi = human_table(rows, reporting_currency="USD")["rows"][0][1]
+
+    # 40 characters would end in "ACME-1001, AC"; the cut goes back to the last space
+    assert gmroi["text"] == "\u2014 no net selling price for ACME-1001 \u2026"
+    assert gmroi["title"] == f"\u2014 {reason}"
+    assert gmroi["reason"] is True
+
+
+def test_codes_are_marked_to_stay_whole_and_text_is_not():
+    rows = [{"supplier": "acme-supply", "owner": "buyer:acme-stores-eu", "entry": "Dr COGS / Cr X"}]
+
+    cells = human_table(rows, reporting_currency="USD")["rows"][0]
+
+    assert [c["code"] for c in cells] == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        pytest.param("not tested (no selling price)", "\u2014", id="none-tested"),
+        pytest.param("tested", "12.50", id="tested"),
+        pytest.param(
+            "tested for 1 of 2 positions; not tested (no selling price) for the rest",
+            "12.50",
+            id="partly-tested",
+        ),
+    ],
+)
+def test_a_write_down_of_stock_never_tested_is_a_dash_not_zero(status, shown):
+    rows = [{"currency": "EUR", "write_down": "12.50", "nrv_status": status}]
+
+    cells = human_table(rows, reporting_currency="USD")["rows"][0]
+
+    assert cells[1]["text"] == shown and cells[1]["numeric"] is True
+
+
+def test_a_breakdowns_number_columns_are_known_for_right_alignment():
+    table = {
+        "columns": ["group", "value", "note"],
+        "rows": [["buyer:city-mart", "12468.00", ""], ["supplier:acme-supply", "15689.35", "x"]],
+    }
+
+    assert numeric_columns(table) == [("group", False), ("value", True), ("note", False)]
+    assert [is_number(v) for v in ("12,468.00", "12468.00", "buyer:city-mart", True)] == [
+        False,  # already formatted text is text
+        True,
+        False,
+        False,
     ]

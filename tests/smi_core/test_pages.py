@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 from django.core.management import call_command
 
+from smi_core.models import AgreementTerm
+from smi_core.services.audit import Actor
+from smi_core.services.reporting_date import reporting_date_set
 from tests.finance_world import build_finance_world
 from tests.orders import person
 
@@ -197,3 +201,101 @@ def test_the_assistant_pages_share_the_navigation_and_the_readable_refusal(clien
     assert "You cannot open this page" in visible_text(refused.text)
     assert page.status_code == 200
     assert nav_keys(page.text) == {"admin", "finance", "simulate", "assistant", "api-docs"}
+
+
+def _pin_reporting_date(day: str):
+    reporting_date_set(day=date.fromisoformat(day), actor=Actor.system("test"))
+
+
+@pytest.mark.django_db
+def test_the_as_of_boxes_show_the_day_the_figures_are_as_of_when_none_is_asked(
+    client, settings, tmp_path
+):
+    build_finance_world(settings, tmp_path)
+    _pin_reporting_date("2026-11-08")
+    client.force_login(person("fin", "finance"))
+
+    dashboard = client.get("/finance/").text
+    simulation = client.get("/finance/simulate/").text
+    ran = client.get("/finance/simulate/?weeks=4").text
+
+    # the box is empty (nothing asked) but shows the reporting date, not YYYY-MM-DD
+    assert re.search(r'name="as_of" value="" placeholder="2026-11-08"', dashboard)
+    assert re.search(r'name="as_of" value="" size="10" placeholder="2026-11-08"', simulation)
+    # the simulation page before its first run says what Run will do, not a blank page
+    assert re.search(
+        r'id="hint">Nothing run yet: press Run to replay the 8 weeks to 2026-11-08 ', simulation
+    )
+    assert 'id="hint"' not in ran and 'id="chart-simulation"' in ran
+
+
+@pytest.mark.django_db
+def test_a_write_down_never_tested_reads_as_a_dash_not_as_zero(client, settings, tmp_path):
+    build_finance_world(settings, tmp_path)
+    AgreementTerm.objects.update(net_selling_price=None)  # no selling price: no NRV test
+    client.force_login(person("aud", "auditor"))
+
+    page = client.get(f"/finance/?as_of={AS_OF}").text
+
+    assert (
+        'id="total-write-down">\u2014<small class="note">not tested (no selling price)</small>'
+        in page
+    )
+    valuation = page[page.index('id="valuation"') : page.index('id="trend"')]
+    assert "<td>not tested (no selling price)</td>" in valuation
+    assert '<td class="num">0.00</td>' not in valuation  # the column shows the dash too
+
+
+@pytest.mark.django_db
+def test_the_dashboards_codes_charts_and_empty_sections_read_plainly(client, settings, tmp_path):
+    build_finance_world(settings, tmp_path)
+    client.force_login(person("aud", "auditor"))
+
+    page = client.get(f"/finance/?as_of={AS_OF}").text
+
+    # a party's code is one cell that the page does not break at its hyphen
+    assert '<td class="code">acme-supply</td>' in page
+    assert '<td class="code">buyer:eu-stores</td>' in page
+    # each FX bar names its currency: 1,000 TEA x EUR 10.00 x 25 % margin = EUR 2,500.00
+    fx = page[page.index('id="chart-fx"') :]
+    fx = fx[: fx.index("</svg>")]
+    assert ">-2,500.00 EUR</text>" in fx
+    assert ">0.00 USD</text>" in fx  # the FX gain/loss on invoices, in USD
+    # no settlement invoiced: no chart of zeros, a sentence that says so
+    assert 'id="chart-settlement"' not in page
+    assert (
+        "No consignment settlement invoiced on or before 2026-11-25 for this selection: "
+        "nothing is owed." in visible_text(page)
+    )
+
+
+@pytest.mark.django_db
+def test_the_assistants_figures_align_right_under_their_headings(client, settings, tmp_path):
+    build_finance_world(settings, tmp_path)
+    client.force_login(person("aud", "auditor"))
+
+    page = client.post(
+        "/assistant/", {"question": f"inventory value by owner in USD as of {AS_OF}"}
+    ).text
+
+    figures = page[page.index('id="figures"') :]
+    assert figures.startswith('id="figures"><tr><th>figure</th><th class="num">value</th>')
+    breakdown = page[
+        page.index('id="breakdown"') : page.index("</table>", page.index('id="breakdown"'))
+    ]
+    assert re.search(r'<th>group</th><th class="num">value</th>', breakdown), breakdown
+    # the owner's code stays text, its value is a number: 1,000 TEA x EUR 10.00 x 1.20
+    assert '<td>buyer:eu-stores</td><td class="num">12,000.00</td>' in breakdown
+
+
+@pytest.mark.django_db
+def test_an_auditor_reads_the_reporting_date_as_a_date_and_finance_can_change_it(client):
+    _pin_reporting_date("2026-11-22")
+    client.force_login(person("aud", "auditor"))
+    read = client.get("/admin/smi_core/reportingdate/1/change/").text
+    client.force_login(person("fin", "finance"))
+    change = client.get("/admin/smi_core/reportingdate/1/change/").text
+
+    assert re.search(r'<div class="readonly">2026-11-22</div>', read)
+    assert "Nov. 22, 2026" not in read
+    assert 'name="date" value="2026-11-22"' in change  # the finance role keeps the input
