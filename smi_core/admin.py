@@ -7,13 +7,17 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from smi_core.admin_audit import InputFilter, NoRevertHistoryAdmin
 from smi_core.admin_audit import ReadOnly as ReadOnlyAdmin
 from smi_core.exceptions import ApplicationError
 from smi_core.models import (
+    ActivitySegment,
     AgreementTerm,
     ExceptionItem,
     ExchangeRate,
@@ -83,6 +87,50 @@ class ItemCrossReferenceAdmin(admin.ModelAdmin):
     search_fields = ["buyer_item", "item__vendor_item", "item__gtin"]
 
 
+class ActivityCodeFilter(admin.SimpleListFilter):
+    """By 852 activity code: the codes the hub reads (stock levels and flows) and "other",
+    listed without a scan of the history for its distinct codes."""
+
+    title = "activity code"
+    parameter_name = "code"
+    CODES = (
+        ("QA", "QA on hand"),
+        ("QS", "QS sold"),
+        ("QR", "QR received"),
+        ("QP", "QP on order"),
+        ("QI", "QI in transit"),
+        ("QC", "QC committed"),
+    )
+
+    def lookups(self, request, model_admin):
+        return [*self.CODES, ("other", "other codes")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "other":
+            return queryset.exclude(activity_code__in=[code for code, _ in self.CODES])
+        if value in dict(self.CODES):
+            return queryset.filter(activity_code=value)
+        return queryset
+
+
+class ActivityPaginator(Paginator):
+    """The unfiltered count from the segment table on PostgreSQL (the sum of its array
+    lengths: a tenth of the rows the view would unnest to count them)."""
+
+    @cached_property
+    def count(self) -> int:
+        query = getattr(self.object_list, "query", None)
+        if connection.vendor != "postgresql" or query is None or query.where:
+            return super().count
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COALESCE(SUM(cardinality(positions)), 0) "
+                f"FROM {ActivitySegment._meta.db_table}"
+            )
+            return cursor.fetchone()[0]
+
+
 @admin.register(ProductActivity)
 class ProductActivityAdmin(ReadOnlyAdmin):
     list_display = [
@@ -95,13 +143,15 @@ class ProductActivityAdmin(ReadOnlyAdmin):
         "source_set",
         "segment_number",
     ]
-    list_filter = ["activity_code", "location__party", "period_end"]
+    list_filter = [ActivityCodeFilter, "location__party", "period_end"]
+    paginator = ActivityPaginator
     search_fields = ["item__vendor_item", "item__gtin", "location__code"]
     list_select_related = ["location__party", "item", "source_set"]
     show_full_result_count = False
-    # Newest set first, in file order: on PostgreSQL the view's rows come in this order
-    # from the segment table's key, so a page reads its rows only (no sort of the history).
-    ordering = ["-source_set", "-segment_number", "-period_end", "position"]
+    # Newest set first, in file order (by the set's id, not its model's ordering): on
+    # PostgreSQL the view's rows come in this order from the segment table's key, so a page
+    # reads its own rows, not a sort of the whole history.
+    ordering = ["-source_set_id", "-segment_number", "-period_end", "position"]
 
 
 @admin.register(InventoryPosition)

@@ -119,3 +119,50 @@ def test_sqlite_keeps_one_plain_table_and_no_segment_table(db):
         tables = connection.introspection.table_names(cursor)
     assert ProductActivity._meta.db_table in tables
     assert ActivitySegment._meta.db_table not in tables
+
+
+def test_the_admin_lists_activity_newest_set_first_counts_it_and_filters_by_code(
+    admin_client,
+):
+    item = ItemFactory(unit="EA")
+    s1, s2 = LocationFactory(code="S1"), LocationFactory(code="S2")
+    first, second = _inbound_set(), _inbound_set()  # the admin lists rows with their set
+    rows = [
+        (first, _row(item, s1, 1, "4")),
+        (first, _row(item, s2, 2, "6")),
+        (second, _row(item, s1, 1, "8", segment=3, code="QS")),
+        (second, _row(item, s1, 1, "1", segment=4, code="ZZ")),
+    ]
+    for inbound_set, row in rows:
+        row.source_set_id = inbound_set.pk
+    ProductActivity.objects.bulk_create([row for _, row in rows])
+
+    page = admin_client.get("/admin/smi_core/productactivity/")
+    assert page.status_code == 200
+    listed = list(page.context["cl"].result_list)
+    assert [(r.source_set_id, r.segment_number, r.position) for r in listed] == [
+        (second.pk, 4, 1), (second.pk, 3, 1), (first.pk, 5, 1), (first.pk, 5, 2),
+    ]  # fmt: skip
+    assert page.context["cl"].result_count == 4
+    sold = admin_client.get("/admin/smi_core/productactivity/?code=QS").context["cl"]
+    assert [r.quantity for r in sold.result_list] == [Decimal("8")]
+    other = admin_client.get("/admin/smi_core/productactivity/?code=other").context["cl"]
+    assert [r.activity_code for r in other.result_list] == ["ZZ"]
+
+
+def _inbound_set():
+    from smi_edi.models import InboundSet, Interchange
+
+    received = Interchange.objects.create(
+        transport="cli", sha256="test", size=0, raw_file="test", status="applied"
+    )
+    return InboundSet.objects.create(
+        interchange=received,
+        functional_id="PD",
+        group_control_number="1",
+        version="004010",
+        set_id="852",
+        control_number="1",
+        first_segment=3,
+        status="accepted",
+    )
