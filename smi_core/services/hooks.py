@@ -7,7 +7,8 @@ A registry instead of signals keeps the call explicit: the 852 ingestion calls
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,20 @@ def on_positions_changed(listener: PositionsListener) -> PositionsListener:
     if listener not in _listeners:
         _listeners.append(listener)
     return listener
+
+
+@contextmanager
+def positions_listener_suspended(listener: PositionsListener) -> Iterator[None]:
+    """Leave ``listener`` out while the block runs (``demo_load`` ingests its fixed sample
+    weeks without planning each as of today, then plans once as of their date)."""
+    registered = listener in _listeners
+    if registered:
+        _listeners.remove(listener)
+    try:
+        yield
+    finally:
+        if registered and listener not in _listeners:
+            _listeners.append(listener)
 
 
 def positions_changed(*, item_location_pairs: Iterable[tuple[int, int]], source: str) -> None:

@@ -47,6 +47,15 @@ def test_demo_load_builds_the_demo_once_and_prints_the_logins(settings, tmp_path
     # a short summary before the logins: one line for the 24 files, one for the documents
     assert "24 sample 852 file(s) ingested" in first and ".edi:" not in first
     assert len(first.splitlines()) <= 25, first
+    # planned once, as of the samples' latest week, not as of the day the demo is loaded
+    from django.db.models import Max
+
+    from smi_core.models import PlanRun, StockLevel
+
+    latest = StockLevel.objects.aggregate(latest=Max("period_end"))["latest"]
+    assert set(PlanRun.objects.values_list("as_of", flat=True)) == {latest}
+    assert set(ReplenishmentProposal.objects.values_list("as_of", flat=True)) == {latest}
+    assert f"planned as of {latest}, the date of the latest 852 data: " in first
 
 
 def test_celery_logs_a_line_per_task_only_at_info_when_asked():

@@ -162,7 +162,18 @@ def _ensure_locations() -> None:
 
 
 def _ingest_samples() -> list[str]:
-    """Each sample 852 goes through the real pipeline once (store, validate, 997, apply)."""
+    """Each sample 852 goes through the real pipeline once (store, validate, 997, apply),
+    without the planning each applied 852 queues as of today: the samples are fixed weeks,
+    planned once afterwards as of their latest date (``_plan_as_of_latest_data``)."""
+    from smi_core.services.hooks import positions_listener_suspended
+    from smi_core.services.planning import planning_after_positions_changed
+
+    with positions_listener_suspended(planning_after_positions_changed):
+        lines = _ingest_each_sample()
+    return lines
+
+
+def _ingest_each_sample() -> list[str]:
     lines = []
     for path in sorted((SAMPLES / "852").glob("*.edi")):
         data = path.read_bytes()
@@ -180,19 +191,14 @@ def _ingest_samples() -> list[str]:
         lines.append(
             f"- {path.name}: interchange #{existing.pk} {existing.status}, {existing.activity_rows} activity rows"
         )
-    proposals = ReplenishmentProposal.objects.filter(
-        status=ReplenishmentProposal.Status.PROPOSED
-    ).count()
-    exceptions = ExceptionItem.objects.filter(status=ExceptionItem.Status.OPEN).count()
-    lines.append(f"{proposals} open replenishment proposal(s), {exceptions} open exception(s)")
     return lines
 
 
 def _plan_as_of_latest_data() -> list[str]:
-    """Plan again as of the date of the latest 852 data, not the day the demo is loaded: the
-    samples are fixed weeks, so planning as of today would call every partner stale (those
-    exceptions are resolved by this run). Finance figures are shown as of the same date:
-    it becomes the reporting date, which every report without a date defaults to."""
+    """Plan as of the date of the latest 852 data, not the day the demo is loaded: the
+    samples are fixed weeks, so planning as of today would call every partner stale.
+    Finance figures are shown as of the same date: it becomes the reporting date, which
+    every report without a date defaults to."""
     from django.db.models import Max
 
     from smi_core.models import StockLevel
@@ -202,7 +208,15 @@ def _plan_as_of_latest_data() -> list[str]:
     if latest is None:
         return ["no 852 data to plan from"]
     plan_replenishment(as_of=latest, actor="system:demo_load")
-    return [f"planned as of {latest}, the date of the latest 852 data", _reporting_date(latest)]
+    proposals = ReplenishmentProposal.objects.filter(
+        status=ReplenishmentProposal.Status.PROPOSED
+    ).count()
+    exceptions = ExceptionItem.objects.filter(status=ExceptionItem.Status.OPEN).count()
+    return [
+        f"planned as of {latest}, the date of the latest 852 data: {proposals} open "
+        f"replenishment proposal(s), {exceptions} open exception(s)",
+        _reporting_date(latest),
+    ]
 
 
 DEMO_ACTOR = "demo_load"
