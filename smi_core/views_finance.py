@@ -174,8 +174,19 @@ def finance_dashboard(request):
             charts={k: mark_safe(v) for k, v in _charts(figures, currency).items()},
             tables={name: _table(name, figures[name], currency) for name in SECTIONS},
             trend=figures["turnover"]["overall"]["inventory_by_period"],
+            rate_warnings=_rate_warnings(figures),
         )
     return render(request, "finance/dashboard.html", context)
+
+
+def _rate_warnings(figures: dict) -> list[str]:
+    """Each old exchange rate a section used (older than SMI_FX_MAX_AGE_DAYS), said once."""
+    messages = []
+    for figure in figures.values():
+        for warning in figure.get("rate_warnings") or []:
+            if warning["message"] not in messages:
+                messages.append(warning["message"])
+    return messages
 
 
 @login_required(login_url="/admin/login/")
