@@ -15,11 +15,12 @@ process and its PostgreSQL backend, read from /proc: steadier than wall time on 
 machine), then a table with the ratios and the targets: the last week's ingestion within 1.2 x the first's, planning at the
 last week within 1.5 x planning at week 4.
 
-    python bench/year_of_852.py [--weeks 52] [--mb 5] [--stores 100] [--layout partitioned]
+    python bench/year_of_852.py [--weeks 52] [--mb 5] [--stores 100]
 
-``--layout plain`` converts the bench database's activity table back into one plain table
-first (migration 0018's reverse), for a reference run of the same weeks without partitions;
-``partitioned`` (the default) converts it to partitions if needed. The files are generated
+The activity is stored as the hub stores it on PostgreSQL: one row per 852 segment in the
+month partitions of ``smi_core_activity_segment`` (migration 0022). (Until then a
+``--layout plain`` run compared the per-quantity table with and without partitions; that
+table no longer exists, so the option went with it.) The files are generated
 one week at a time (``bench/gen852.py``, not timed) and deleted after use.
 Uses its own database (``SMI_BENCH_YEAR_DATABASE_URL``, default smi_bench_year).
 """
@@ -27,14 +28,12 @@ Uses its own database (``SMI_BENCH_YEAR_DATABASE_URL``, default smi_bench_year).
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,22 +43,6 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smi_bench_year"
 INGEST_RATIO = 1.2
 PLAN_RATIO = 1.5
 PLAN_WEEK = 4
-
-
-def set_layout(layout: str) -> str:
-    """Make the activity table ``layout`` (plain or partitioned) in this database."""
-    from django.db import connection, transaction
-
-    from smi_core.services.partitions import activity_is_partitioned
-
-    migration = importlib.import_module("smi_core.migrations.0018_activity_partitioned")
-    editor = SimpleNamespace(connection=connection)
-    with transaction.atomic():
-        if layout == "plain" and activity_is_partitioned():
-            migration.unpartition(None, editor)
-        elif layout == "partitioned" and not activity_is_partitioned():
-            migration.partition(None, editor)
-    return "partitioned by month" if activity_is_partitioned() else "one plain table"
 
 
 def clean_slate() -> None:
@@ -168,7 +151,6 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52, help="weekly files (default 52)")
     parser.add_argument("--mb", type=float, default=5.0, help="size of each file (default 5)")
     parser.add_argument("--stores", type=int, default=100)
-    parser.add_argument("--layout", choices=("partitioned", "plain"), default="partitioned")
     args = parser.parse_args()
     if args.weeks < PLAN_WEEK:
         parser.error(
@@ -189,7 +171,9 @@ def main() -> None:
     from smi_core.services.partitions import activity_is_partitioned, activity_partitions_ensure
     from smi_edi.services.interchanges import interchange_process, interchange_receive
 
-    layout = set_layout(args.layout)
+    layout = "one row per segment, partitioned by month"
+    if not activity_is_partitioned():
+        raise SystemExit("the activity is not partitioned here: migrate smi_core first")
     OUT.mkdir(parents=True, exist_ok=True)
     probe = OUT / "852_year_probe.edi"
     items = write_852(probe, args.mb, stores=args.stores, seed=1, week=1)["items"]
