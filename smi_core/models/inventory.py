@@ -165,6 +165,26 @@ class StockLevel(models.Model):
         db_index=False,
         help_text="The last set that stated a figure of this period.",
     )
+    # Running totals of this item-location's rows up to and including this one, so a
+    # window's sums are the difference of two rows (the last on or before its end, the last
+    # before its start): two probes of the (item, location, period_end) index instead of a
+    # read of every period. Kept by the 852 apply with the row (and for the later rows when
+    # a report comes late); quantities in ten-thousandths of a unit (exact integers).
+    run_periods = models.IntegerField(default=0, help_text="Periods (rows) up to this one.")
+    run_days = models.IntegerField(
+        default=0, help_text="Days the periods up to this one cover (start to end, inclusive)."
+    )
+    run_sold_periods = models.IntegerField(default=0, help_text="Periods stating sales (QS).")
+    run_selling_periods = models.IntegerField(default=0, help_text="Periods with sales <> 0.")
+    run_on_hand_periods = models.IntegerField(default=0, help_text="Periods with an on-hand level.")
+    run_in_stock_periods = models.IntegerField(default=0, help_text="Periods with on hand > 0.")
+    run_sold = models.BigIntegerField(default=0, help_text="Units sold, in 1/10,000 units.")
+    run_stock = models.BigIntegerField(
+        default=0, help_text="Positive on-hand levels summed, in 1/10,000 units."
+    )
+    run_sold_in_stock = models.BigIntegerField(
+        default=0, help_text="Units sold in periods with on hand > 0, in 1/10,000 units."
+    )
 
     class Meta:
         constraints = [

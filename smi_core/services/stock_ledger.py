@@ -8,16 +8,56 @@ flows (QS sold, QR received) summed over the set; a level the set does not state
 forward from the latest row on or before the period; a second set for the same period
 replaces what it states. Quantities in a unit other than the item's are left out, as the
 positions leave them out. The SQL runs on PostgreSQL and SQLite alike.
+
+Each row also carries its item-location's running totals up to it (``RUNNING``): the
+previous row's plus what this row adds, less the replaced row's share when a second set
+restates a period. A late set's later rows are written again in period order, so theirs
+follow; :func:`stock_ledger_fill_running` writes them all from the rows in one statement.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 
 from django.db import connection, transaction
 
 LEVELS = {"QA": "on_hand", "QP": "on_order", "QI": "in_transit", "QC": "committed"}
 FLOWS = {"QS": "sold", "QR": "received"}
+
+# The running totals of an item-location's rows up to and including each one (see
+# StockLevel): what one row adds to each, from its period and its sold and on-hand
+# figures. Quantities are summed in ten-thousandths (integers: exact in SQLite as in
+# PostgreSQL, whose quantities have four decimal places).
+RUNNING = {
+    "run_periods": "1",
+    "run_days": "{days}",
+    "run_sold_periods": "CASE WHEN {sold} IS NOT NULL THEN 1 ELSE 0 END",
+    "run_selling_periods": "CASE WHEN {sold} <> 0 THEN 1 ELSE 0 END",
+    "run_on_hand_periods": "CASE WHEN {on_hand} IS NOT NULL THEN 1 ELSE 0 END",
+    "run_in_stock_periods": "CASE WHEN {on_hand} > 0 THEN 1 ELSE 0 END",
+    "run_sold": "COALESCE({sold_e4}, 0)",
+    "run_stock": "CASE WHEN {on_hand} > 0 THEN {on_hand_e4} ELSE 0 END",
+    "run_sold_in_stock": "CASE WHEN {on_hand} > 0 THEN COALESCE({sold_e4}, 0) ELSE 0 END",
+}
+
+
+def _contribution(name: str, vendor: str, *, start: str, end: str, sold: str, on_hand: str) -> str:
+    """The SQL of what a row with these columns adds to the running total ``name``."""
+    if vendor == "postgresql":
+        days = f"({end} - {start} + 1)"
+        e4 = "({} * 10000)::bigint"
+    else:
+        days = f"(CAST(julianday({end}) - julianday({start}) AS INTEGER) + 1)"
+        e4 = "CAST(ROUND({} * 10000) AS INTEGER)"
+    return RUNNING[name].format(
+        days=days,
+        sold=sold,
+        on_hand=on_hand,
+        sold_e4=e4.format(sold),
+        on_hand_e4=e4.format(on_hand),
+    )
+
 
 # What one set states per item-location and period. Every statement reads one set, so a
 # level is its latest value in the set (by ZA date, then segment and position) and a flow
@@ -68,8 +108,39 @@ stated AS (
     GROUP BY item_id, location_id, period_end
 ),
 """
-_SQL = """
-placed AS {materialized}(
+_SQL = """{placed}
+v AS (
+    SELECT s.item_id, s.location_id, s.period_start, s.period_end, {carried},
+           CASE WHEN s.received > 0 THEN s.period_end
+                WHEN prev.period_end = s.period_end AND s.received IS NULL THEN prev.last_received
+                WHEN prev.period_end = s.period_end THEN
+                    CASE WHEN prev.last_received < s.period_end THEN prev.last_received END
+                ELSE prev.last_received END AS last_received,
+           CASE WHEN prev.first_reported IS NULL OR prev.first_reported > s.period_end
+                THEN s.period_end ELSE prev.first_reported END AS first_reported,
+           s.source_set_id,
+           prev.period_end = s.period_end AS replaces,
+           prev.period_start AS prev_start, prev.period_end AS prev_end,
+           prev.sold AS prev_sold, prev.on_hand AS prev_on_hand{prev_running}
+    FROM {source} s
+    {prev_join}
+)
+INSERT INTO {ledger} (item_id, location_id, period_start, period_end, {columns},
+                      last_received, first_reported, source_set_id{running_columns})
+SELECT v.item_id, v.location_id, v.period_start, v.period_end, {values},
+       v.last_received, v.first_reported, v.source_set_id{running}
+FROM v
+WHERE 1 = 1
+ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
+    period_start = EXCLUDED.period_start, source_set_id = EXCLUDED.source_set_id,
+    last_received = EXCLUDED.last_received, first_reported = EXCLUDED.first_reported, {updates}
+"""
+
+
+# SQLite finds each stated row's previous row (the latest on or before its period) by a
+# subquery for its id, then joins it.
+_PLACED = """
+placed AS (
     SELECT s.*, (
         SELECT l.id FROM {ledger} l
         WHERE l.item_id = s.item_id AND l.location_id = s.location_id
@@ -77,25 +148,7 @@ placed AS {materialized}(
         ORDER BY l.period_end DESC LIMIT 1
     ) AS prev_id
     FROM stated s
-)
-INSERT INTO {ledger} (item_id, location_id, period_start, period_end, {columns},
-                      last_received, first_reported, source_set_id)
-SELECT s.item_id, s.location_id, s.period_start, s.period_end, {carried},
-       CASE WHEN s.received > 0 THEN s.period_end
-            WHEN prev.period_end = s.period_end AND s.received IS NULL THEN prev.last_received
-            WHEN prev.period_end = s.period_end THEN
-                CASE WHEN prev.last_received < s.period_end THEN prev.last_received END
-            ELSE prev.last_received END,
-       CASE WHEN prev.first_reported IS NULL OR prev.first_reported > s.period_end
-            THEN s.period_end ELSE prev.first_reported END,
-       s.source_set_id
-FROM placed s
-{prev_join}
-WHERE 1 = 1
-ON CONFLICT (item_id, location_id, period_end) DO UPDATE SET
-    period_start = EXCLUDED.period_start, source_set_id = EXCLUDED.source_set_id,
-    last_received = EXCLUDED.last_received, first_reported = EXCLUDED.first_reported, {updates}
-"""
+),"""
 
 
 # What one set states, already gathered per item-location by the 852 apply (one row each,
@@ -125,6 +178,7 @@ def _statement(
     vendor: str | None = None,
     restricted: bool = False,
     given: str | None = None,
+    running: bool = True,
 ) -> str:
     vendor = vendor or connection.vendor
     if given is not None:
@@ -159,22 +213,34 @@ def _statement(
             for code, name in FLOWS.items()
         )
     carried = ", ".join(
-        [f"COALESCE(s.{name}, prev.{name})" for name in LEVELS.values()]
+        [f"COALESCE(s.{name}, prev.{name}) AS {name}" for name in LEVELS.values()]
         + [
             f"COALESCE(s.{name}, CASE WHEN prev.period_end = s.period_end THEN prev.{name} END)"
+            f" AS {name}"
             for name in FLOWS.values()
         ]
     )
     names = [*LEVELS.values(), *FLOWS.values()]
+    this = {"start": "v.period_start", "end": "v.period_end", "sold": "v.sold"}
+    this["on_hand"] = "v.on_hand"
+    replaced = {"start": "v.prev_start", "end": "v.prev_end", "sold": "v.prev_sold"}
+    replaced["on_hand"] = "v.prev_on_hand"
+    totals = RUNNING if running else {}
+    running_sql = "".join(
+        f",\n       COALESCE(v.prev_{name}, 0) + {_contribution(name, vendor, **this)}"
+        f" - CASE WHEN v.replaces THEN {_contribution(name, vendor, **replaced)} ELSE 0 END"
+        for name in totals
+    )
     return (stated + _SQL).format(
-        # PostgreSQL would otherwise inline the CTE and probe for the previous row twice.
-        materialized="MATERIALIZED " if vendor == "postgresql" else "",
-        # The previous row by its primary key, row by row: as a plain join PostgreSQL, with
-        # the ledger's statistics stale (just emptied by a rebuild, or a fresh table),
-        # scanned the whole ledger once per stated row instead (OFFSET 0 keeps the lateral
-        # subquery from being flattened back into that join).
+        # PostgreSQL reads each stated row's previous row by one lateral probe of the
+        # (item, location, period_end) index, row by row whatever the statistics say (a
+        # LIMIT 1 subquery cannot become a join scanning the ledger).
+        placed="" if vendor == "postgresql" else _PLACED.format(ledger=ledger),
+        source="stated" if vendor == "postgresql" else "placed",
         prev_join=(
-            f"LEFT JOIN LATERAL (SELECT * FROM {ledger} l WHERE l.id = s.prev_id OFFSET 0) prev ON true"
+            f"LEFT JOIN LATERAL (SELECT * FROM {ledger} l WHERE l.item_id = s.item_id "
+            "AND l.location_id = s.location_id AND l.period_end <= s.period_end "
+            "ORDER BY l.period_end DESC LIMIT 1) prev ON true"
             if vendor == "postgresql"
             else f"LEFT JOIN {ledger} prev ON prev.id = s.prev_id"
         ),
@@ -186,7 +252,11 @@ def _statement(
         flows=flows,
         columns=", ".join(names),
         carried=carried,
-        updates=", ".join(f"{n} = EXCLUDED.{n}" for n in names),
+        values=", ".join(f"v.{n}" for n in names),
+        prev_running="".join(f", prev.{n} AS prev_{n}" for n in totals),
+        running_columns="".join(f", {n}" for n in totals),
+        running=running_sql,
+        updates=", ".join(f"{n} = EXCLUDED.{n}" for n in [*names, *totals]),
     )
 
 
@@ -200,12 +270,14 @@ def _params(set_id: int, vendor: str | None = None, *, only: int | None = None) 
     return [date.min, set_id, *restrict]
 
 
-def _tables(models) -> dict[str, str]:
+def _tables(models) -> dict:
     activity, item, ledger = models
     return {
         "activity": activity._meta.db_table,
         "item": item._meta.db_table,
         "ledger": ledger._meta.db_table,
+        # A migration older than the running totals passes a ledger model without them.
+        "running": any(f.name == "run_periods" for f in ledger._meta.get_fields()),
     }
 
 
@@ -213,6 +285,23 @@ def _default_models():
     from smi_core.models import Item, ProductActivity, StockLevel
 
     return ProductActivity, Item, StockLevel
+
+
+@contextmanager
+def _no_memoize(cursor, vendor: str | None = None):
+    """On PostgreSQL, no Memoize node in front of the probes for the previous rows while
+    the ledger statements run (each stated item-location is probed once, so a cache only
+    costs: PostgreSQL planned one that missed every time), put back as it was after them.
+    SET LOCAL: an error rolls it back with the statement's transaction."""
+    if (vendor or connection.vendor) != "postgresql":
+        yield
+        return
+    cursor.execute(
+        "SELECT current_setting('enable_memoize'), set_config('enable_memoize', 'off', true)"
+    )
+    before = cursor.fetchone()[0]
+    yield
+    cursor.execute("SELECT set_config('enable_memoize', %s, true)", [before])
 
 
 def stock_ledger_record_set(*, set_id: int, models=None, cursor=None) -> int:
@@ -229,8 +318,9 @@ def stock_ledger_record_set(*, set_id: int, models=None, cursor=None) -> int:
 
 def _record(cursor, set_id: int, models) -> int:
     tables = _tables(models)
-    cursor.execute(_statement(**tables), _params(set_id))
-    written = cursor.rowcount
+    with _no_memoize(cursor):
+        cursor.execute(_statement(**tables), _params(set_id))
+        written = cursor.rowcount
     _recompute_after(cursor, set_id, tables)
     return written
 
@@ -247,11 +337,12 @@ def stock_ledger_record_stated(
     (quantities of at most 4 decimal places). A late set's later rows are recomputed as
     there. Returns the rows written."""
     tables = _tables(models or _default_models())
-    cursor.execute(
-        _statement(**tables, vendor="postgresql", given=stated),
-        [period_end, period_start, set_id],
-    )
-    written = cursor.rowcount
+    with _no_memoize(cursor, "postgresql"):
+        cursor.execute(
+            _statement(**tables, vendor="postgresql", given=stated),
+            [period_end, period_start, set_id],
+        )
+        written = cursor.rowcount
     # Late: some item-location it states has a row after its period (one probe per row).
     cursor.execute(
         f"SELECT 1 FROM {stated} s JOIN {tables['ledger']} l ON l.item_id = s.item_id "
@@ -296,8 +387,9 @@ def _recompute_after(cursor, set_id: int, tables: dict[str, str]) -> int:
     )
     sets = [row[0] for row in cursor.fetchall()]
     sql = _statement(**tables, restricted=True)
-    for later_set in sets:
-        cursor.execute(sql, _params(later_set, only=set_id))
+    with _no_memoize(cursor):
+        for later_set in sets:
+            cursor.execute(sql, _params(later_set, only=set_id))
     return len(sets)
 
 
@@ -325,8 +417,40 @@ def stock_ledger_rebuild(*, models=None, using_connection=None) -> dict:
             "GROUP BY source_set_id ORDER BY 2, 1"
         )
         sets = [row[0] for row in cursor.fetchall()]
-        for set_id in sets:
-            cursor.execute(sql, _params(set_id, conn.vendor))
+        with _no_memoize(cursor, conn.vendor):
+            for set_id in sets:
+                cursor.execute(sql, _params(set_id, conn.vendor))
         cursor.execute(f"SELECT COUNT(*) FROM {tables['ledger']}")
         rows = cursor.fetchone()[0]
     return {"sets": len(sets), "rows": rows}
+
+
+_FILL_RUNNING = """
+UPDATE {ledger} SET {assign}
+FROM (
+    SELECT id, {sums}
+    FROM {ledger} l
+    WINDOW w AS (PARTITION BY item_id, location_id ORDER BY period_end ROWS UNBOUNDED PRECEDING)
+) t
+WHERE {ledger}.id = t.id
+"""
+
+
+def stock_ledger_fill_running(*, models=None, using_connection=None) -> int:
+    """Write every row's running totals from the rows as they stand, in one statement
+    (window sums per item-location in period order): what the apply keeps row by row, for
+    a ledger written before the totals existed (the migration's backfill). Returns the
+    rows updated."""
+    conn = using_connection or connection
+    ledger = _tables(models or _default_models())["ledger"]
+    this = {"start": "l.period_start", "end": "l.period_end", "sold": "l.sold"}
+    sums = ", ".join(
+        f"SUM({_contribution(name, conn.vendor, **this, on_hand='l.on_hand')}) OVER w AS {name}"
+        for name in RUNNING
+    )
+    sql = _FILL_RUNNING.format(
+        ledger=ledger, sums=sums, assign=", ".join(f"{n} = t.{n}" for n in RUNNING)
+    )
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.rowcount

@@ -822,9 +822,10 @@ def test_turnover_in_two_currencies_matches_the_raw_rows_and_rates(fx_replay, st
     assert {r["date"] for r in result["rates"]} == rate_dates
 
 
-def _three_ways(rows, start, end):
+def _three_ways(rows, start, end, *, running=False):
     """The window summed by the grouped queries, by the query joined with the figure's
-    item-locations, and in Python: (sums, rates noted) each."""
+    item-locations, and in Python (and with ``running``, fourth, from the ledger's running
+    totals): (sums, rates noted) each."""
     from smi_core.selectors.finance import performance
     from smi_core.selectors.finance.base import AgedRateBook
 
@@ -833,6 +834,7 @@ def _three_ways(rows, start, end):
         performance._window_sql,
         performance._window_sql_joined,
         performance._window_python,
+        *([performance._window_running] if running else []),
     ):
         rates = AgedRateBook()
         out.append((way(rows, start=start, end=end, rates=rates, target="USD"), rates))
@@ -852,15 +854,46 @@ def test_the_grouped_queries_and_the_python_sums_give_the_same_figures(
 
     for start, end in [(date(2027, 1, 1), date(2027, 3, 3)), (date(2027, 1, 10), date(2027, 2, 9))]:
         rows = costed_positions(scope=EVERYTHING, filters=filters, as_of=end)
-        (grouped, by_grouped), (joined, by_joined), (python, by_python) = _three_ways(
-            rows, start, end
-        )
+        ways = _three_ways(rows, start, end, running=True)
+        (grouped, by_grouped), (joined, by_joined), (python, by_python), running = ways
 
         assert grouped == python and joined == python
         assert grouped[0] and grouped[1]  # not two empty results
-        for rates in (by_grouped, by_joined):
+        # From the running totals without the trend: the same sums per item-location, the
+        # per-period spans of those converted from EUR only.
+        assert running[0] == (python[0], _converted_spans(python[1]))
+        for rates in (by_grouped, by_joined, running[1]):
             assert rates.warnings() == by_python.warnings()
             assert set(rates._cache) == set(by_python._cache)
+
+
+def _converted_spans(spans: dict) -> dict:
+    return {key: span for key, span in spans.items() if key[1] != "USD"}
+
+
+@pytest.mark.parametrize(
+    "filters", [ALL, Filters(buyer="euro"), Filters(currency="USD")], ids=["all", "euro", "usd"]
+)
+def test_the_running_totals_give_the_python_sums(fx_replay, filters):
+    """On either database: the window from the running totals (two rows per item-location,
+    the EUR ones' conversion from their rows) equals the sums of every period's row."""
+    from smi_core.selectors.finance import performance
+    from smi_core.selectors.finance.base import AgedRateBook, costed_positions
+
+    for start, end in [(date(2027, 1, 1), date(2027, 3, 3)), (date(2027, 1, 10), date(2027, 2, 9))]:
+        rows = costed_positions(scope=EVERYTHING, filters=filters, as_of=end)
+        by_python, by_running = AgedRateBook(), AgedRateBook()
+        python = performance._window_python(
+            rows, start=start, end=end, rates=by_python, target="USD"
+        )
+        running = performance._window_running(
+            rows, start=start, end=end, rates=by_running, target="USD"
+        )
+
+        assert running == (python[0], _converted_spans(python[1]))
+        assert python[0]  # not an empty window
+        assert by_running.warnings() == by_python.warnings()
+        assert set(by_running._cache) == set(by_python._cache)
 
 
 def test_a_location_with_its_own_cost_is_summed_by_the_joined_query(
@@ -887,10 +920,14 @@ def test_a_location_with_its_own_cost_is_summed_by_the_joined_query(
     )
     rows = costed_positions(scope=EVERYTHING, filters=ALL, as_of=date(2027, 3, 3))
 
-    (grouped, _), _, (python, _) = _three_ways(rows, date(2027, 1, 1), date(2027, 3, 3))
+    ways = _three_ways(rows, date(2027, 1, 1), date(2027, 3, 3), running=True)
+    (grouped, _), _, (python, _), (running, _) = ways
 
     assert grouped == python
-    assert joined == [1, 1]  # the grouped path fell back once; _three_ways called it once
+    assert running == (python[0], _converted_spans(python[1]))
+    # The grouped path fell back once, _three_ways called it once; the running totals' path
+    # did not need it (the EUR buyer's locations share their costs).
+    assert joined == [1, 1]
     s2_window = grouped[0][(fx_replay["x"].pk, s2.pk)]
     assert (s2_window.units, s2_window.points) == (D(3), 1)
 
@@ -914,6 +951,7 @@ def test_working_capital_is_the_same_by_query_and_in_python(
 
     by_sql = figures()
     monkeypatch.setattr(performance, "_window_sql", performance._window_python)
+    monkeypatch.setattr(performance, "_window_running", performance._window_python)
     by_python = figures()
 
     assert by_sql == by_python

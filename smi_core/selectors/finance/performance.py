@@ -199,15 +199,179 @@ class _Span:
 
 
 def _window(
-    rows: list[CostedPosition], *, start: date, end: date, rates: AgedRateBook, target: str
+    rows: list[CostedPosition],
+    *,
+    start: date,
+    end: date,
+    rates: AgedRateBook,
+    target: str,
+    trend: bool = True,
 ) -> tuple[dict[tuple[int, int], _Window], dict[tuple[str, str, date, date], _Span]]:
     """The window's ledger periods summed per item-location and per (supplier, currency,
     period): in one grouped query on PostgreSQL (exact numeric sums, the window read by the
     period_end index), in Python elsewhere (SQLite has no exact decimal SUM). Both give
-    the same Decimals; the rates they convert at are noted in ``rates`` as used."""
+    the same Decimals; the rates they convert at are noted in ``rates`` as used.
+
+    Without the ``trend`` (the on-hand value per period: working capital needs only the
+    sums per item-location), on either database, the sums come from the ledger's running
+    totals (two rows per item-location, however long the window) but for the item-locations
+    converted from another currency, whose periods are still read (:func:`_window_running`);
+    the spans are then theirs alone. The trend needs every period's rows anyway, and
+    reading them once for both (the grouped queries) costs less than the probes as well."""
+    if not trend:
+        return _window_running(rows, start=start, end=end, rates=rates, target=target)
     if connection.vendor == "postgresql":
         return _window_sql(rows, start=start, end=end, rates=rates, target=target)
     return _window_python(rows, start=start, end=end, rates=rates, target=target)
+
+
+# Per item-location of the figure: its running totals at the last ledger row on or before
+# the window's end less those at the last row before its start (none: zero), for those
+# with a row in the window. Two probes of the (item, location, period_end) index each.
+_RUNNING_KEYS = {
+    "postgresql": (
+        "SELECT * FROM unnest(string_to_array(%s, ',')::bigint[], "
+        "string_to_array(%s, ',')::bigint[]) AS k(item_id, location_id)"
+    ),
+    "sqlite": (
+        "SELECT json_extract(value, '$[0]') AS item_id, json_extract(value, '$[1]') AS location_id "
+        "FROM json_each(%s)"
+    ),
+}
+_RUNNING_PROBES = {
+    # The rows by lateral probes (a join on ids would let the planner scan the ledger).
+    "postgresql": """
+FROM k
+JOIN LATERAL (
+    SELECT * FROM {ledger} l WHERE l.item_id = k.item_id AND l.location_id = k.location_id
+      AND l.period_end <= %s ORDER BY l.period_end DESC LIMIT 1
+) hi ON true
+LEFT JOIN LATERAL (
+    SELECT * FROM {ledger} l WHERE l.item_id = k.item_id AND l.location_id = k.location_id
+      AND l.period_end < %s ORDER BY l.period_end DESC LIMIT 1
+) lo ON true""",
+    "sqlite": """
+FROM (
+    SELECT k.item_id, k.location_id,
+           (SELECT l.id FROM {ledger} l
+            WHERE l.item_id = k.item_id AND l.location_id = k.location_id AND l.period_end <= %s
+            ORDER BY l.period_end DESC LIMIT 1) AS hi_id,
+           (SELECT l.id FROM {ledger} l
+            WHERE l.item_id = k.item_id AND l.location_id = k.location_id AND l.period_end < %s
+            ORDER BY l.period_end DESC LIMIT 1) AS lo_id
+    FROM k
+) k
+JOIN {ledger} hi ON hi.id = k.hi_id
+LEFT JOIN {ledger} lo ON lo.id = k.lo_id""",
+}
+_RUNNING_SQL = """
+WITH k AS ({keys})
+SELECT k.item_id, k.location_id, {differences}{probes}
+WHERE hi.period_end >= %s
+"""
+
+
+@dataclass(slots=True, frozen=True)
+class _Running:
+    """An item-location's ledger periods ending in a window, from the running totals:
+    periods, days covered, periods stating sales, periods selling (sales <> 0), periods
+    with an on-hand level, periods with on hand > 0, and (in units) the units sold, the
+    positive on-hand levels summed and the units sold in periods with on hand > 0."""
+
+    periods: int
+    days: int
+    sold_periods: int
+    selling_periods: int
+    on_hand_periods: int
+    in_stock_periods: int
+    sold: Decimal
+    stock: Decimal
+    sold_in_stock: Decimal
+
+
+def _units(ten_thousandths: int) -> Decimal:
+    """A running total's quantity as a Decimal of four places, as the ledger's columns."""
+    return Decimal(ten_thousandths).scaleb(-4)
+
+
+def _running_sums(
+    keys: list[tuple[int, int]], *, start: date, end: date
+) -> dict[tuple[int, int], _Running]:
+    """Per item-location of ``keys`` with a ledger row ending in [start, end]: its
+    :class:`_Running` sums over those rows, from two rows' running totals each."""
+    if not keys:
+        return {}
+    from smi_core.services.stock_ledger import RUNNING
+
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    ledger = StockLevel._meta.db_table
+    sql = _RUNNING_SQL.format(
+        keys=_RUNNING_KEYS[vendor],
+        probes=_RUNNING_PROBES[vendor].format(ledger=ledger),
+        differences=", ".join(f"hi.{n} - COALESCE(lo.{n}, 0)" for n in RUNNING),
+    )
+    if vendor == "postgresql":
+        given = [",".join(str(i) for i, _ in keys), ",".join(str(loc) for _, loc in keys)]
+    else:
+        given = ["[" + ",".join(f"[{i},{loc}]" for i, loc in keys) + "]"]
+    with connection.cursor() as cursor:
+        # A window without any period (a baseline before the history starts): no probes.
+        cursor.execute(
+            f"SELECT 1 FROM {ledger} WHERE period_end >= %s AND period_end <= %s LIMIT 1",
+            [start, end],
+        )
+        if cursor.fetchone() is None:
+            return {}
+        cursor.execute(sql, [*given, end, start, start])
+        found = cursor.fetchall()
+    out = {}
+    for item_id, location_id, *counts, sold, stock, sold_in_stock in found:
+        out[(item_id, location_id)] = _Running(
+            *counts, _units(sold), _units(stock), _units(sold_in_stock)
+        )
+    return out
+
+
+def _window_running(rows, *, start, end, rates, target):
+    """The window's sums per item-location from the ledger's running totals (two probes
+    each, whatever the window's length); those of the costed item-locations in another
+    currency, converted at the rate on each period's end, still from their periods' rows
+    (by the grouped queries over their buyers' locations on PostgreSQL, in Python on
+    SQLite), with their per-period spans (the rates used). The same Decimals as the other
+    paths for every item-location; spans only for the converted ones (no trend)."""
+    if not rows:
+        return {}, {}
+    converted = [r for r in rows if r.unit_cost is not None and r.currency != target]
+    skipped = {(r.position.item_id, r.position.location_id) for r in converted}
+    sums = _running_sums(
+        [k for r in rows if (k := (r.position.item_id, r.position.location_id)) not in skipped],
+        start=start,
+        end=end,
+    )
+    per_key: dict[tuple[int, int], _Window] = {}
+    for key, s in sums.items():
+        units = s.sold if s.selling_periods else ZERO
+        per_key[key] = _Window(
+            periods=s.periods,
+            units=units,
+            sold_stated=s.sold if s.sold_periods else None,
+            cost_days=s.days,
+            sold_converted=units,
+            stock_converted=s.stock if s.in_stock_periods else ZERO,
+            points=s.on_hand_periods,
+        )
+    if not converted:
+        return per_key, {}
+    if connection.vendor == "postgresql":
+        # The grouped queries over the periods of those item-locations' buyers only.
+        parties = {r.position.location.party_id for r in converted}
+        by_rows, spans = _window_sql(
+            converted, start=start, end=end, rates=rates, target=target, parties=parties
+        )
+    else:
+        by_rows, spans = _window_python(converted, start=start, end=end, rates=rates, target=target)
+    per_key.update(by_rows)
+    return per_key, spans
 
 
 # The window queries' planner settings: room to hash the window's rows by item-location and
@@ -255,7 +419,7 @@ SELECT l.item_id, l.location_id, loc.party_id,
 FROM {ledger} l
 JOIN {location} loc ON loc.id = l.location_id
 LEFT JOIN r ON r.day = l.period_end
-WHERE l.period_end >= %s AND l.period_end <= %s
+WHERE l.period_end >= %s AND l.period_end <= %s{of_parties}
 GROUP BY l.item_id, l.location_id, loc.party_id
 """
 
@@ -266,19 +430,21 @@ SELECT l.item_id, loc.party_id, l.period_start, l.period_end,
        COUNT(l.on_hand), SUM(l.on_hand) FILTER (WHERE l.on_hand > 0)
 FROM {ledger} l
 JOIN {location} loc ON loc.id = l.location_id
-WHERE l.period_end >= %s AND l.period_end <= %s
+WHERE l.period_end >= %s AND l.period_end <= %s{of_parties}
 GROUP BY l.item_id, loc.party_id, l.period_start, l.period_end
 """
 
 
-def _window_sql(rows, *, start, end, rates, target):
+def _window_sql(rows, *, start, end, rates, target, parties=None):
     """Two grouped queries over the window's rows, neither joined with the figure's
     item-locations: per item-location (its currency's converted sums picked here), and per
     item, buyer and period for the on-hand value at each period end (valued here at the
     unit cost, which all the buyer's locations of an item share under one agreement unless
     a location has its own term). Where that does not hold (a location's own cost, or an
     item-location of the window left out of the figure alongside others of the same item
-    and buyer that are in it) the window is summed by :func:`_window_sql_joined` instead."""
+    and buyer that are in it) the window is summed by :func:`_window_sql_joined` instead.
+    With ``parties``, only the periods of those buyers' locations are read (the rows must
+    hold all of the figure's item-locations there with a cost in another currency)."""
     if not rows:
         return {}, {}
     ledger, location = StockLevel._meta.db_table, Location._meta.db_table
@@ -295,9 +461,12 @@ def _window_sql(rows, *, start, end, rates, target):
                 for day in days:
                     found = rates.peek(currency, target, day)
                     columns[n].append(found.rate if found is not None else None)
+    of_parties = "" if parties is None else " AND loc.party_id = ANY(%s)"
+    restrict = [] if parties is None else [sorted(parties)]
     sql = _PER_KEY_SQL.format(
         ledger=ledger,
         location=location,
+        of_parties=of_parties,
         rate_arrays="".join(", %s::numeric[]" for _ in currencies),
         rate_names="".join(f", c{n}" for n in range(len(currencies))),
         converted="".join(
@@ -307,9 +476,12 @@ def _window_sql(rows, *, start, end, rates, target):
         ),
     )
     with _planned_cursor() as cursor:
-        cursor.execute(sql, [days, *columns, start, end])
+        cursor.execute(sql, [days, *columns, start, end, *restrict])
         per_key_rows = cursor.fetchall()
-        cursor.execute(_PER_PERIOD_SQL.format(ledger=ledger, location=location), [start, end])
+        cursor.execute(
+            _PER_PERIOD_SQL.format(ledger=ledger, location=location, of_parties=of_parties),
+            [start, end, *restrict],
+        )
         per_period_rows = cursor.fetchall()
     currency_column = {c: n for n, c in enumerate(currencies)}
     per_key: dict[tuple[int, int], _Window] = {}
@@ -587,14 +759,17 @@ def _turnover(
     as_of: date,
     ages: list[dict] | None = None,
     overall_only: bool = False,
+    trend: bool = True,
 ) -> dict:
     """``turnover_report`` over positions already costed as of ``as_of`` (working capital
     costs them once for both its periods). The window's periods are summed per
-    item-location by :func:`_window` (one query on PostgreSQL): the work per item-location
-    does not grow with the length of the window."""
+    item-location by :func:`_window` (one query on PostgreSQL). Without the ``trend`` (the
+    on-hand value per period, ``inventory_by_period``, then empty or partial, and the days
+    covered counted from the periods when nothing sold) the sums come from the ledger's
+    running totals: the work per item-location does not grow with the window's length."""
     rates = AgedRateBook()
     target = reporting_currency()
-    windows, spans = _window(rows, start=start, end=end, rates=rates, target=target)
+    windows, spans = _window(rows, start=start, end=end, rates=rates, target=target, trend=trend)
     days = (end - start).days + 1
     per_supplier: dict[str, _Totals] = defaultdict(_Totals)
     overall = _Totals()
@@ -705,11 +880,15 @@ def working_capital(
     # Both periods' ending stock is as of ``end``: the positions are costed once.
     rows = costed_positions(scope=scope, filters=filters, as_of=end)
     ages = data_age(rows, end)  # the same for both: the positions are as of ``end``
-    # Only the overall figures are used: no per-supplier totals.
-    current_report = _turnover(rows, start=start, end=end, as_of=end, ages=ages, overall_only=True)
-    baseline_report = _turnover(
-        rows, start=baseline_start, end=baseline_end, as_of=end, ages=ages, overall_only=True
+    # Only the overall figures are used, and not the value per period: no per-supplier
+    # totals, and the sums from the ledger's running totals (two rows per item-location).
+    current_report = _turnover(
+        rows, start=start, end=end, as_of=end, ages=ages, overall_only=True, trend=False
     )
+    baseline_report = _turnover(
+        rows, start=baseline_start, end=baseline_end, as_of=end, ages=ages, overall_only=True,
+        trend=False,
+    )  # fmt: skip
     current, baseline = current_report["overall"], baseline_report["overall"]
     periods = {
         "baseline": {"start": baseline_start.isoformat(), "end": baseline_end.isoformat()},
@@ -764,31 +943,12 @@ def service_report(*, scope: FinanceScope, filters: Filters, start: date, end: d
     forward when not stated) is zero or less is a stockout."""
     rows = costed_positions(scope=scope, filters=filters, as_of=end)
     keys = {(r.position.item_id, r.position.location_id): r for r in rows}
-    items = {i for i, _ in keys}
-    qs = StockLevel.objects.filter(period_end__gte=start, period_end__lte=end)
-    if len(items) <= CHUNK:
-        qs = qs.filter(item_id__in=items)
-    # One row per item-location, summed by the database (not one per period).
-    summed = (
-        qs.values("item_id", "location_id")
-        .order_by()
-        .annotate(
-            periods=Count("id"),
-            units=Sum("sold"),
-            stockouts=Count("id", filter=Q(on_hand__lte=0)),
-            with_stock=Count("id", filter=Q(on_hand__gt=0)),
-            sold_with_stock=Sum("sold", filter=Q(on_hand__gt=0)),
-        )
-        .values_list(
-            "item_id", "location_id", "periods", "units", "stockouts", "with_stock",
-            "sold_with_stock",
-        )
-    )  # fmt: skip
+    summed = _service_sums(list(keys), start=start, end=end)
     per_supplier: dict[str, dict] = defaultdict(
         lambda: {"sold": ZERO, "lost": ZERO, "periods": 0, "stockouts": 0}
     )
-    for item_id, location_id, periods, units, stockouts, with_stock, sold_with_stock in summed:
-        row = keys.get((item_id, location_id))
+    for key, (periods, units, stockouts, with_stock, sold_with_stock) in summed.items():
+        row = keys.get(key)
         if row is None:
             continue
         average = (sold_with_stock or ZERO) / with_stock if with_stock else ZERO
@@ -826,6 +986,48 @@ def service_report(*, scope: FinanceScope, filters: Filters, start: date, end: d
         "data_age": ages,
         "stale_partners": stale_partners(ages),
     }
+
+
+def _service_sums(keys: list[tuple[int, int]], *, start: date, end: date) -> dict:
+    """Per item-location with ledger periods ending in [start, end]: periods, units sold
+    (None when no period states sales), stockouts (on hand <= 0), periods with stock and
+    the units sold in them (None without any), from the running totals (two rows each)."""
+    return {
+        key: (
+            s.periods,
+            s.sold if s.sold_periods else None,
+            s.on_hand_periods - s.in_stock_periods,
+            s.in_stock_periods,
+            s.sold_in_stock if s.in_stock_periods else None,
+        )
+        for key, s in _running_sums(keys, start=start, end=end).items()
+    }
+
+
+def _service_sums_scan(keys: list[tuple[int, int]], *, start: date, end: date) -> dict:
+    """:func:`_service_sums` from every period's row (the reference the tests hold the
+    running totals to)."""
+    wanted = set(keys)
+    items = {i for i, _ in wanted}
+    qs = StockLevel.objects.filter(period_end__gte=start, period_end__lte=end)
+    if len(items) <= CHUNK:
+        qs = qs.filter(item_id__in=items)
+    summed = (
+        qs.values("item_id", "location_id")
+        .order_by()
+        .annotate(
+            periods=Count("id"),
+            units=Sum("sold"),
+            stockouts=Count("id", filter=Q(on_hand__lte=0)),
+            with_stock=Count("id", filter=Q(on_hand__gt=0)),
+            sold_with_stock=Sum("sold", filter=Q(on_hand__gt=0)),
+        )
+        .values_list(
+            "item_id", "location_id", "periods", "units", "stockouts", "with_stock",
+            "sold_with_stock",
+        )
+    )  # fmt: skip
+    return {(i, loc): tuple(rest) for i, loc, *rest in summed if (i, loc) in wanted}
 
 
 def supplier_scorecard(*, scope: FinanceScope, filters: Filters, as_of: date | None = None) -> dict:
