@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from smi_core.models import (
+    ActivitySegment,
     AgreementTerm,
     InventoryPosition,
     ProductActivity,
@@ -87,8 +88,10 @@ def weekly_demand(keys: set[Key], *, as_of: date, weeks: int = 52) -> dict[Key, 
     start = as_of - timedelta(weeks=weeks)
     location_ids = sorted({loc for _, loc in keys})
     series: dict[Key, list[float]] = {}
-    for first in range(0, len(location_ids), CHUNK):
-        chunk = location_ids[first : first + CHUNK]
+    # PostgreSQL reads the window's segments once, whatever the number of locations.
+    step = CHUNK if connection.vendor != "postgresql" else max(len(location_ids), 1)
+    for first in range(0, len(location_ids), step):
+        chunk = location_ids[first : first + step]
         per_key, report_weeks = _sales_by_week(chunk, start, as_of)
         for key, (week_numbers, quantities) in per_key.items():
             if key not in keys:
@@ -107,27 +110,36 @@ def weekly_demand(keys: set[Key], *, as_of: date, weeks: int = 52) -> dict[Key, 
 
 def _sales_by_week(location_ids: list[int], start: date, end: date):
     """(item, location) -> (week numbers, quantities) in week order; location -> its report weeks."""
-    table = ProductActivity._meta.db_table
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
-            # Rows come in (item, location, period) order from the activity index, so one
-            # streaming aggregate builds each series; weeks reported twice are summed below.
+            # The QS segments of the window in (item, period) order, straight from the
+            # segment table (one row per SDQ: its locations and quantities in arrays, read
+            # in binary and decoded in C); each item-location's series is appended to in
+            # period order here. Grouping the view's unnested rows by item-location instead
+            # sorted every quantity of the window (13 s against 4 for a year of 93,200).
             cursor.execute("SET LOCAL work_mem = '256MB'")
-            # A server-binding psycopg cursor: its binary results decode the arrays in C.
             raw = psycopg.Cursor(connection.connection)
             raw.execute(
                 f"""
-                SELECT item_id, location_id, array_agg((period_end - %s::date) / 7 ORDER BY period_end),
-                       array_agg(quantity::float8 ORDER BY period_end)
-                FROM {table}
-                WHERE activity_code = 'QS' AND period_end > %s AND period_end <= %s AND location_id = ANY(%s)
-                GROUP BY item_id, location_id
+                SELECT item_id, (period_end - %s::date) / 7, locations, quantities::float8[]
+                FROM {ActivitySegment._meta.db_table}
+                WHERE activity_code = 'QS' AND period_end > %s AND period_end <= %s
+                ORDER BY item_id, period_end
                 """,
-                [EPOCH_MONDAY, start, end, location_ids],
+                [EPOCH_MONDAY, start, end],
                 binary=True,
             )
-            per_key = {}
-            for item_id, location_id, weeks, quantities in raw.fetchall():
+            wanted = set(location_ids)
+            per_key: dict[Key, tuple[list[int], list[float]]] = {}
+            for item_id, week, locations, quantities in raw:
+                for location_id, quantity in zip(locations, quantities, strict=True):
+                    if location_id in wanted:
+                        found = per_key.get((item_id, location_id))
+                        if found is None:
+                            found = per_key[(item_id, location_id)] = ([], [])
+                        found[0].append(week)
+                        found[1].append(quantity)
+            for key, (weeks, quantities) in list(per_key.items()):
                 if len(set(weeks)) != len(weeks):
                     merged_week: dict[int, float] = defaultdict(float)
                     for week, quantity in zip(weeks, quantities, strict=True):
@@ -136,7 +148,7 @@ def _sales_by_week(location_ids: list[int], start: date, end: date):
                         sorted(merged_week),
                         [merged_week[w] for w in sorted(merged_week)],
                     )
-                per_key[(item_id, location_id)] = (weeks, quantities)
+                    per_key[key] = (weeks, quantities)
     else:
         rows = (
             ProductActivity.objects.filter(
