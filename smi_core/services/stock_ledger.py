@@ -343,15 +343,25 @@ def stock_ledger_record_stated(
             [period_end, period_start, set_id],
         )
         written = cursor.rowcount
-    # Late: some item-location it states has a row after its period (one probe per row).
+    if _has_later_rows(cursor, stated, tables["ledger"], period_end):
+        _recompute_after(cursor, set_id, tables)
+    return written
+
+
+def _has_later_rows(cursor, stated: str, ledger: str, period_end: date) -> bool:
+    """Whether some item-location ``stated`` holds has a ledger row after ``period_end``
+    (the set is late for it). First whether the ledger has any row after that period at
+    all, one probe of its period_end index: the usual case, a report for the newest week,
+    ends there instead of probing once per item-location (4 s for 932,000)."""
+    cursor.execute(f"SELECT 1 FROM {ledger} WHERE period_end > %s LIMIT 1", [period_end])
+    if cursor.fetchone() is None:
+        return False
     cursor.execute(
-        f"SELECT 1 FROM {stated} s JOIN {tables['ledger']} l ON l.item_id = s.item_id "
+        f"SELECT 1 FROM {stated} s JOIN {ledger} l ON l.item_id = s.item_id "
         "AND l.location_id = s.location_id AND l.period_end > %s LIMIT 1",
         [period_end],
     )
-    if cursor.fetchone() is not None:
-        _recompute_after(cursor, set_id, tables)
-    return written
+    return cursor.fetchone() is not None
 
 
 def _recompute_after(cursor, set_id: int, tables: dict[str, str]) -> int:
