@@ -352,9 +352,13 @@ def _has_later_rows(cursor, stated: str, ledger: str, period_end: date) -> bool:
     """Whether some item-location ``stated`` holds has a ledger row after ``period_end``
     (the set is late for it). First whether the ledger has any row after that period at
     all, one probe of its period_end index: the usual case, a report for the newest week,
-    ends there instead of probing once per item-location (4 s for 932,000)."""
-    cursor.execute(f"SELECT 1 FROM {ledger} WHERE period_end > %s LIMIT 1", [period_end])
-    if cursor.fetchone() is None:
+    ends there instead of probing once per item-location (4 s for 932,000). MAX, not
+    ``WHERE period_end > ... LIMIT 1``: with stale statistics PostgreSQL answered that by
+    scanning the whole ledger (1.2 s at a year of weekly rows); MAX is always the index's
+    last entry."""
+    cursor.execute(f"SELECT MAX(period_end) FROM {ledger}")
+    latest = cursor.fetchone()[0]
+    if latest is None or latest <= period_end:
         return False
     cursor.execute(
         f"SELECT 1 FROM {stated} s JOIN {ledger} l ON l.item_id = s.item_id "
