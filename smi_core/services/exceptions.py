@@ -147,6 +147,27 @@ _EXCEPTION_COLUMNS = (
 )
 
 
+SUBJECT_CHUNK = 900
+
+
+def _open_matching(by_kind: dict[str, set[str]], wanted: int):
+    """The open exceptions that may match: all those of these kinds in one read when there
+    are not many more of them than the specs (matched in memory: cheaper than many subject
+    IN lookups once there are thousands), else by subject through the open-exception index,
+    so a queue that has grown to hundreds of thousands is not read for a few thousand."""
+    fields = ("pk", "kind", "partner_id", "subject", "occurrences", "message", "details")
+    open_items = ExceptionItem.objects.filter(status=ExceptionItem.Status.OPEN).order_by()
+    of_kinds = open_items.filter(kind__in=list(by_kind))
+    if of_kinds[: 4 * wanted + 1].count() <= 4 * wanted:
+        yield from of_kinds.only(*fields)
+        return
+    for kind, subjects in by_kind.items():
+        ordered = sorted(subjects)
+        for start in range(0, len(ordered), SUBJECT_CHUNK):
+            chunk = ordered[start : start + SUBJECT_CHUNK]
+            yield from open_items.filter(kind=kind, subject__in=chunk).only(*fields)
+
+
 def exceptions_raise_many(specs: list[ExceptionSpec]) -> list[ExceptionSpec]:
     """Raise many exceptions with a handful of queries: open ones for the same kind, partner
     and subject count up, the rest are created."""
@@ -163,12 +184,8 @@ def exceptions_raise_many(specs: list[ExceptionSpec]) -> list[ExceptionSpec]:
     by_kind: dict[str, set[str]] = defaultdict(set)
     for kind, _, subject in merged:
         by_kind[kind].add(subject)
-    # One read of the open exceptions of these kinds, matched in memory: cheaper than many
-    # subject IN (...) lookups once there are thousands.
     existing: dict[tuple, ExceptionItem] = {}
-    for item in ExceptionItem.objects.filter(
-        kind__in=list(by_kind), status=ExceptionItem.Status.OPEN
-    ).only("pk", "kind", "partner_id", "subject", "occurrences", "message", "details"):
+    for item in _open_matching(by_kind, len(merged)):
         key = (item.kind, item.partner_id, item.subject)
         if key in merged:
             existing[key] = item
